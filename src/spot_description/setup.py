@@ -1,0 +1,29 @@
+"""Install spot_description (ament_python)."""
+
+from setuptools import find_packages, setup
+
+package_name = 'spot_description'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='DreamStride developers',
+    maintainer_email='dev@dreamstride.invalid',
+    description=(
+        'Boston Dynamics Spot model parameters: the one source of joint names, limits, '
+        'standing pose and geometry, from which the URDF and the MuJoCo MJCF are '
+        'generated.'
+    ),
+    license='Apache-2.0',
+    entry_points={
+        'console_scripts': [
+        ],
+    },
+)

@@ -1,0 +1,4 @@
+"""Headless MuJoCo simulation of Spot behind the DreamStride robot contract.
+
+Joint states, IMU, odometry, camera, clock, joint trajectory commands and resets.
+"""
