@@ -1,0 +1,77 @@
+"""Workspace hygiene: package manifests, lint, architecture rules, network settings."""
+
+import ast
+from pathlib import Path
+import shutil
+import subprocess
+
+from catkin_pkg.package import parse_package
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = {
+    'dreamstride_msgs': 'ament_cmake',
+    'dreamstride_agent': 'ament_python',
+    'dreamstride_bringup': 'ament_python',
+    'spot_description': 'ament_python',
+    'spot_mujoco': 'ament_python',
+    'spot_webots': 'ament_python',
+}
+
+
+@pytest.mark.parametrize('name,build_type', sorted(PACKAGES.items()))
+def test_package_manifest(name, build_type):
+    pkg_dir = ROOT / 'src' / name
+    package = parse_package(str(pkg_dir))  # raises on a manifest that breaks format 3 rules
+    package.validate()
+    assert package.package_format == 3
+    assert package.name == name
+    assert package.get_build_type() == build_type
+    assert package.licenses and package.maintainers and package.description
+    if build_type == 'ament_python':
+        assert (pkg_dir / 'resource' / name).is_file(), 'ament resource marker missing'
+        assert (pkg_dir / 'setup.py').is_file() and (pkg_dir / 'setup.cfg').is_file()
+        assert f'$base/lib/{name}' in (pkg_dir / 'setup.cfg').read_text()
+
+
+def test_colcon_meta_is_json():
+    import json
+    meta = json.loads((ROOT / 'colcon.meta').read_text())
+    assert set(meta['names']) <= set(PACKAGES)
+
+
+def test_ruff_clean():
+    ruff = shutil.which('ruff')
+    assert ruff, 'ruff is not installed (scripts/setup installs it)'
+    result = subprocess.run([ruff, 'check', str(ROOT)], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split('.')[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split('.')[0])
+    return names
+
+
+ROS_MODULES = {'rclpy', 'rosidl_runtime_py', 'launch', 'launch_ros', 'dreamstride_msgs',
+               'sensor_msgs', 'std_msgs', 'nav_msgs', 'trajectory_msgs', 'geometry_msgs',
+               'builtin_interfaces', 'rosgraph_msgs'}
+
+
+def test_learning_code_is_free_of_ros():
+    dreamer = ROOT / 'src/dreamstride_agent/dreamstride_agent/dreamer'
+    for path in dreamer.rglob('*.py'):
+        leaked = _imported_modules(path) & ROS_MODULES
+        assert not leaked, f'{path.relative_to(ROOT)} imports {sorted(leaked)}'
+
+
+def test_env_script_keeps_ros_on_localhost():
+    script = f'ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET; source {ROOT}/scripts/env.sh; ' \
+             'echo "$ROS_AUTOMATIC_DISCOVERY_RANGE"'
+    out = subprocess.run(['bash', '-c', script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == 'LOCALHOST'
