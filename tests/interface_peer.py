@@ -9,15 +9,14 @@ import json
 import os
 import sys
 
+from dreamstride_msgs.msg import Step
+from dreamstride_msgs.srv import LoadPolicy, ResetRobot
 from msg_dict import to_plain
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import String
-
-from dreamstride_msgs.msg import Step
-from dreamstride_msgs.srv import LoadPolicy, ResetRobot
 
 
 class InterfacePeer(Node):

@@ -9,14 +9,13 @@ import sys
 import time
 
 from builtin_interfaces.msg import Time
+from dreamstride_msgs.msg import AgentStatus, LearnerStatus, Step
+from dreamstride_msgs.srv import LoadPolicy, ResetRobot
 import pytest
 import rclpy
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header, String
-
-from dreamstride_msgs.msg import AgentStatus, LearnerStatus, Step
-from dreamstride_msgs.srv import LoadPolicy, ResetRobot
 
 sys.path.insert(0, str(Path(__file__).parent))
 from msg_dict import to_plain  # noqa: E402

@@ -23,6 +23,9 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'agent = dreamstride_agent.agent_node:main',
+            'replay_recorder = dreamstride_agent.recorder_node:main',
+            'learner = dreamstride_agent.learner_node:main',
         ],
     },
 )

@@ -1,0 +1,26 @@
+"""Names and QoS of the learning system's own topics and services (relative names).
+
+The robot contract (sensors, commands, reset) is defined in spot_description.contract;
+this module defines what the agent, recorder and learner say to each other.
+"""
+
+from __future__ import annotations
+
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+
+STEPS = 'steps'
+LOAD_POLICY = 'load_policy'
+AGENT_STATUS = 'agent/status'
+RECORDER_STATUS = 'recorder/status'
+LEARNER_STATUS = 'learner/status'
+
+# Steps must all arrive: reliable, and deep enough to ride out several minutes of a
+# slow recorder at 50 Hz without the publisher dropping anything.
+STEP_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=20000,
+                      reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.VOLATILE)
+
+# Status topics: the latest value matters; late joiners get it at once.
+STATUS_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
+                        reliability=ReliabilityPolicy.RELIABLE,
+                        durability=DurabilityPolicy.TRANSIENT_LOCAL)

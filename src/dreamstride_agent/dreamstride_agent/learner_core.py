@@ -1,0 +1,260 @@
+"""The learner's work without ROS: load the store, train, checkpoint, export, log.
+
+LearnerCore.run() is the training thread of the learner node and also works on its
+own (offline training from a replay store). The node reads snapshot() for its status
+and latest_export for the policy push.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+import json
+import os
+from pathlib import Path
+import threading
+import time
+
+from dreamstride_agent.replay_store import SegmentError, iter_store, make_typestore
+import numpy as np
+
+CHECKPOINT = 'checkpoint.pt'
+STATE = 'learner_state.json'
+
+
+@dataclass
+class LearnerSettings:
+    """What the learner node's parameters configure."""
+
+    replay_dir: Path
+    logdir: Path
+    model: str = 'daydreamer'
+    overrides: list[str] = field(default_factory=list)
+    device: str = 'cpu'
+    prefill_steps: int = 5000
+    train_ratio: float = 0.0
+    sync_every: float = 20.0
+    checkpoint_every: float = 120.0
+    scan_every: float = 2.0
+    log_every: int = 25
+    image_every: float = 300.0
+    seed: int = 0
+    torch_threads: int = 0
+    max_updates: int = 0          # stop after this many updates (0: never); offline runs
+
+
+def _default_log(level: str, message: str) -> None:
+    print(f'[{level}] {message}', flush=True)
+
+
+class LearnerCore:
+    """Train a DreamerAgent from a growing replay store."""
+
+    def __init__(self, settings: LearnerSettings,
+                 log: Callable[[str, str], None] = _default_log) -> None:
+        from dreamstride_agent.dreamer.agent import DreamerAgent
+        from dreamstride_agent.dreamer.config import load_config
+        from dreamstride_agent.dreamer.replay import Replay
+        import torch
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.s = settings
+        self.log = log
+        if settings.torch_threads:
+            torch.set_num_threads(settings.torch_threads)
+        self.config = load_config(settings.model, settings.overrides)
+        self.config.run.device = settings.device
+        self.config.run.seed = settings.seed
+        self._DreamerAgent = DreamerAgent
+        self.agent = None                      # built when the first steps tell the sizes
+        self.replay = Replay(capacity=self.config.run.replay_capacity, seed=settings.seed)
+        self.typestore = make_typestore()
+        self.loaded: set[str] = set()
+        self.refused: dict[str, str] = {}
+        self.s.logdir.mkdir(parents=True, exist_ok=True)
+        self.writer = SummaryWriter(str(self.s.logdir))
+        self.policy_version = 0
+        self.latest_export: tuple[bytes, str, int] | None = None
+        self.state = 'waiting_for_prefill'
+        self.message = ''
+        self.losses: dict[str, float] = {}
+        self._update_times: deque[float] = deque(maxlen=200)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._recent_rewards: deque[float] = deque(maxlen=5000)
+
+    # --- replay -------------------------------------------------------------------
+    def scan_store(self) -> int:
+        """Load closed segments not loaded yet; return the number of new steps."""
+        added = 0
+        for segment, result in iter_store(self.s.replay_dir, self.typestore,
+                                          skip=self.loaded | set(self.refused)):
+            if isinstance(result, SegmentError):
+                self.refused[segment.name] = str(result)
+                self.log('error', f'replay segment refused, training on the rest: {result}')
+                continue
+            for r in result:
+                step = {'obs': r.observation, 'action': r.action, 'reward': r.reward,
+                        'is_first': r.is_first, 'is_last': r.is_last,
+                        'is_terminal': r.is_terminal}
+                if r.image is not None:
+                    step['image'] = r.image
+                if self.replay.add(step, key=(r.run_id, r.seq)):
+                    added += 1
+                    self._recent_rewards.append(r.reward)
+            self.loaded.add(segment.name)
+            self.writer.add_scalar('replay/segments', len(self.loaded), self.train_step)
+        return added
+
+    @property
+    def train_step(self) -> int:
+        """Updates made so far (continues across resumes)."""
+        return int(self.agent.step) if self.agent is not None else 0
+
+    def _ensure_agent(self) -> bool:
+        if self.agent is not None:
+            return True
+        if len(self.replay) == 0:
+            return False
+        obs_dim, act_dim, image_shape = self.replay.shapes()
+        self.agent = self._DreamerAgent(self.config, obs_dim, act_dim, image_shape=image_shape,
+                                        device=self.s.device)
+        checkpoint = self.s.logdir / CHECKPOINT
+        if checkpoint.exists():
+            self.agent.load_checkpoint(checkpoint)
+            state = json.loads((self.s.logdir / STATE).read_text())
+            self.policy_version = int(state.get('policy_version', 0))
+            self.log('info', f'resumed from {checkpoint} at update {self.train_step}, '
+                             f'policy v{self.policy_version}')
+        return True
+
+    # --- training -----------------------------------------------------------------
+    def ratio(self) -> float:
+        """Replayed steps per environment step so far."""
+        if len(self.replay) == 0:
+            return 0.0
+        t = self.config.train
+        return self.train_step * t.batch * t.length / len(self.replay)
+
+    def run(self) -> None:
+        """Train until stop() (the learner node's training thread)."""
+        try:
+            self._run()
+        except Exception as exc:  # noqa: BLE001 - reported in the status, then re-raised
+            self.state, self.message = 'error', f'{type(exc).__name__}: {exc}'
+            self.log('fatal', f'training stopped: {self.message}')
+            raise
+        finally:
+            self.save_checkpoint()
+            self.writer.flush()
+
+    def _run(self) -> None:
+        last_scan = last_sync = last_ckpt = last_image = -1e9
+        last_ckpt = time.monotonic()
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now - last_scan >= self.s.scan_every:
+                self.scan_store()
+                last_scan = now
+                self.writer.add_scalar('replay/steps', len(self.replay), self.train_step)
+            if len(self.replay) < max(self.s.prefill_steps, 1) or not self._ensure_agent():
+                self.state = 'waiting_for_prefill'
+                self.message = f'{len(self.replay)}/{self.s.prefill_steps} steps'
+                self._stop.wait(0.2)
+                continue
+            if self.s.train_ratio > 0 and self.ratio() >= self.s.train_ratio:
+                self.state, self.message = 'idle', 'train ratio reached; waiting for data'
+                self._stop.wait(0.05)
+                continue
+            self.state, self.message = 'training', ''
+            self._update()
+            now = time.monotonic()
+            if now - last_sync >= self.s.sync_every or self.latest_export is None:
+                self.export_policy()
+                last_sync = now
+            if now - last_ckpt >= self.s.checkpoint_every:
+                self.save_checkpoint()
+                last_ckpt = now
+            if self.s.image_every > 0 and now - last_image >= self.s.image_every:
+                self._log_image()
+                last_image = now
+            if self.s.max_updates and self.train_step >= self.s.max_updates:
+                break
+
+    def _update(self) -> None:
+        t = self.config.train
+        batch = self.replay.sample(t.batch, t.length)
+        metrics = self.agent.train_step(batch)
+        self._update_times.append(time.monotonic())
+        with self._lock:
+            self.losses = {
+                'world_model': float(metrics.get('world_model/loss', metrics.get('wm_loss', 0))),
+                'kl': float(metrics.get('world_model/kl', metrics.get('kl', 0))),
+                'actor': float(metrics.get('actor/loss', metrics.get('actor_loss', 0))),
+                'critic': float(metrics.get('critic/loss', metrics.get('critic_loss', 0))),
+            }
+        step = self.train_step
+        if step % max(self.s.log_every, 1) == 0:
+            for key, value in metrics.items():
+                self.writer.add_scalar(f'train/{key}', float(value), step)
+            self.writer.add_scalar('learner/updates_per_second', self.updates_per_second(), step)
+            self.writer.add_scalar('learner/train_ratio', self.ratio(), step)
+            self.writer.add_scalar('replay/steps', len(self.replay), step)
+            if self._recent_rewards:
+                self.writer.add_scalar('replay/mean_reward', float(np.mean(self._recent_rewards)),
+                                       step)
+            self.writer.add_scalar('policy/version', self.policy_version, step)
+
+    def _log_image(self) -> None:
+        t = self.config.train
+        try:
+            batch = self.replay.sample(min(t.batch, 4), t.length)
+            image = self.agent.open_loop_prediction(batch)
+            self.writer.add_image('world_model/open_loop', image, self.train_step,
+                                  dataformats='HWC')
+        except Exception as exc:  # noqa: BLE001 - a plot must never stop training
+            self.log('warning', f'open-loop image failed: {exc}')
+
+    def export_policy(self) -> None:
+        """Export the current policy as the next version for the node to push."""
+        self.policy_version += 1
+        data, sha256 = self.agent.export_policy(self.policy_version)
+        self.latest_export = (data, sha256, self.policy_version)
+        self.writer.add_scalar('policy/version', self.policy_version, self.train_step)
+
+    def note_push_accepted(self, version: int) -> None:
+        """Record that an agent accepted ``version`` (for TensorBoard)."""
+        self.writer.add_scalar('policy/accepted_version', version, self.train_step)
+
+    def save_checkpoint(self) -> None:
+        """Write the checkpoint and the learner state atomically (temp file + rename)."""
+        if self.agent is None:
+            return
+        self.agent.save_checkpoint(self.s.logdir / CHECKPOINT)
+        tmp = self.s.logdir / (STATE + '.tmp')
+        tmp.write_text(json.dumps({'policy_version': self.policy_version,
+                                   'train_step': self.train_step}))
+        os.replace(tmp, self.s.logdir / STATE)
+
+    # --- status -------------------------------------------------------------------
+    def updates_per_second(self) -> float:
+        """Return updates per second over the recent updates."""
+        times = self._update_times
+        if len(times) < 2 or time.monotonic() - times[-1] > 5.0:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    def snapshot(self) -> dict:
+        """Return the numbers the status message carries."""
+        with self._lock:
+            losses = dict(self.losses)
+        return {'state': self.state, 'message': self.message, 'train_step': self.train_step,
+                'updates_per_second': self.updates_per_second(),
+                'replay_steps': len(self.replay), 'replay_segments': len(self.loaded),
+                'replay_segments_refused': len(self.refused), 'train_ratio': self.ratio(),
+                'losses': losses, 'policy_version': self.policy_version}
+
+    def stop(self) -> None:
+        """Ask the training loop to finish (it checkpoints on the way out)."""
+        self._stop.set()

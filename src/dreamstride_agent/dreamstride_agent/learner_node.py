@@ -1,0 +1,172 @@
+"""Learner node: trains the world model and actor-critic from the replay store.
+
+A training thread loads closed segments as they appear, waits for ``prefill_steps``,
+then trains without pause (``train_ratio: 0``) or at a target ratio of replayed to
+collected steps. Every ``sync_every`` seconds it exports the policy, and the ROS side
+pushes it to each agent's load_policy service (retrying with backoff while an agent
+is absent). Checkpoints are written atomically every ``checkpoint_every`` seconds and
+on shutdown; a restarted learner resumes from the checkpoint and re-reads the store,
+and the replay's (run_id, seq) keys keep any step from being added twice.
+
+The learner needs no robot: pointed at an existing replay store it trains offline.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+import threading
+import time
+
+from dreamstride_agent.graph_names import LEARNER_STATUS, LOAD_POLICY, STATUS_QOS
+from dreamstride_agent.learner_core import LearnerCore, LearnerSettings
+from dreamstride_agent.params import Param, declare
+from dreamstride_msgs.msg import LearnerStatus
+from dreamstride_msgs.srv import LoadPolicy
+import rclpy
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.node import Node
+from std_msgs.msg import Header
+
+PARAMS = [
+    Param('replay_dir', 'replay', 'Replay store to train from (closed rosbag2 segments).'),
+    Param('logdir', 'logs/learner', 'TensorBoard event files and checkpoints go here.'),
+    Param('model', 'daydreamer', "Dreamer configuration preset ('tiny', 'cpu', 'daydreamer', "
+          "'small')."),
+    Param('model_overrides', [''], "Overrides of the preset, e.g. ['train.batch_size=16']."),
+    Param('device', 'cpu', "Torch device: 'cpu', 'cuda' or 'auto' (a missing cuda is an error)."),
+    Param('prefill_steps', 5000, 'Environment steps in the store before training starts.'),
+    Param('train_ratio', 0.0,
+          'Replayed steps per collected step (0: train as fast as possible).'),
+    Param('sync_every', 20.0, 'Seconds between policy pushes to the agents.'),
+    Param('agents', [LOAD_POLICY], 'load_policy services to push the policy to.'),
+    Param('checkpoint_every', 120.0, 'Seconds between checkpoints.'),
+    Param('scan_every', 2.0, 'Seconds between looks for new replay segments.'),
+    Param('log_every', 25, 'Updates between TensorBoard scalar writes.'),
+    Param('image_every', 300.0, 'Seconds between open-loop prediction images (0: never).'),
+    Param('seed', 0, 'Seed of replay sampling and network initialisation.'),
+    Param('torch_threads', 0, 'Torch intra-op threads (0: torch default).'),
+]
+
+
+class Learner(Node):
+    """ROS adapter around LearnerCore: status, policy push, parameters."""
+
+    def __init__(self) -> None:
+        super().__init__('learner')
+        self.p = declare(self, PARAMS)
+        settings = LearnerSettings(
+            replay_dir=Path(self.p['replay_dir']).expanduser(),
+            logdir=Path(self.p['logdir']).expanduser(), model=self.p['model'],
+            overrides=[o for o in self.p['model_overrides'] if o], device=self.p['device'],
+            prefill_steps=self.p['prefill_steps'], train_ratio=self.p['train_ratio'],
+            sync_every=self.p['sync_every'], checkpoint_every=self.p['checkpoint_every'],
+            scan_every=self.p['scan_every'], log_every=self.p['log_every'],
+            image_every=self.p['image_every'], seed=self.p['seed'],
+            torch_threads=self.p['torch_threads'])
+        self.core = LearnerCore(settings, log=self._log)
+        self._pushes: dict[str, dict] = {}
+        group = MutuallyExclusiveCallbackGroup()
+        for name in self.p['agents']:
+            client = self.create_client(LoadPolicy, name, callback_group=group)
+            self._pushes[name] = {'client': client, 'version': 0, 'next_try': 0.0,
+                                  'backoff': 1.0, 'future': None, 'accepted': False,
+                                  'pushed_at': None}
+        self.status_pub = self.create_publisher(LearnerStatus, LEARNER_STATUS, STATUS_QOS)
+        self.create_timer(0.5, self._push_policies, callback_group=group)
+        self.create_timer(1.0, self._publish_status, callback_group=group)
+        self._thread = threading.Thread(target=self.core.run, name='training', daemon=True)
+        self._thread.start()
+
+    def _log(self, level: str, message: str) -> None:
+        getattr(self.get_logger(), level)(message)
+
+    # --- policy push ------------------------------------------------------------
+    def _push_policies(self) -> None:
+        export = self.core.latest_export
+        if export is None:
+            return
+        data, sha256, version = export
+        now = time.monotonic()
+        for name, push in self._pushes.items():
+            future = push['future']
+            if future is not None:
+                if not future.done():
+                    continue
+                self._push_done(name, push, future)
+            if push['version'] >= version or now < push['next_try']:
+                continue
+            if not push['client'].service_is_ready():
+                push['next_try'] = now + push['backoff']
+                if push['backoff'] >= 8.0:
+                    self.get_logger().warning(
+                        f'{name} not available; retrying in {push["backoff"]:.0f} s')
+                push['backoff'] = min(push['backoff'] * 2.0, 30.0)
+                continue
+            request = LoadPolicy.Request(format='safetensors', version=version, sha256=sha256,
+                                         weights=data)
+            push['future'] = push['client'].call_async(request)
+            push['sending'] = version
+            push['pushed_at'] = now
+
+    def _push_done(self, name: str, push: dict, future) -> None:
+        push['future'] = None
+        try:
+            response = future.result()
+        except Exception as exc:  # noqa: BLE001 - a failed call is retried, not fatal
+            self.get_logger().warning(f'push to {name} failed: {exc}')
+            push['next_try'] = time.monotonic() + push['backoff']
+            return
+        push['backoff'] = 1.0
+        push['accepted'] = response.accepted
+        push['version'] = push['sending']
+        if response.accepted:
+            self.core.note_push_accepted(push['sending'])
+            self.get_logger().info(f'{name} accepted policy v{push["sending"]}')
+        else:
+            self.get_logger().error(f'{name} refused policy v{push["sending"]}: '
+                                    f'{response.message}')
+
+    # --- status -----------------------------------------------------------------
+    def _publish_status(self) -> None:
+        s = self.core.snapshot()
+        last_push = [p['pushed_at'] for p in self._pushes.values() if p['pushed_at']]
+        self.status_pub.publish(LearnerStatus(
+            header=Header(stamp=self.get_clock().now().to_msg()), state=s['state'],
+            message=s['message'], train_step=s['train_step'],
+            updates_per_second=s['updates_per_second'], replay_steps=s['replay_steps'],
+            replay_segments=s['replay_segments'],
+            replay_segments_refused=s['replay_segments_refused'],
+            prefill_steps=self.p['prefill_steps'], train_ratio=s['train_ratio'],
+            train_ratio_target=float(self.p['train_ratio']),
+            world_model_loss=s['losses'].get('world_model', 0.0),
+            kl_loss=s['losses'].get('kl', 0.0), actor_loss=s['losses'].get('actor', 0.0),
+            critic_loss=s['losses'].get('critic', 0.0), policy_version=s['policy_version'],
+            policy_accepted=any(p['accepted'] for p in self._pushes.values()),
+            last_push_age=(time.monotonic() - max(last_push)) if last_push else -1.0))
+
+    def close(self) -> None:
+        """Stop training and write a final checkpoint."""
+        self.core.stop()
+        self._thread.join(timeout=60.0)
+
+
+def main(args: list[str] | None = None) -> None:
+    """Run the learner until shut down; checkpoint on the way out."""
+    rclpy.init(args=args)
+    node = Learner()
+    executor = MultiThreadedExecutor(num_threads=2)
+    executor.add_node(node)
+    try:
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.close()
+        executor.shutdown(timeout_sec=1.0)
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

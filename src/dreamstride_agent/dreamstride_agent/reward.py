@@ -1,0 +1,83 @@
+"""DayDreamer's gated walking reward, adapted to Spot.
+
+Each term counts only once the previous one exceeds ``gate`` (0.7), so the robot is
+paid first for being upright, then for each joint group reaching the standing pose
+(hip_x, then hip_y, then knee), and only then for forward velocity:
+
+    r_upright  = up_z / 2 + 0.5
+    r_hip_x    = 1 - mean |q - q_stand| / normaliser   over the hip_x joints (if r_upright > gate)
+    r_hip_y    = likewise over hip_y                   (if r_hip_x > gate)
+    r_knee     = likewise over the knees               (if r_hip_y > gate)
+    r_velocity = clip(v_forward / target, -1, 1)       (if r_knee > gate, else 0)
+    reward     = r_upright + r_hip_x + r_hip_y + r_knee + w * (r_velocity + 1) / 2
+
+With w = 10 the reward ranges over 0..14 as DayDreamer's A1 reward; a robot that has
+not yet stood scores about 5 (the velocity term at zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from spot_description.spot import JOINT_GROUPS, STANDING_POSE
+
+# Order in which the pose terms unlock, in DayDreamer's words (hip, shoulder, knee).
+POSE_TERMS = ('hip_x', 'hip_y', 'knee')
+
+
+@dataclass
+class RewardConfig:
+    """Parameters of the gated reward."""
+
+    velocity_target: float = 0.3      # m/s forward (body x) for full velocity reward
+    velocity_weight: float = 10.0
+    gate: float = 0.7
+    # Deviation (rad) from the standing pose at which a pose term reaches 0.
+    pose_normaliser: dict[str, float] = field(
+        default_factory=lambda: {'hip_x': 0.8, 'hip_y': 1.6, 'knee': 1.6})
+
+
+@dataclass
+class RewardTerms:
+    """The reward and its terms, for logging."""
+
+    total: float
+    upright: float
+    hip_x: float
+    hip_y: float
+    knee: float
+    velocity: float
+
+
+def upright_from_quaternion(qx: float, qy: float, qz: float, qw: float) -> float:
+    """Return the world-z component of the body z axis (1 upright, -1 on its back)."""
+    del qz, qw
+    return float(1.0 - 2.0 * (qx * qx + qy * qy))
+
+
+def gated_reward(joint_positions: np.ndarray, up_z: float, forward_velocity: float,
+                 config: RewardConfig | None = None,
+                 standing_pose: np.ndarray = STANDING_POSE) -> RewardTerms:
+    """Compute the gated reward from joint angles (rad), body up_z and forward speed (m/s)."""
+    cfg = config or RewardConfig()
+    upright = float(np.clip(up_z / 2.0 + 0.5, 0.0, 1.0))
+    terms = {'upright': upright}
+    previous = upright
+    for name in POSE_TERMS:
+        if previous > cfg.gate:
+            idx = JOINT_GROUPS[name]
+            deviation = np.abs(joint_positions[idx] - standing_pose[idx])
+            deviation /= cfg.pose_normaliser[name]
+            value = float(np.clip(1.0 - np.mean(deviation), 0.0, 1.0))
+        else:
+            value = 0.0
+        terms[name] = value
+        previous = value
+    velocity = 0.0
+    if previous > cfg.gate:
+        velocity = float(np.clip(forward_velocity / cfg.velocity_target, -1.0, 1.0))
+    total = (upright + terms['hip_x'] + terms['hip_y'] + terms['knee']
+             + cfg.velocity_weight * (velocity + 1.0) / 2.0)
+    return RewardTerms(total=float(total), upright=upright, hip_x=terms['hip_x'],
+                       hip_y=terms['hip_y'], knee=terms['knee'], velocity=velocity)
