@@ -1,5 +1,7 @@
 """Install dreamstride_bringup (ament_python)."""
 
+from glob import glob
+
 from setuptools import find_packages, setup
 
 package_name = 'dreamstride_bringup'
@@ -11,6 +13,9 @@ setup(
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
+        ('share/' + package_name + '/config', glob('config/*.yaml')),
+        ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
+        ('share/' + package_name + '/rviz', glob('rviz/*.rviz')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,

@@ -1,11 +1,42 @@
-"""The ``dreamstride`` command: start DreamStride's node graph without launch_ros."""
+"""The ``dreamstride`` command: DreamStride's node graph without launch_ros.
+
+    dreamstride train [--backend mujoco] [--duration S] [--run-dir DIR] ...
+    dreamstride eval --policy RUN_DIR/learner/checkpoint.pt
+    dreamstride sim
+
+It starts the same nodes, parameter files and remappings as
+``ros2 launch dreamstride_bringup train.launch.py`` (both read dreamstride_bringup.graph),
+puts everything of a run in one directory (logs/, replay/, learner/), stops every
+node cleanly on Ctrl-C, and stops the run with a non-zero exit when a node dies.
+"""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+import shutil
+import signal
 import sys
+import time
+from typing import Any
 
-BACKENDS = ('mujoco', 'webots', 'real')
+from dreamstride_bringup.graph import (
+    BACKENDS,
+    DEFAULT_NAMESPACE,
+    MODES,
+    node_graph,
+    ros_environment,
+)
+from dreamstride_bringup.process_supervisor import Supervisor
+import yaml
+
+
+def _parse_param(text: str) -> tuple[str, str, Any]:
+    node, sep, rest = text.partition(':')
+    name, eq, value = rest.partition('=')
+    if not sep or not eq or not node or not name:
+        raise argparse.ArgumentTypeError(f'{text!r} is not NODE:NAME=VALUE')
+    return node, name, yaml.safe_load(value)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,21 +44,85 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='dreamstride',
         description='Train, evaluate or simulate a Dreamer agent on Spot through ROS 2.')
-    sub = parser.add_subparsers(dest='command', required=True)
-    for name, text in (('train', 'backend + agent + replay recorder + learner'),
-                       ('eval', 'run a saved policy without learning'),
-                       ('sim', 'the simulation backend only')):
-        cmd = sub.add_parser(name, help=text)
-        cmd.add_argument('--backend', choices=BACKENDS, default='mujoco')
+    sub = parser.add_subparsers(dest='mode', required=True)
+    helps = {'train': 'backend + agent + replay recorder + learner',
+             'eval': 'backend + agent acting with a saved policy, no learning',
+             'sim': 'the simulation backend only'}
+    for mode in MODES:
+        cmd = sub.add_parser(mode, help=helps[mode])
+        cmd.add_argument('--backend', choices=BACKENDS, default='mujoco',
+                         help='robot backend (default: mujoco, headless)')
+        cmd.add_argument('--namespace', default=DEFAULT_NAMESPACE,
+                         help='robot namespace (default: spot)')
+        cmd.add_argument('--config', type=Path,
+                         help='extra parameter file applied after the defaults')
+        cmd.add_argument('--use-sim-time', choices=('true', 'false'),
+                         help='default: true on simulation backends')
+        cmd.add_argument('--run-dir', type=Path,
+                         help='directory of this run (default: runs/<mode>-<time>)')
+        cmd.add_argument('--duration', type=float, default=0.0,
+                         help='stop after this many seconds (default: until Ctrl-C)')
+        cmd.add_argument('--discovery-range', default='LOCALHOST',
+                         choices=('LOCALHOST', 'SUBNET'),
+                         help='ROS_AUTOMATIC_DISCOVERY_RANGE; SUBNET only for a real robot '
+                              'on another machine (default: LOCALHOST)')
+        cmd.add_argument('--rviz', action='store_true',
+                         help='also start RViz (needs rviz2; only through ros2 launch)')
+        cmd.add_argument('-p', '--param', action='append', default=[], type=_parse_param,
+                         metavar='NODE:NAME=VALUE', help='override one node parameter')
+        if mode == 'eval':
+            cmd.add_argument('--policy', type=Path, required=True,
+                             help='learner checkpoint directory or file to act with')
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dreamstride`` command."""
     args = build_parser().parse_args(argv)
-    print(f'dreamstride {args.command}: not yet implemented (the node graph lands with the '
-          'learning-system and bringup issues).', file=sys.stderr)
-    return 2
+    if args.backend == 'webots':
+        print('dreamstride: the webots backend runs Webots through webots_ros2_driver, which '
+              'needs launch_ros; use `ros2 launch dreamstride_bringup train.launch.py '
+              'backend:=webots` on a full ROS 2 install with webots_ros2.', file=sys.stderr)
+        return 2
+    if args.rviz and shutil.which('rviz2') is None:
+        print('dreamstride: --rviz skipped: rviz2 is not installed on this machine.',
+              file=sys.stderr)
+    if args.discovery_range == 'SUBNET' and args.backend != 'real':
+        print('dreamstride: --discovery-range SUBNET is only for a real robot.',
+              file=sys.stderr)
+        return 2
+    run_dir = (args.run_dir or Path('runs') / f'{args.mode}-{time.strftime("%Y%m%d-%H%M%S")}')
+    run_dir = run_dir.expanduser().resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        nodes = node_graph(args.mode, args.backend, run_dir=run_dir,
+                           use_sim_time=None if args.use_sim_time is None
+                           else args.use_sim_time == 'true',
+                           config=args.config, policy=getattr(args, 'policy', None))
+    except ValueError as exc:
+        print(f'dreamstride: {exc}', file=sys.stderr)
+        return 2
+    overrides: dict[str, dict[str, Any]] = {}
+    known = {n.name for n in nodes}
+    for node, name, value in args.param:
+        if node not in known:
+            print(f'dreamstride: -p {node}:{name}: no node {node!r} in this run '
+                  f'({", ".join(sorted(known))})', file=sys.stderr)
+            return 2
+        overrides.setdefault(node, {})[name] = value
+    if args.backend == 'real':
+        print('dreamstride: backend real: start the spot_ros2 driver and spot_ros2_control '
+              'first (see the README, "Real Spot"); the agent starts in dry_run.',
+              file=sys.stderr)
+    env = ros_environment(args.discovery_range)
+    supervisor = Supervisor(nodes, args.namespace, run_dir, env, overrides)
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    supervisor.say(f'{args.mode} on {args.backend}, run directory {run_dir}')
+    if args.mode == 'train':
+        supervisor.say(f'watch it: tensorboard --logdir {run_dir / "learner"}')
+    supervisor.start()
+    return supervisor.watch(args.duration)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,123 @@
+"""DreamStride's node graph, defined once.
+
+Both ``launch/*.launch.py`` (launch_ros, on a full ROS install) and the ``dreamstride``
+command (everywhere) build their processes from :func:`node_graph`: which nodes run
+for a mode and backend, their package, executable (and Python module), parameter
+files, parameter values and remappings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import os
+from pathlib import Path
+from typing import Any
+
+MODES = ('train', 'eval', 'sim')
+BACKENDS = ('mujoco', 'webots', 'real')
+DEFAULT_NAMESPACE = 'spot'
+
+# On the real robot, the spot_ros2 driver and spot_ros2_control publish the contract's
+# data under other names; the agent is remapped onto them (SPOT_FACTS.md).
+REAL_SPOT_REMAPS = (
+    ('joint_states', 'low_level/joint_states'),
+    ('imu', 'imu_sensor_broadcaster/imu'),
+)
+
+
+@dataclass
+class NodeSpec:
+    """One process of the graph."""
+
+    name: str                       # node name (also the log file name)
+    package: str
+    executable: str                 # console script, for launch_ros / ros2 run
+    module: str                     # python -m entry point, for the dreamstride command
+    param_files: list[Path] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    remappings: list[tuple[str, str]] = field(default_factory=list)
+    required: bool = True           # the run stops when a required node dies
+
+
+def config_dir() -> Path:
+    """Directory of the installed parameter files (source tree as a fall-back)."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        share = Path(get_package_share_directory('dreamstride_bringup')) / 'config'
+        if share.is_dir():
+            return share
+    except (ImportError, LookupError):
+        pass
+    return Path(__file__).resolve().parent.parent / 'config'
+
+
+def node_graph(mode: str = 'train', backend: str = 'mujoco',
+               run_dir: Path | str = 'runs/latest', use_sim_time: bool | None = None,
+               config: Path | str | None = None, policy: Path | str | None = None
+               ) -> list[NodeSpec]:
+    """Return the processes of ``mode`` on ``backend``.
+
+    ``run_dir`` receives the replay store (``replay/``) and the learner's TensorBoard
+    logs and checkpoints (``learner/``). ``config`` is an extra parameter file applied
+    after the defaults (node-name keys or ``/**``). ``policy`` is the checkpoint an
+    ``eval`` run acts with. ``use_sim_time`` defaults to true on simulation backends.
+    """
+    if mode not in MODES:
+        raise ValueError(f'unknown mode {mode!r}; choose one of {", ".join(MODES)}')
+    if backend not in BACKENDS:
+        raise ValueError(f'unknown backend {backend!r}; choose one of {", ".join(BACKENDS)}')
+    if mode == 'sim' and backend == 'real':
+        raise ValueError("mode 'sim' needs a simulation backend (mujoco or webots)")
+    if mode == 'eval' and policy is None:
+        raise ValueError("mode 'eval' needs a policy checkpoint (policy:=/path/to/checkpoint)")
+    cfg = config_dir()
+    extra = [Path(config).expanduser().resolve()] if config else []
+    run_dir = Path(run_dir).expanduser().resolve()
+    sim_time = (backend != 'real') if use_sim_time is None else use_sim_time
+    common = {'use_sim_time': sim_time}
+    nodes: list[NodeSpec] = []
+
+    if backend == 'mujoco':
+        nodes.append(NodeSpec('spot_mujoco', 'spot_mujoco', 'sim_node', 'spot_mujoco.sim_node',
+                              [cfg / 'spot_mujoco.yaml', *extra], {}))
+    # webots: the simulator and its driver are started by the launch file (webots_ros2);
+    # real: the spot_ros2 driver runs on its own (it holds the robot's lease).
+    if mode == 'sim':
+        return nodes
+
+    agent_files = [cfg / 'agent.yaml']
+    remaps: list[tuple[str, str]] = []
+    if backend == 'real':
+        agent_files.append(cfg / 'real_spot.yaml')
+        remaps = list(REAL_SPOT_REMAPS)
+    agent_params = dict(common)
+    if mode == 'eval':
+        agent_params['policy_checkpoint'] = str(Path(policy).expanduser().resolve())
+    nodes.append(NodeSpec('agent', 'dreamstride_agent', 'agent', 'dreamstride_agent.agent_node',
+                          [*agent_files, *extra], agent_params, remaps))
+    if mode == 'train':
+        nodes.append(NodeSpec(
+            'replay_recorder', 'dreamstride_agent', 'replay_recorder',
+            'dreamstride_agent.recorder_node', [cfg / 'replay_recorder.yaml', *extra],
+            {**common, 'replay_dir': str(run_dir / 'replay')}))
+        nodes.append(NodeSpec(
+            'learner', 'dreamstride_agent', 'learner', 'dreamstride_agent.learner_node',
+            [cfg / 'learner.yaml', *extra],
+            {**common, 'replay_dir': str(run_dir / 'replay'),
+             'logdir': str(run_dir / 'learner')}))
+    return nodes
+
+
+def ros_environment(discovery_range: str = 'LOCALHOST',
+                    base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for every process of a run: ROS traffic stays on this host by default.
+
+    Only a real-robot run opts into a wider range, explicitly (``SUBNET``).
+    """
+    if discovery_range not in ('LOCALHOST', 'SUBNET', 'SYSTEM_DEFAULT', 'OFF'):
+        raise ValueError(f'unknown discovery range {discovery_range!r}')
+    env = dict(os.environ if base is None else base)
+    env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = discovery_range
+    env.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
+    env['PYTHONUNBUFFERED'] = '1'
+    return env

@@ -1,0 +1,153 @@
+"""Start the graph's nodes as processes, watch them, and stop them all cleanly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import json
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
+from typing import IO, Any
+
+from dreamstride_bringup.graph import NodeSpec
+
+# Shut down in this order so that steps in flight reach the recorder and the learner
+# writes its final checkpoint after the data stopped.
+_STOP_ORDER = ('agent', 'replay_recorder', 'learner')
+
+
+def format_param(value: Any) -> str:
+    """Format a parameter value for ``--ros-args -p name:=value`` (YAML syntax)."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (list, tuple)):
+        return '[' + ','.join(json.dumps(v) if isinstance(v, str) else format_param(v)
+                              for v in value) + ']'
+    if isinstance(value, str):
+        return json.dumps(value) if (not value or any(c in value for c in ':[]{},#\'"'))\
+            else value
+    return str(value)
+
+
+def node_command(spec: NodeSpec, namespace: str,
+                 overrides: dict[str, Any] | None = None) -> list[str]:
+    """Return the command line that runs ``spec`` as a ROS 2 node in ``namespace``."""
+    cmd = [sys.executable, '-m', spec.module, '--ros-args', '-r', f'__node:={spec.name}']
+    if namespace:
+        cmd += ['-r', f'__ns:=/{namespace.strip("/")}']
+    for path in spec.param_files:
+        cmd += ['--params-file', str(path)]
+    for key, value in {**spec.parameters, **(overrides or {})}.items():
+        cmd += ['-p', f'{key}:={format_param(value)}']
+    for src, dst in spec.remappings:
+        cmd += ['-r', f'{src}:={dst}']
+    return cmd
+
+
+@dataclass
+class Running:
+    """A started node process."""
+
+    spec: NodeSpec
+    proc: subprocess.Popen
+    log: IO[str]
+    log_path: Path
+
+
+class Supervisor:
+    """Run a set of nodes; stop all of them when one dies, on a signal, or at a deadline."""
+
+    def __init__(self, nodes: list[NodeSpec], namespace: str, run_dir: Path,
+                 env: dict[str, str], overrides: dict[str, dict[str, Any]] | None = None,
+                 out: IO[str] = sys.stdout) -> None:
+        self.nodes = nodes
+        self.namespace = namespace
+        self.run_dir = run_dir
+        self.env = env
+        self.overrides = overrides or {}
+        self.out = out
+        self.running: list[Running] = []
+        self._stop_requested = False
+
+    def say(self, text: str) -> None:
+        """Print a line of the command's own output."""
+        print(f'[dreamstride] {text}', file=self.out, flush=True)
+
+    def start(self) -> None:
+        """Start every node, each in its own process group, logging to logs/<node>.log."""
+        logs = self.run_dir / 'logs'
+        logs.mkdir(parents=True, exist_ok=True)
+        description = []
+        for spec in self.nodes:
+            cmd = node_command(spec, self.namespace, self.overrides.get(spec.name))
+            log_path = logs / f'{spec.name}.log'
+            log = open(log_path, 'a')
+            proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            self.running.append(Running(spec, proc, log, log_path))
+            description.append({'name': spec.name, 'pid': proc.pid, 'command': cmd})
+            self.say(f'started {spec.name} (pid {proc.pid}), log {log_path}')
+        (self.run_dir / 'processes.json').write_text(json.dumps(description, indent=2))
+
+    def request_stop(self, *_: Any) -> None:
+        """Signal handler: ask the watch loop to stop the run."""
+        self._stop_requested = True
+
+    def watch(self, duration: float = 0.0) -> int:
+        """Wait until a node dies (exit 1), a stop is requested or ``duration`` passes (0)."""
+        deadline = time.monotonic() + duration if duration > 0 else None
+        while not self._stop_requested:
+            for r in self.running:
+                code = r.proc.poll()
+                if code is not None:
+                    self.say(f'{r.spec.name} exited with code {code}; stopping the run. '
+                             f'Last lines of {r.log_path}:')
+                    for line in _tail(r.log_path, 15):
+                        print(f'    {line}', file=self.out)
+                    self.stop()
+                    return 1
+            if deadline is not None and time.monotonic() >= deadline:
+                self.say(f'duration of {duration:g} s reached')
+                break
+            time.sleep(0.2)
+        self.stop()
+        return 0
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop every node: SIGINT in shutdown order, then SIGKILL what is left."""
+        order = sorted(self.running, key=lambda r: (
+            _STOP_ORDER.index(r.spec.name) if r.spec.name in _STOP_ORDER else len(_STOP_ORDER)))
+        for r in order:
+            if r.proc.poll() is None:
+                _signal_group(r.proc, signal.SIGINT)
+                if r.spec.name == 'agent':
+                    time.sleep(0.5)    # let the last steps reach the recorder
+        deadline = time.monotonic() + timeout
+        for r in order:
+            try:
+                r.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.say(f'{r.spec.name} did not stop in time; killing it')
+                _signal_group(r.proc, signal.SIGKILL)
+                r.proc.wait()
+            r.log.close()
+        for r in order:
+            _signal_group(r.proc, signal.SIGKILL)   # children left in a node's group, if any
+        self.say('all nodes stopped')
+
+
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _tail(path: Path, lines: int) -> list[str]:
+    try:
+        return path.read_text(errors='replace').splitlines()[-lines:]
+    except OSError:
+        return []

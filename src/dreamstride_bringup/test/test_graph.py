@@ -1,0 +1,128 @@
+"""One node graph for the launch files and the dreamstride command."""
+
+import ast
+import importlib
+import importlib.util
+from pathlib import Path
+
+from dreamstride_bringup.graph import BACKENDS, REAL_SPOT_REMAPS, node_graph
+from dreamstride_bringup.process_supervisor import format_param, node_command
+import pytest
+import yaml
+
+PKG = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize('backend,expected', [
+    ('mujoco', ['spot_mujoco', 'agent', 'replay_recorder', 'learner']),
+    ('webots', ['agent', 'replay_recorder', 'learner']),
+    ('real', ['agent', 'replay_recorder', 'learner']),
+])
+def test_train_graph_per_backend(backend, expected, tmp_path):
+    nodes = node_graph('train', backend, run_dir=tmp_path)
+    assert [n.name for n in nodes] == expected
+    by_name = {n.name: n for n in nodes}
+    assert by_name['replay_recorder'].parameters['replay_dir'] == str(tmp_path / 'replay')
+    assert by_name['learner'].parameters['replay_dir'] == str(tmp_path / 'replay')
+    assert by_name['learner'].parameters['logdir'] == str(tmp_path / 'learner')
+    sim_time = backend != 'real'
+    assert all(n.parameters.get('use_sim_time', sim_time) == sim_time for n in nodes)
+    agent = by_name['agent']
+    if backend == 'real':
+        assert agent.remappings == list(REAL_SPOT_REMAPS)
+        assert agent.param_files[-1].name == 'real_spot.yaml'
+    else:
+        assert agent.remappings == []
+
+
+def test_eval_and_sim_graphs(tmp_path):
+    ckpt = tmp_path / 'checkpoint.pt'
+    assert [n.name for n in node_graph('eval', 'mujoco', policy=ckpt)] == ['spot_mujoco', 'agent']
+    assert node_graph('eval', 'mujoco', policy=ckpt)[1].parameters['policy_checkpoint'] == \
+        str(ckpt)
+    assert [n.name for n in node_graph('sim', 'mujoco')] == ['spot_mujoco']
+    with pytest.raises(ValueError, match='needs a policy'):
+        node_graph('eval', 'mujoco')
+    with pytest.raises(ValueError, match='simulation backend'):
+        node_graph('sim', 'real')
+    with pytest.raises(ValueError, match='unknown backend'):
+        node_graph('train', 'gazebo')
+
+
+def test_user_config_is_applied_last(tmp_path):
+    extra = tmp_path / 'mine.yaml'
+    extra.write_text('/**:\n  ros__parameters:\n    seed: 7\n')
+    for node in node_graph('train', 'mujoco', config=extra):
+        assert node.param_files[-1] == extra
+
+
+def _declared(module: str) -> set[str]:
+    return {p.name for p in importlib.import_module(module).PARAMS} | {'use_sim_time'}
+
+
+@pytest.mark.parametrize('backend', BACKENDS)
+def test_parameter_files_name_declared_parameters(backend):
+    for node in node_graph('train', backend):
+        if not node.module.startswith('dreamstride_agent'):
+            continue
+        declared = _declared(node.module)
+        for path in node.param_files:
+            data = yaml.safe_load(path.read_text())
+            assert list(data) == ['/**'], f'{path.name}: use the /**: ros__parameters: form'
+            keys = set(data['/**']['ros__parameters'])
+            assert keys <= declared, f'{path.name}: {sorted(keys - declared)} not declared'
+        assert set(node.parameters) <= declared
+
+
+def test_node_command_line(tmp_path):
+    node = node_graph('train', 'real', run_dir=tmp_path)[0]
+    cmd = node_command(node, 'spot', {'seed': 3, 'model_overrides': ['a=1', 'b=x:y']})
+    assert cmd[1:3] == ['-m', 'dreamstride_agent.agent_node']
+    assert ['-r', '__node:=agent'] == cmd[4:6] and '__ns:=/spot' in cmd
+    assert '-r' in cmd and 'joint_states:=low_level/joint_states' in cmd
+    assert 'seed:=3' in cmd and 'use_sim_time:=false' in cmd
+    assert format_param(['a=1', 'b=x:y']) == '["a=1","b=x:y"]'
+    assert yaml.safe_load(format_param(['a=1', 'b=x:y'])) == ['a=1', 'b=x:y']
+
+
+def test_launch_files_use_the_shared_graph():
+    for path in sorted((PKG / 'launch').glob('*.launch.py')):
+        tree = ast.parse(path.read_text())
+        calls = {n.func.id for n in ast.walk(tree)
+                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        assert 'generate_graph_launch_description' in calls, path.name
+    assert {p.name for p in (PKG / 'launch').glob('*.launch.py')} == {
+        'train.launch.py', 'eval.launch.py', 'sim.launch.py'}
+
+
+@pytest.mark.skipif(importlib.util.find_spec('launch_ros') is None,
+                    reason='launch_ros is not installed (no ROS 2 apt install on this machine)')
+@pytest.mark.parametrize('backend', ['mujoco', 'real'])
+def test_launch_file_matches_the_command(backend, tmp_path):
+    from launch import LaunchContext, LaunchDescription
+    from launch.actions import OpaqueFunction
+    from launch_ros.actions import Node
+
+    spec = importlib.util.spec_from_file_location('train_launch', PKG / 'launch/train.launch.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    description: LaunchDescription = module.generate_launch_description()
+    context = LaunchContext()
+    for entity in description.entities:
+        if not isinstance(entity, OpaqueFunction):
+            entity.visit(context)
+    context.launch_configurations.update({'backend': backend, 'run_dir': str(tmp_path)})
+    opaque = [e for e in description.entities if isinstance(e, OpaqueFunction)][0]
+    actions = opaque.execute(context)
+    launched = [a for a in actions if isinstance(a, Node)]
+    assert [a.node_executable for a in launched] == \
+        [n.executable for n in node_graph('train', backend, run_dir=tmp_path)]
+
+
+def test_rviz_config():
+    config = yaml.safe_load((PKG / 'rviz/dreamstride.rviz').read_text())
+    manager = config['Visualization Manager']
+    assert manager['Global Options']['Fixed Frame'] == 'odom'
+    classes = {d['Class'] for d in manager['Displays']}
+    assert {'rviz_default_plugins/RobotModel', 'rviz_default_plugins/TF',
+            'rviz_default_plugins/Image'} <= classes
