@@ -1,0 +1,180 @@
+"""Actor-critic learned in imagination (DreamerV3).
+
+From every posterior state of a replayed batch (or a random subset, ``imag_starts``) the
+actor drives the world model's prior for ``horizon`` steps. Rewards and continue flags come
+from the world-model heads, values from a slow EMA copy of the critic. The actor maximises
+lambda-returns normalised by the 5th-95th percentile range; the critic regresses them with
+a two-hot loss.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+from torch import nn
+
+from .config import DreamerConfig
+from .nets import Head, TwoHot
+from .world_model import WorldModel, features
+
+
+class Actor(nn.Module):
+    """Bounded normal policy: mean tanh-squashed to [-1, 1], std in [min_std, max_std]."""
+
+    def __init__(self, config: DreamerConfig, feat_dim: int, act_dim: int) -> None:
+        super().__init__()
+        m = config.model
+        self.head = Head(feat_dim, 2 * act_dim, m.units, m.head_layers, m.norm)
+        self.min_std, self.max_std = m.action_min_std, m.action_max_std
+
+    def forward(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return mean and standard deviation (float32) of the action distribution."""
+        mean, std = self.head(feat).float().chunk(2, -1)
+        std = (self.max_std - self.min_std) * torch.sigmoid(std + 2.0) + self.min_std
+        return torch.tanh(mean), std
+
+    @staticmethod
+    def sample(mean: torch.Tensor, std: torch.Tensor,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Reparameterised sample (not yet clipped to the action range)."""
+        noise = torch.randn(mean.shape, generator=generator, device=mean.device)
+        return mean + std * noise
+
+    @staticmethod
+    def log_prob(mean: torch.Tensor, std: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """Log-density of the normal, summed over action dimensions."""
+        z = (action - mean) / std
+        return (-0.5 * z.square() - torch.log(std) - 0.5 * math.log(2 * math.pi)).sum(-1)
+
+    @staticmethod
+    def entropy(std: torch.Tensor) -> torch.Tensor:
+        """Entropy of the normal, summed over action dimensions."""
+        return (torch.log(std) + 0.5 * math.log(2 * math.pi * math.e)).sum(-1)
+
+
+def clip_action(action: torch.Tensor) -> torch.Tensor:
+    """Clip to [-1, 1], passing gradients straight through."""
+    return action + (action.clamp(-1.0, 1.0) - action).detach()
+
+
+def lambda_returns(reward: torch.Tensor, cont: torch.Tensor, value: torch.Tensor,
+                   discount: float, lam: float) -> torch.Tensor:
+    """Lambda-returns (H, N) from reward and cont of steps 1..H and values of steps 0..H.
+
+    ``R_t = r_{t+1} + gamma c_{t+1} ((1 - lambda) v_{t+1} + lambda R_{t+1})``, ``R_H = v_H``.
+    """
+    disc = discount * cont
+    interm = reward + disc * (1.0 - lam) * value[1:]
+    returns = [value[-1]]
+    for t in reversed(range(reward.shape[0])):
+        returns.append(interm[t] + disc[t] * lam * returns[-1])
+    return torch.stack(returns[:0:-1])
+
+
+class ActorCritic(nn.Module):
+    """Actor, critic, slow critic and the return normaliser."""
+
+    def __init__(self, config: DreamerConfig, feat_dim: int, act_dim: int) -> None:
+        super().__init__()
+        m = config.model
+        self.config = config
+        self.actor = Actor(config, feat_dim, act_dim)
+        self.critic = Head(feat_dim, m.bins, m.units, m.head_layers, m.norm, zero_init=True)
+        self.slow_critic = copy.deepcopy(self.critic).requires_grad_(False)
+        self.twohot = TwoHot(m.bins)
+        # EMA of the 5th and 95th percentile of the lambda-returns.
+        self.register_buffer('return_low', torch.zeros(()))
+        self.register_buffer('return_high', torch.zeros(()))
+
+    @torch.no_grad()
+    def update_slow_critic(self) -> None:
+        """Move the slow critic towards the critic (EMA rate ``slow_critic_rate``)."""
+        rate = self.config.train.slow_critic_rate
+        torch._foreach_lerp_(list(self.slow_critic.parameters()),
+                             list(self.critic.parameters()), rate)
+
+    @torch.no_grad()
+    def _update_return_scale(self, returns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        t = self.config.train
+        flat = returns.detach().float().flatten()
+        quantiles = torch.quantile(flat, torch.tensor(
+            [t.retnorm_low / 100.0, t.retnorm_high / 100.0], device=flat.device))
+        self.return_low.lerp_(quantiles[0], t.retnorm_decay)
+        self.return_high.lerp_(quantiles[1], t.retnorm_decay)
+        scale = torch.clamp(self.return_high - self.return_low, min=t.retnorm_limit)
+        return self.return_low.clone(), scale
+
+    def imagine(self, wm: WorldModel, deter: torch.Tensor, stoch: torch.Tensor,
+                ) -> dict[str, torch.Tensor]:
+        """Roll the prior forward ``horizon`` steps with actions sampled from the actor."""
+        horizon = self.config.train.horizon
+        feats, samples, actions = [], [], []
+        for _ in range(horizon):
+            feat = features(deter, stoch)
+            mean, std = self.actor(feat)
+            sample = self.actor.sample(mean, std)
+            action = clip_action(sample)
+            deter, stoch = wm.rssm.img_step(deter, stoch, action)
+            feats.append(feat)
+            samples.append(sample)
+            actions.append(action)
+        feats.append(features(deter, stoch))
+        return {
+            'feat': torch.stack(feats),
+            'sample': torch.stack(samples),
+            'action': torch.stack(actions),
+        }
+
+    def loss(self, wm: WorldModel, deter: torch.Tensor, stoch: torch.Tensor,
+             start_cont: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Actor plus critic loss from start states (N, ...) and their continue flags (N,).
+
+        The two losses touch disjoint parameters, so one backward pass serves both.
+        """
+        t = self.config.train
+        backprop = t.actor_grad == 'dynamics'
+        # With backprop through the dynamics the world model is a frozen function here:
+        # gradients flow through it to the actor but never into its parameters.
+        wm.requires_grad_(not backprop)
+        try:
+            with torch.set_grad_enabled(backprop):
+                traj = self.imagine(wm, deter.detach(), stoch.detach())
+                feat = traj['feat']  # (H + 1, N, F)
+                reward = self.twohot.mean(wm.reward(feat[1:]))
+                cont = torch.sigmoid(wm.cont(feat[1:]).float().squeeze(-1))
+                value = self.twohot.mean(self.slow_critic(feat))
+        finally:
+            wm.requires_grad_(True)
+        returns = lambda_returns(reward, cont, value, t.discount, t.lam)
+        with torch.no_grad():
+            conts = torch.cat([start_cont.float()[None], cont.detach()], 0)
+            weight = torch.cumprod(t.discount * conts, 0)[:-1] / t.discount
+        offset, scale = self._update_return_scale(returns)
+
+        mean, std = self.actor(feat[:-1].detach())
+        entropy = self.actor.entropy(std)
+        if backprop:
+            objective = (returns - offset) / scale
+        else:
+            advantage = ((returns - value[:-1]) / scale).detach()
+            objective = self.actor.log_prob(mean, std, traj['sample'].detach()) * advantage
+        actor_loss = -(weight * (objective + t.entropy * entropy)).mean()
+
+        critic_logits = self.critic(feat[:-1].detach())
+        critic_loss = self.twohot.loss(critic_logits, returns.detach())
+        critic_loss = critic_loss + t.slow_reg * self.twohot.loss(critic_logits,
+                                                                  value[:-1].detach())
+        critic_loss = (weight * critic_loss).mean()
+        metrics = {
+            'actor_loss': actor_loss.detach(),
+            'critic_loss': critic_loss.detach(),
+            'actor_entropy': entropy.mean().detach(),
+            'actor_std': std.mean().detach(),
+            'imag_return': returns.mean().detach(),
+            'imag_reward': reward.mean().detach(),
+            'imag_value': value.mean().detach(),
+            'return_scale': scale,
+        }
+        return actor_loss + critic_loss, metrics
