@@ -16,12 +16,13 @@ LEG_JOINTS: tuple[str, ...] = ('hip_x', 'hip_y', 'knee')
 JOINT_NAMES: tuple[str, ...] = tuple(f'{leg}_{joint}' for leg in LEGS for joint in LEG_JOINTS)
 NUM_JOINTS: int = len(JOINT_NAMES)
 
-# Knee upper limits differ slightly per leg in spot_description (rad).
+# Knee upper limits differ slightly per leg in spot_description (rad); rear_right from
+# spot_description's spot.urdf (SPOT_FACTS.md lists the other three).
 _KNEE_UPPER = {
     'front_left': -0.254801,
     'front_right': -0.247563,
     'rear_left': -0.267153,
-    'rear_right': -0.267153,
+    'rear_right': -0.257725,
 }
 
 # Position limits (rad), effort limits (N m), velocity limits (rad/s), in JOINT_NAMES order.
