@@ -26,6 +26,8 @@ CAMERA_INFO = 'camera/camera_info'
 JOINT_TRAJECTORY = 'joint_trajectory_controller/joint_trajectory'
 # agent/user -> simulation backend
 RESET_SERVICE = 'reset'
+# simulation backend -> all: simulated time (rosgraph_msgs/Clock), absolute, for use_sim_time
+CLOCK = '/clock'
 
 # Body frame of the IMU and of the odometry twist; odometry's fixed frame.
 BODY_FRAME = 'body'
@@ -36,4 +38,9 @@ SENSOR_QOS: QoSProfile = qos_profile_sensor_data
 
 # Commands: reliable, keep last 1, so a stale command is never replayed late.
 COMMAND_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
+
+# Clock: keep last 1; reliable, so both reliable and best-effort subscriptions (rclpy's and
+# rclcpp's time sources use best effort) match, and a slow subscriber never blocks it.
+CLOCK_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
