@@ -23,6 +23,8 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'sim_node = spot_mujoco.sim_node:main',
+            'sim_benchmark = spot_mujoco.benchmark:main',
         ],
     },
 )
