@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-import json
-import os
 from pathlib import Path
 import threading
 import time
@@ -19,8 +17,7 @@ import time
 from dreamstride_agent.replay_store import SegmentError, iter_store, make_typestore
 import numpy as np
 
-CHECKPOINT = 'checkpoint.pt'
-STATE = 'learner_state.json'
+CHECKPOINT = 'checkpoint.safetensors'
 
 
 @dataclass
@@ -67,8 +64,11 @@ class LearnerCore:
         self.config.run.device = settings.device
         self.config.run.seed = settings.seed
         self._DreamerAgent = DreamerAgent
-        self.agent = None                      # built when the first steps tell the sizes
-        self.replay = Replay(capacity=self.config.run.replay_capacity, seed=settings.seed)
+        self._Replay = Replay
+        # Built when the first stored steps tell the observation and action sizes.
+        self.agent = None
+        self.replay = None
+        self.rng = np.random.default_rng(settings.seed or None)
         self.typestore = make_typestore()
         self.loaded: set[str] = set()
         self.refused: dict[str, str] = {}
@@ -94,6 +94,12 @@ class LearnerCore:
                 self.refused[segment.name] = str(result)
                 self.log('error', f'replay segment refused, training on the rest: {result}')
                 continue
+            if result and self.replay is None:
+                first = result[0]
+                self.replay = self._Replay(
+                    self.config.run.replay_capacity, first.observation.size, first.action.size,
+                    image_shape=None if first.image is None else first.image.shape,
+                    max_length=self.config.train.length)
             for r in result:
                 step = {'obs': r.observation, 'action': r.action, 'reward': r.reward,
                         'is_first': r.is_first, 'is_last': r.is_last,
@@ -115,27 +121,29 @@ class LearnerCore:
     def _ensure_agent(self) -> bool:
         if self.agent is not None:
             return True
-        if len(self.replay) == 0:
+        if self.replay is None:
             return False
-        obs_dim, act_dim, image_shape = self.replay.shapes()
-        self.agent = self._DreamerAgent(self.config, obs_dim, act_dim, image_shape=image_shape,
-                                        device=self.s.device)
+        self.agent = self._DreamerAgent(self.config, self.replay.obs_dim, self.replay.act_dim,
+                                        image_shape=self.replay.image_shape, device=self.s.device)
         checkpoint = self.s.logdir / CHECKPOINT
         if checkpoint.exists():
-            self.agent.load_checkpoint(checkpoint)
-            state = json.loads((self.s.logdir / STATE).read_text())
-            self.policy_version = int(state.get('policy_version', 0))
+            extra = self.agent.load_checkpoint(checkpoint)
+            self.policy_version = int(extra.get('policy_version', 0))
             self.log('info', f'resumed from {checkpoint} at update {self.train_step}, '
                              f'policy v{self.policy_version}')
         return True
 
     # --- training -----------------------------------------------------------------
+    def replay_steps(self) -> int:
+        """Distinct environment steps loaded."""
+        return 0 if self.replay is None else len(self.replay)
+
     def ratio(self) -> float:
         """Replayed steps per environment step so far."""
-        if len(self.replay) == 0:
+        if not self.replay_steps():
             return 0.0
         t = self.config.train
-        return self.train_step * t.batch * t.length / len(self.replay)
+        return self.train_step * t.batch * t.length / self.replay_steps()
 
     def run(self) -> None:
         """Train until stop() (the learner node's training thread)."""
@@ -157,10 +165,10 @@ class LearnerCore:
             if now - last_scan >= self.s.scan_every:
                 self.scan_store()
                 last_scan = now
-                self.writer.add_scalar('replay/steps', len(self.replay), self.train_step)
-            if len(self.replay) < max(self.s.prefill_steps, 1) or not self._ensure_agent():
+                self.writer.add_scalar('replay/steps', self.replay_steps(), self.train_step)
+            if self.replay_steps() < max(self.s.prefill_steps, 1) or not self._ensure_agent():
                 self.state = 'waiting_for_prefill'
-                self.message = f'{len(self.replay)}/{self.s.prefill_steps} steps'
+                self.message = f'{self.replay_steps()}/{self.s.prefill_steps} steps'
                 self._stop.wait(0.2)
                 continue
             if self.s.train_ratio > 0 and self.ratio() >= self.s.train_ratio:
@@ -184,23 +192,20 @@ class LearnerCore:
 
     def _update(self) -> None:
         t = self.config.train
-        batch = self.replay.sample(t.batch, t.length)
+        batch = self.replay.sample(t.batch, t.length, self.rng)
         metrics = self.agent.train_step(batch)
         self._update_times.append(time.monotonic())
         with self._lock:
-            self.losses = {
-                'world_model': float(metrics.get('world_model/loss', metrics.get('wm_loss', 0))),
-                'kl': float(metrics.get('world_model/kl', metrics.get('kl', 0))),
-                'actor': float(metrics.get('actor/loss', metrics.get('actor_loss', 0))),
-                'critic': float(metrics.get('critic/loss', metrics.get('critic_loss', 0))),
-            }
+            self.losses = {'world_model': metrics['world_model_loss'],
+                           'kl': metrics['kl_loss'], 'actor': metrics['actor_loss'],
+                           'critic': metrics['critic_loss']}
         step = self.train_step
         if step % max(self.s.log_every, 1) == 0:
             for key, value in metrics.items():
                 self.writer.add_scalar(f'train/{key}', float(value), step)
             self.writer.add_scalar('learner/updates_per_second', self.updates_per_second(), step)
             self.writer.add_scalar('learner/train_ratio', self.ratio(), step)
-            self.writer.add_scalar('replay/steps', len(self.replay), step)
+            self.writer.add_scalar('replay/steps', self.replay_steps(), step)
             if self._recent_rewards:
                 self.writer.add_scalar('replay/mean_reward', float(np.mean(self._recent_rewards)),
                                        step)
@@ -209,7 +214,7 @@ class LearnerCore:
     def _log_image(self) -> None:
         t = self.config.train
         try:
-            batch = self.replay.sample(min(t.batch, 4), t.length)
+            batch = self.replay.sample(min(t.batch, 4), t.length, self.rng)
             image = self.agent.open_loop_prediction(batch)
             self.writer.add_image('world_model/open_loop', image, self.train_step,
                                   dataformats='HWC')
@@ -228,14 +233,11 @@ class LearnerCore:
         self.writer.add_scalar('policy/accepted_version', version, self.train_step)
 
     def save_checkpoint(self) -> None:
-        """Write the checkpoint and the learner state atomically (temp file + rename)."""
+        """Write the checkpoint (atomically: temp file + rename) with the policy version."""
         if self.agent is None:
             return
-        self.agent.save_checkpoint(self.s.logdir / CHECKPOINT)
-        tmp = self.s.logdir / (STATE + '.tmp')
-        tmp.write_text(json.dumps({'policy_version': self.policy_version,
-                                   'train_step': self.train_step}))
-        os.replace(tmp, self.s.logdir / STATE)
+        self.agent.save_checkpoint(self.s.logdir / CHECKPOINT,
+                                   extra={'policy_version': self.policy_version})
 
     # --- status -------------------------------------------------------------------
     def updates_per_second(self) -> float:
@@ -251,7 +253,7 @@ class LearnerCore:
             losses = dict(self.losses)
         return {'state': self.state, 'message': self.message, 'train_step': self.train_step,
                 'updates_per_second': self.updates_per_second(),
-                'replay_steps': len(self.replay), 'replay_segments': len(self.loaded),
+                'replay_steps': self.replay_steps(), 'replay_segments': len(self.loaded),
                 'replay_segments_refused': len(self.refused), 'train_ratio': self.ratio(),
                 'losses': losses, 'policy_version': self.policy_version}
 

@@ -42,8 +42,9 @@ class PolicySlot:
                 raise PolicyRejected(
                     f'version {version} is not newer than the active or pending version '
                     f'{newest}')
-            policy = Policy.from_bytes(data, sha256, max_bytes=self.max_bytes)
-            obs_dim, act_dim = policy.obs_dim, policy.act_dim
+            policy = Policy.from_bytes(data, sha256, max_bytes=self.max_bytes,
+                                       expected_version=version)
+            obs_dim, act_dim = policy.metadata.obs_dim, policy.metadata.act_dim
             if (obs_dim, act_dim) != (self.obs_dim, self.act_dim):
                 raise PolicyRejected(
                     f'policy expects observation {obs_dim} / action {act_dim}, this agent has '
