@@ -84,6 +84,7 @@ class SimNode(Node):
     def __init__(self, **kwargs) -> None:
         super().__init__('sim_node', **kwargs)
         p = self._declare_parameters()
+        self._frame_prefix = p['frame_prefix']
         self.sim = SpotSimulation(
             timestep=p['timestep'], seed=None if p['seed'] < 0 else p['seed'],
             imu_noise=ImuNoise(p['imu_noise.orientation'], p['imu_noise.gyro'],
@@ -164,6 +165,11 @@ class SimNode(Node):
             'camera.width': declare('camera.width', 64, 'Image width (pixels).'),
             'camera.height': declare('camera.height', 64, 'Image height (pixels).'),
             'camera.rate': declare('camera.rate', 20.0, 'Image rate (Hz, simulated time).'),
+            'frame_prefix': declare(
+                'frame_prefix', '',
+                "Prefix of the frame ids (body, odom, head_camera_optical), e.g. 'spot1/' "
+                "when several robots share one TF tree (robot_state_publisher's "
+                'frame_prefix).'),
         }
         if p['initial_pose'] not in POSES:
             raise ValueError(f"initial_pose must be one of {list(POSES)}, "
@@ -219,8 +225,8 @@ class SimNode(Node):
             k=[focal, 0.0, width / 2, 0.0, focal, height / 2, 0.0, 0.0, 1.0],
             r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
             p=[focal, 0.0, width / 2, 0.0, 0.0, focal, height / 2, 0.0, 0.0, 0.0, 1.0, 0.0])
-        self._camera_info.header.frame_id = (spot.HEAD_CAMERA_OPTICAL_FRAME
-                                             if name == mjcf.HEAD_CAMERA else name)
+        self._camera_info.header.frame_id = self._frame_prefix + (
+            spot.HEAD_CAMERA_OPTICAL_FRAME if name == mjcf.HEAD_CAMERA else name)
         self.get_logger().info(f"camera '{name}' {width}x{height} rgb8 every "
                                f'{self._camera_every} steps, rendered with MUJOCO_GL={backend}')
 
@@ -302,7 +308,7 @@ class SimNode(Node):
         reading = self.sim.imu()
         imu = Imu()
         imu.header.stamp = now
-        imu.header.frame_id = contract.BODY_FRAME
+        imu.header.frame_id = self._frame_prefix + contract.BODY_FRAME
         _set_quaternion(imu.orientation, reading.orientation)
         _set_vector(imu.angular_velocity, reading.angular_velocity)
         _set_vector(imu.linear_acceleration, reading.linear_acceleration)
@@ -313,9 +319,9 @@ class SimNode(Node):
         self._imu_pub.publish(imu)
 
         body = self.sim.body_state()
-        odom = Odometry(child_frame_id=contract.BODY_FRAME)
+        odom = Odometry(child_frame_id=self._frame_prefix + contract.BODY_FRAME)
         odom.header.stamp = now
-        odom.header.frame_id = contract.ODOM_FRAME
+        odom.header.frame_id = self._frame_prefix + contract.ODOM_FRAME
         _set_vector(odom.pose.pose.position, body.position)
         _set_quaternion(odom.pose.pose.orientation, body.orientation)
         _set_vector(odom.twist.twist.linear, body.linear_velocity)

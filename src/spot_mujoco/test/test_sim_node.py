@@ -396,3 +396,30 @@ def test_unpaced_node_serves_commands_between_chunks():
         node.destroy_node()
     finally:
         rclpy.shutdown(context=context)
+
+
+def test_frame_prefix_names_the_robot_frames():
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    try:
+        node = SimNode(context=context, namespace='r1', parameter_overrides=[
+            Parameter('frame_prefix', value='r1/'), Parameter('real_time_factor', value=2.0)])
+        listener = rclpy.create_node('frame_listener', namespace='r1', context=context)
+        received = {}
+        for kind, topic in [(Imu, contract.IMU), (Odometry, contract.ODOMETRY)]:
+            listener.create_subscription(
+                kind, topic, lambda msg, t=topic: received.update({t: msg}), contract.SENSOR_QOS)
+        executor = SingleThreadedExecutor(context=context)
+        executor.add_node(node)
+        executor.add_node(listener)
+        end = time.monotonic() + 20
+        while len(received) < 2 and time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.1)
+        assert received[contract.IMU].header.frame_id == 'r1/body'
+        assert received[contract.ODOMETRY].header.frame_id == 'r1/odom'
+        assert received[contract.ODOMETRY].child_frame_id == 'r1/body'
+        executor.shutdown()
+        listener.destroy_node()
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)

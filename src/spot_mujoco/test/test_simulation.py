@@ -1,5 +1,7 @@
 """SpotSimulation (no ROS): standing, servo tracking, resets, sensors, rendering."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import mujoco
 import numpy as np
 import pytest
@@ -95,6 +97,28 @@ def test_targets_beyond_the_limits_are_clamped_and_counted(sim):
     sim.set_position_targets(np.full(spot.NUM_JOINTS, 10.0))
     assert sim.clamped_targets == 2 + spot.NUM_JOINTS
     np.testing.assert_array_equal(sim.position_targets, spot.JOINT_UPPER)
+
+
+@pytest.fixture(scope='module')
+def shared_sim():
+    with SpotSimulation(seed=0) as simulation:
+        yield simulation
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.floats(-10.0, 10.0), min_size=spot.NUM_JOINTS,
+                       max_size=spot.NUM_JOINTS))
+def test_any_finite_targets_end_within_the_limits(shared_sim, values):
+    sim = shared_sim
+    before = sim.clamped_targets
+    clamped = sim.set_position_targets(values)
+    values = np.array(values)
+    outside = (values < spot.JOINT_LOWER) | (values > spot.JOINT_UPPER)
+    assert sorted(clamped) == sorted(np.array(spot.JOINT_NAMES)[outside])
+    assert sim.clamped_targets - before == outside.sum()
+    targets = sim.position_targets
+    assert np.all((spot.JOINT_LOWER <= targets) & (targets <= spot.JOINT_UPPER))
+    np.testing.assert_array_equal(targets[~outside], values[~outside])
 
 
 def test_reset_on_back_leaves_the_body_upside_down(sim):
