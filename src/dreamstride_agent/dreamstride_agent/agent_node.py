@@ -23,7 +23,8 @@ from __future__ import annotations
 import threading
 import uuid
 
-from dreamstride_agent.commands import CommandConfig, CommandFilter
+from dreamstride_agent.agent_core import AgentConfig, AgentCore, TickResult
+from dreamstride_agent.commands import CommandConfig
 from dreamstride_agent.control_stats import PeriodStats
 from dreamstride_agent.graph_names import AGENT_STATUS, LOAD_POLICY, STATUS_QOS, STEP_QOS, STEPS
 from dreamstride_agent.observation import (
@@ -36,7 +37,7 @@ from dreamstride_agent.observation import (
 )
 from dreamstride_agent.params import Param, declare
 from dreamstride_agent.policy_slot import PolicySlot
-from dreamstride_agent.reward import RewardConfig, gated_reward, upright_from_quaternion
+from dreamstride_agent.reward import RewardConfig
 from dreamstride_msgs.msg import AgentStatus, Step
 from dreamstride_msgs.srv import LoadPolicy
 from nav_msgs.msg import Odometry
@@ -48,7 +49,7 @@ from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.node import Node
 from sensor_msgs.msg import Image, Imu, JointState
 from spot_description import contract
-from spot_description.spot import JOINT_NAMES
+from spot_description.spot import JOINT_NAMES, NUM_JOINTS
 from std_msgs.msg import Header
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
@@ -73,6 +74,11 @@ PARAMS = [
     Param('max_policy_bytes', 64 * 1024 * 1024, 'Largest accepted policy file (bytes).'),
     Param('seed', 0, 'Seed of the random exploration (0: from the OS).'),
     Param('robot_name', '', 'Robot name written into each Step (default: the namespace).'),
+    Param('policy_checkpoint', '',
+          'Act with this learner checkpoint from the start (evaluation); empty: act randomly '
+          'until the learner pushes a policy.'),
+    Param('policy_sample', True,
+          'Sample actions from the policy (training); false takes its mode (evaluation).'),
 ]
 
 
@@ -81,30 +87,31 @@ def _stamp_seconds(node: Node) -> float:
 
 
 class Agent(Node):
-    """The acting half of DayDreamer's actor/learner split."""
+    """The acting half of DayDreamer's actor/learner split (ROS adapter of AgentCore)."""
 
     def __init__(self) -> None:
         super().__init__('agent')
         self.p = declare(self, PARAMS)
         self.period = 1.0 / self.p['control_rate']
         self.robot_name = self.p['robot_name'] or self.get_namespace().strip('/') or 'robot'
-        self.spec = ObservationSpec(joint_velocities=self.p['joint_velocities'])
-        self.reward_config = RewardConfig(velocity_target=self.p['velocity_target'],
-                                          gate=self.p['reward_gate'])
-        self.filter = CommandFilter(CommandConfig(
-            control_rate=self.p['control_rate'], filter_cutoff=self.p['filter_cutoff'],
-            max_step=self.p['max_step'],
-            action_scale={g: self.p[f'action_scale_{g}'] for g in ('hip_x', 'hip_y', 'knee')}))
-        seed = self.p['seed'] or None
-        self.rng = np.random.default_rng(seed)
-        self.policies = PolicySlot(obs_dim=self.spec.size, act_dim=len(JOINT_NAMES),
-                                   max_bytes=self.p['max_policy_bytes'])
+        config = AgentConfig(
+            episode_length=self.p['episode_length'],
+            joint_velocities=self.p['joint_velocities'],
+            sample_actions=self.p['policy_sample'],
+            command=CommandConfig(
+                control_rate=self.p['control_rate'], filter_cutoff=self.p['filter_cutoff'],
+                max_step=self.p['max_step'],
+                action_scale={g: self.p[f'action_scale_{g}'] for g in ('hip_x', 'hip_y', 'knee')}),
+            reward=RewardConfig(velocity_target=self.p['velocity_target'],
+                                gate=self.p['reward_gate']))
+        self.policies = PolicySlot(obs_dim=ObservationSpec(config.joint_velocities).size,
+                                   act_dim=NUM_JOINTS, max_bytes=self.p['max_policy_bytes'])
+        self.core = AgentCore(config, self.policies,
+                              np.random.default_rng(self.p['seed'] or None))
+        if self.p['policy_checkpoint']:
+            self._load_checkpoint(self.p['policy_checkpoint'])
         self.run_id = uuid.uuid4().hex[:12]
         self.seq = 0
-        self.episode_id = 0
-        self.episode_step = 0
-        self._policy_state = None
-        self._needs_filter_reset = True
         self._lock = threading.Lock()
         self._joints = self._imu = self._odom = None
         self._sensor_error: str | None = None
@@ -132,49 +139,49 @@ class Agent(Node):
         self.create_timer(self.period, self._tick, callback_group=MutuallyExclusiveCallbackGroup())
         self.create_timer(1.0, self._publish_status,
                           callback_group=MutuallyExclusiveCallbackGroup())
+        acting = f'policy v{self.policies.active_version}' if self.p['policy_checkpoint'] \
+            else 'randomly until a policy arrives'
         self.get_logger().info(
             f'agent {self.run_id} for {self.robot_name}: {self.p["control_rate"]:g} Hz, '
-            f'observation {self.spec.describe()}, acting randomly until a policy arrives')
+            f'observation {self.core.spec.describe()}, acting {acting}'
+            + (' (dry run: no commands sent)' if self.p['dry_run'] else ''))
+
+    def _load_checkpoint(self, path: str) -> None:
+        """Act with a learner checkpoint from the start (evaluation)."""
+        from dreamstride_agent.dreamer.agent import DreamerAgent
+        learner = DreamerAgent.from_checkpoint(path, device='cpu')
+        data, sha256 = learner.export_policy(max(learner.step, 1))
+        accepted, message = self.policies.offer('safetensors', max(learner.step, 1), sha256, data)
+        if not accepted:
+            raise RuntimeError(f'policy_checkpoint {path}: {message}')
+        self.policies.swap()
 
     # --- sensors (store the latest reading; the tick decides what to do) -------
-    def _on_joint_states(self, msg: JointState) -> None:
+    def _store(self, kind: str, make) -> None:
         try:
-            reading = joint_reading(list(msg.name), list(msg.position), list(msg.velocity),
-                                    _stamp_seconds(self))
+            reading = make()
         except SensorError as exc:
             with self._lock:
                 self._sensor_error = str(exc)
             return
         with self._lock:
-            self._joints = reading
-            if self._sensor_error and self._sensor_error.startswith('joint_states'):
+            setattr(self, f'_{kind}', reading)
+            if self._sensor_error and self._sensor_error.startswith(
+                    {'joints': 'joint_states', 'imu': 'imu', 'odom': 'odometry'}[kind]):
                 self._sensor_error = None
+
+    def _on_joint_states(self, msg: JointState) -> None:
+        now = _stamp_seconds(self)
+        self._store('joints', lambda: joint_reading(list(msg.name), list(msg.position),
+                                                    list(msg.velocity), now))
 
     def _on_imu(self, msg: Imu) -> None:
-        o, w = msg.orientation, msg.angular_velocity
-        try:
-            reading = imu_reading((o.x, o.y, o.z, o.w), (w.x, w.y, w.z), _stamp_seconds(self))
-        except SensorError as exc:
-            with self._lock:
-                self._sensor_error = str(exc)
-            return
-        with self._lock:
-            self._imu = reading
-            if self._sensor_error and self._sensor_error.startswith('imu'):
-                self._sensor_error = None
+        o, w, now = msg.orientation, msg.angular_velocity, _stamp_seconds(self)
+        self._store('imu', lambda: imu_reading((o.x, o.y, o.z, o.w), (w.x, w.y, w.z), now))
 
     def _on_odometry(self, msg: Odometry) -> None:
-        v = msg.twist.twist.linear
-        try:
-            reading = odometry_reading((v.x, v.y, v.z), _stamp_seconds(self))
-        except SensorError as exc:
-            with self._lock:
-                self._sensor_error = str(exc)
-            return
-        with self._lock:
-            self._odom = reading
-            if self._sensor_error and self._sensor_error.startswith('odometry'):
-                self._sensor_error = None
+        v, now = msg.twist.twist.linear, _stamp_seconds(self)
+        self._store('odom', lambda: odometry_reading((v.x, v.y, v.z), now))
 
     def _on_image(self, msg: Image) -> None:
         self._image = msg
@@ -194,8 +201,6 @@ class Agent(Node):
     def _tick(self) -> None:
         now = _stamp_seconds(self)
         self.stats.tick(now)
-        if self.policies.swap():
-            self._policy_state = None
         with self._lock:
             joints, imu, odom, error = self._joints, self._imu, self._odom, self._sensor_error
         reason = error or stale_reason(now, self.p['max_sensor_age'], joint_states=(
@@ -206,72 +211,41 @@ class Agent(Node):
         if self.hold_reason:
             self.get_logger().info(f'sensors valid again ({self.hold_reason} cleared)')
             self.hold_reason = ''
-        if self._needs_filter_reset:
-            self.filter.reset(joints.position)
-            self._needs_filter_reset = False
-        obs = self.spec.build(joints, imu)
-        is_first = self.episode_step == 0
-        is_last = self.episode_step == self.p['episode_length'] - 1
-        reward = 0.0
-        if not is_first:
-            reward = gated_reward(joints.position, upright_from_quaternion(*imu.orientation),
-                                  float(odom.linear_velocity[0]), self.reward_config).total
-        action, version = self._act(obs, is_first)
-        command = self.filter(action)
+        image = None
+        if self._image is not None and self.policies.active is not None and \
+                self.policies.active.metadata.image_shape is not None:
+            image = np.frombuffer(bytes(self._image.data), np.uint8).reshape(
+                self._image.height, self._image.width, -1)
+        result = self.core.tick(joints, imu, odom, image)
+        if result.dropped_policy:
+            self.get_logger().error(result.dropped_policy)
         if not self.p['dry_run']:
-            self._publish_command(command)
-        self._publish_step(obs, action, reward, is_first, is_last, version)
-        self._rewards.append(reward)
-        if is_last:
-            self.episode_id += 1
-            self.episode_step = 0
-        else:
-            self.episode_step += 1
-
-    def _act(self, obs: np.ndarray, is_first: bool) -> tuple[np.ndarray, int]:
-        policy = self.policies.active
-        if policy is None:
-            return self.rng.uniform(-1.0, 1.0, len(JOINT_NAMES)).astype(np.float32), 0
-        if self._policy_state is None:
-            self._policy_state = policy.initial_state()
-            is_first = True
-        action, state = policy.step(obs, self._policy_state, is_first)
-        action = np.asarray(action, dtype=np.float32)
-        if action.shape != (len(JOINT_NAMES),) or not np.all(np.isfinite(action)):
-            message = self.policies.drop_active(
-                f'policy v{self.policies.active_version} produced a non-finite or misshapen '
-                'action')
-            self.get_logger().error(message)
-            self._policy_state = None
-            return self._act(obs, True)
-        self._policy_state = state
-        return action, self.policies.active_version
+            self._publish_command(result.command)
+        self._publish_step(result)
+        self._rewards.append(result.reward)
 
     def _hold(self, reason: str) -> None:
         if reason != self.hold_reason:
             self.get_logger().warning(f'hold: {reason}')
         self.hold_reason = reason
-        self._needs_filter_reset = True
-        self._policy_state = None
-        self.episode_step = 0     # the episode is cut; the next valid step starts a new one
+        self.core.interrupt()
         if self.p['hold_mode'] == 'posture' and not self.p['dry_run'] \
                 and not reason.startswith('no '):
-            self._publish_command(self.filter.command)
+            self._publish_command(self.core.filter.command)
 
     def _publish_command(self, command: np.ndarray) -> None:
         point = JointTrajectoryPoint(positions=command.tolist(),
                                      time_from_start=Duration(seconds=self.period).to_msg())
         self.command_pub.publish(JointTrajectory(joint_names=list(JOINT_NAMES), points=[point]))
 
-    def _publish_step(self, obs: np.ndarray, action: np.ndarray, reward: float, is_first: bool,
-                      is_last: bool, version: int) -> None:
+    def _publish_step(self, r: TickResult) -> None:
         msg = Step(
             header=Header(stamp=self.get_clock().now().to_msg(), frame_id=self.robot_name),
-            seq=self.seq, run_id=self.run_id, episode_id=self.episode_id,
-            episode_step=self.episode_step, observation=obs.tolist(),
-            observation_keys=self.spec.describe(), action=action.tolist(), reward=reward,
-            is_first=is_first, is_last=is_last, is_terminal=False, policy_version=version,
-            hold=False)
+            seq=self.seq, run_id=self.run_id, episode_id=r.episode_id,
+            episode_step=r.episode_step, observation=r.observation.tolist(),
+            observation_keys=self.core.spec.describe(), action=r.action.tolist(),
+            reward=r.reward, is_first=r.is_first, is_last=r.is_last, is_terminal=False,
+            policy_version=r.policy_version, hold=False)
         if self._image is not None:
             msg.image = self._image
         self.step_pub.publish(msg)
@@ -288,7 +262,8 @@ class Agent(Node):
             mode=mode, hold=holding, hold_reason=self.hold_reason,
             policy_version=self.policies.active_version,
             policy_age=self.policies.active_age(), policy_sha256=self.policies.active_sha256,
-            steps=self.seq, episode_id=self.episode_id, episode_step=self.episode_step,
+            steps=self.seq, episode_id=self.core.episode_id,
+            episode_step=self.core.episode_step,
             control_period_mean=s['mean'], control_period_p50=s['p50'],
             control_period_p99=s['p99'], control_period_max=s['max'],
             deadline_misses=self.stats.deadline_misses,
@@ -298,6 +273,8 @@ class Agent(Node):
 
 def main(args: list[str] | None = None) -> None:
     """Run the agent with a multi-threaded executor (policy loads never block a tick)."""
+    import torch
+    torch.set_num_threads(1)    # batch-1 inference gains nothing from threads; the learner does
     rclpy.init(args=args)
     node = Agent()
     executor = MultiThreadedExecutor(num_threads=3)

@@ -93,6 +93,7 @@ def node_graph(mode: str = 'train', backend: str = 'mujoco',
     agent_params = dict(common)
     if mode == 'eval':
         agent_params['policy_checkpoint'] = str(Path(policy).expanduser().resolve())
+        agent_params['policy_sample'] = False
     nodes.append(NodeSpec('agent', 'dreamstride_agent', 'agent', 'dreamstride_agent.agent_node',
                           [*agent_files, *extra], agent_params, remaps))
     if mode == 'train':
