@@ -71,8 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument('-p', '--param', action='append', default=[], type=_parse_param,
                          metavar='NODE:NAME=VALUE', help='override one node parameter')
         if mode == 'eval':
-            cmd.add_argument('--policy', type=Path, required=True,
-                             help='learner checkpoint directory or file to act with')
+            cmd.add_argument('--policy', type=Path,
+                             help='learner checkpoint (run_dir/learner/checkpoint.safetensors); '
+                                  'without it the agent acts randomly (the baseline)')
+            cmd.add_argument('--episodes', type=int, default=3)
+            cmd.add_argument('--episode-length', type=int, default=250)
+            cmd.add_argument('--initial-pose', default='standing',
+                             choices=('standing', 'on_back', 'random'))
+            cmd.add_argument('--seed', type=int, default=0)
+            cmd.add_argument('--video', type=Path,
+                             help='video file (.mp4 or .gif; default RUN_DIR/eval.mp4)')
+            cmd.add_argument('--ros', action='store_true',
+                             help='run the ROS graph (backend + agent) instead of the '
+                                  'in-process MuJoCo evaluation')
     return parser
 
 
@@ -94,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     run_dir = (args.run_dir or Path('runs') / f'{args.mode}-{time.strftime("%Y%m%d-%H%M%S")}')
     run_dir = run_dir.expanduser().resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
+    if args.mode == 'eval' and args.backend == 'mujoco' and not args.ros:
+        return _evaluate_in_process(args, run_dir)
+    if args.mode == 'eval' and args.policy is None:
+        print('dreamstride: eval on a ROS backend needs --policy', file=sys.stderr)
+        return 2
     try:
         nodes = node_graph(args.mode, args.backend, run_dir=run_dir,
                            use_sim_time=None if args.use_sim_time is None
@@ -123,6 +139,31 @@ def main(argv: list[str] | None = None) -> int:
         supervisor.say(f'watch it: tensorboard --logdir {run_dir / "learner"}')
     supervisor.start()
     return supervisor.watch(args.duration)
+
+
+def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
+    import json
+
+    from dreamstride_bringup.evaluate import evaluate
+
+    if args.policy is not None and not args.policy.is_file():
+        print(f'dreamstride: --policy {args.policy}: no such checkpoint file', file=sys.stderr)
+        return 2
+    video = args.video or run_dir / 'eval.mp4'
+    result = evaluate(args.policy, episodes=args.episodes, episode_length=args.episode_length,
+                      initial_pose=args.initial_pose, seed=args.seed, video=video)
+    summary = result.summary()
+    for i, e in enumerate(result.episodes):
+        print(f'episode {i}: return {e.episode_return:8.1f}  reward/step {e.mean_reward:5.2f}  '
+              f'forward {e.mean_forward_velocity:+.3f} m/s  distance {e.distance:+.2f} m  '
+              f'stood {e.stood_fraction:4.0%}  walked {"yes" if e.walked else "no"}')
+    print(f'mean return {summary["mean_return"]:.1f}, reward/step '
+          f'{summary["mean_reward_per_step"]:.2f}, forward {summary["mean_forward_velocity"]:+.3f}'
+          f' m/s over {summary["episodes"]} episodes of {args.episode_length} steps '
+          f'({summary["policy"]})')
+    (run_dir / 'eval.json').write_text(json.dumps(summary, indent=2))
+    print(f'video: {video}\nresults: {run_dir / "eval.json"}')
+    return 0
 
 
 if __name__ == '__main__':
