@@ -26,7 +26,7 @@ HERE = Path(__file__).parent
 STEP_FIELDS = {
     'header', 'seq', 'run_id', 'episode_id', 'episode_step', 'observation',
     'observation_keys', 'image', 'action', 'reward', 'is_first', 'is_last', 'is_terminal',
-    'policy_version', 'hold',
+    'policy_version', 'hold', 'forward_velocity', 'reward_terms',
 }
 AGENT_STATUS_FIELDS = {
     'header', 'mode', 'hold', 'hold_reason', 'policy_version', 'policy_age', 'policy_sha256',
@@ -81,7 +81,8 @@ def make_step() -> Step:
         observation=[0.5 * i for i in range(16)],
         observation_keys='joint_position:12,roll_pitch:2,roll_pitch_rate:2',
         image=image, action=[-1.0 + i / 6 for i in range(12)], reward=3.25,
-        is_first=False, is_last=True, is_terminal=True, policy_version=42, hold=True)
+        is_first=False, is_last=True, is_terminal=True, policy_version=42, hold=True,
+        forward_velocity=0.31, reward_terms=[1.0, 0.9, 0.8, 0.75, 0.5])
 
 
 def test_fields_are_defined():

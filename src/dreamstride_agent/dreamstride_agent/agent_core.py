@@ -53,6 +53,7 @@ class TickResult:
     episode_id: int
     episode_step: int
     policy_version: int
+    forward_velocity: float
     dropped_policy: str | None = None   # why the active policy was dropped this tick
 
 
@@ -98,7 +99,7 @@ class AgentCore:
         command = self.filter(action)
         result = TickResult(obs, action, command, terms.total if terms else 0.0, terms,
                             is_first, is_last, self.episode_id, self.episode_step, version,
-                            dropped)
+                            float(odom.linear_velocity[0]), dropped)
         if is_last:
             self.episode_id += 1
             self.episode_step = 0

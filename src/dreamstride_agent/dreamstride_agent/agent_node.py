@@ -245,7 +245,9 @@ class Agent(Node):
             episode_step=r.episode_step, observation=r.observation.tolist(),
             observation_keys=self.core.spec.describe(), action=r.action.tolist(),
             reward=r.reward, is_first=r.is_first, is_last=r.is_last, is_terminal=False,
-            policy_version=r.policy_version, hold=False)
+            policy_version=r.policy_version, hold=False,
+            forward_velocity=r.forward_velocity,
+            reward_terms=r.reward_terms.as_list() if r.reward_terms else [])
         if self._image is not None:
             msg.image = self._image
         self.step_pub.publish(msg)

@@ -144,6 +144,8 @@ class StepRecord:
     policy_version: int
     hold: bool
     image: np.ndarray | None
+    forward_velocity: float = 0.0
+    reward_terms: tuple[float, ...] = ()
 
 
 def read_segment(path: Path | str, typestore: Typestore) -> list[StepRecord]:
@@ -186,7 +188,8 @@ def _record(msg, timestamp: int) -> StepRecord:
         action=np.asarray(msg.action, dtype=np.float32), reward=float(msg.reward),
         is_first=bool(msg.is_first), is_last=bool(msg.is_last),
         is_terminal=bool(msg.is_terminal), policy_version=int(msg.policy_version),
-        hold=bool(msg.hold), image=image)
+        hold=bool(msg.hold), image=image, forward_velocity=float(msg.forward_velocity),
+        reward_terms=tuple(float(x) for x in msg.reward_terms))
 
 
 def iter_store(replay_dir: Path | str, typestore: Typestore, skip: set[str] | None = None

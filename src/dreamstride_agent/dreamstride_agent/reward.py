@@ -49,6 +49,10 @@ class RewardTerms:
     knee: float
     velocity: float
 
+    def as_list(self) -> list[float]:
+        """Return the terms in Step.reward_terms order (upright, hip_x, hip_y, knee, velocity)."""
+        return [self.upright, self.hip_x, self.hip_y, self.knee, self.velocity]
+
 
 def upright_from_quaternion(qx: float, qy: float, qz: float, qw: float) -> float:
     """Return the world-z component of the body z axis (1 upright, -1 on its back)."""
