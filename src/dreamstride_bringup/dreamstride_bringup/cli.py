@@ -84,12 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
             cmd.add_argument('--ros', action='store_true',
                              help='run the ROS graph (backend + agent) instead of the '
                                   'in-process MuJoCo evaluation')
+    from dreamstride_bringup.experiment import add_arguments
+    add_arguments(sub.add_parser(
+        'experiment', help="DayDreamer's walking experiment: train, evaluate, plot"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dreamstride`` command."""
     args = build_parser().parse_args(argv)
+    if args.mode == 'experiment':
+        from dreamstride_bringup.experiment import run_experiment
+        return run_experiment(args)
     if args.backend == 'webots':
         print('dreamstride: the webots backend runs Webots through webots_ros2_driver, which '
               'needs launch_ros; use `ros2 launch dreamstride_bringup train.launch.py '

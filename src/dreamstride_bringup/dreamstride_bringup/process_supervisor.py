@@ -9,39 +9,47 @@ from pathlib import Path
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from typing import IO, Any
 
 from dreamstride_bringup.graph import NodeSpec
+import yaml
 
 # Shut down in this order so that steps in flight reach the recorder and the learner
 # writes its final checkpoint after the data stopped.
 _STOP_ORDER = ('agent', 'replay_recorder', 'learner')
 
 
-def format_param(value: Any) -> str:
-    """Format a parameter value for ``--ros-args -p name:=value`` (YAML syntax)."""
-    if isinstance(value, bool):
-        return 'true' if value else 'false'
-    if isinstance(value, (list, tuple)):
-        return '[' + ','.join(json.dumps(v) if isinstance(v, str) else format_param(v)
-                              for v in value) + ']'
-    if isinstance(value, str):
-        return json.dumps(value) if (not value or any(c in value for c in ':[]{},#\'"'))\
-            else value
-    return str(value)
+def node_parameters_file(spec: NodeSpec, namespace: str, overrides: dict[str, Any] | None,
+                         directory: Path) -> Path:
+    """Write the parameters the command sets for ``spec`` into a file keyed by node name.
+
+    rcl applies a parameter file's node-specific sections (``/**/learner``) after its
+    ``/**`` sections, and ``-p`` values count as ``/**``; so values given on the command
+    line could lose to a configuration file. Keyed by the fully qualified node name and
+    passed last, these values always win.
+    """
+    fqn = '/' + '/'.join(x for x in (namespace.strip('/'), spec.name) if x)
+    values = {**spec.parameters, **(overrides or {})}
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f'{spec.name}.yaml'
+    path.write_text(yaml.safe_dump({fqn: {'ros__parameters': values}}, sort_keys=True))
+    return path
 
 
-def node_command(spec: NodeSpec, namespace: str,
-                 overrides: dict[str, Any] | None = None) -> list[str]:
+def node_command(spec: NodeSpec, namespace: str, overrides: dict[str, Any] | None = None,
+                 params_dir: Path | None = None) -> list[str]:
     """Return the command line that runs ``spec`` as a ROS 2 node in ``namespace``."""
     cmd = [sys.executable, '-m', spec.module, '--ros-args', '-r', f'__node:={spec.name}']
     if namespace:
         cmd += ['-r', f'__ns:=/{namespace.strip("/")}']
     for path in spec.param_files:
         cmd += ['--params-file', str(path)]
-    for key, value in {**spec.parameters, **(overrides or {})}.items():
-        cmd += ['-p', f'{key}:={format_param(value)}']
+    if spec.parameters or overrides:
+        directory = params_dir or Path(tempfile.mkdtemp(prefix='dreamstride_params_'))
+        cmd += ['--params-file', str(node_parameters_file(spec, namespace, overrides,
+                                                          directory))]
     for src, dst in spec.remappings:
         cmd += ['-r', f'{src}:={dst}']
     return cmd
@@ -82,7 +90,8 @@ class Supervisor:
         logs.mkdir(parents=True, exist_ok=True)
         description = []
         for spec in self.nodes:
-            cmd = node_command(spec, self.namespace, self.overrides.get(spec.name))
+            cmd = node_command(spec, self.namespace, self.overrides.get(spec.name),
+                               self.run_dir / 'params')
             log_path = logs / f'{spec.name}.log'
             log = open(log_path, 'a')
             proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT,

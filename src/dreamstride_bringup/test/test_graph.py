@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 
 from dreamstride_bringup.graph import BACKENDS, REAL_SPOT_REMAPS, node_graph
-from dreamstride_bringup.process_supervisor import format_param, node_command
+from dreamstride_bringup.process_supervisor import node_command
 import pytest
 import yaml
 
@@ -76,13 +76,33 @@ def test_parameter_files_name_declared_parameters(backend):
 
 def test_node_command_line(tmp_path):
     node = node_graph('train', 'real', run_dir=tmp_path)[0]
-    cmd = node_command(node, 'spot', {'seed': 3, 'model_overrides': ['a=1', 'b=x:y']})
+    cmd = node_command(node, 'spot', {'seed': 3, 'model_overrides': ['a=1', 'b=x:y']},
+                       tmp_path / 'params')
     assert cmd[1:3] == ['-m', 'dreamstride_agent.agent_node']
     assert ['-r', '__node:=agent'] == cmd[4:6] and '__ns:=/spot' in cmd
     assert '-r' in cmd and 'joint_states:=low_level/joint_states' in cmd
-    assert 'seed:=3' in cmd and 'use_sim_time:=false' in cmd
-    assert format_param(['a=1', 'b=x:y']) == '["a=1","b=x:y"]'
-    assert yaml.safe_load(format_param(['a=1', 'b=x:y'])) == ['a=1', 'b=x:y']
+    generated = yaml.safe_load((tmp_path / 'params' / 'agent.yaml').read_text())
+    assert generated == {'/spot/agent': {'ros__parameters': {
+        'seed': 3, 'model_overrides': ['a=1', 'b=x:y'], 'use_sim_time': False}}}
+    assert cmd[cmd.index(str(tmp_path / 'params' / 'agent.yaml')) - 1] == '--params-file'
+
+
+def test_command_values_beat_node_specific_config_sections(tmp_path, ros_env):
+    """rcl applies /**/node sections after /** ones; the command's values must still win."""
+    import subprocess
+    import sys
+    extra = tmp_path / 'experiment.yaml'
+    extra.write_text('/**/learner:\n  ros__parameters:\n    prefill_steps: 5000\n')
+    node = [n for n in node_graph('train', 'mujoco', run_dir=tmp_path, config=extra)
+            if n.name == 'learner'][0]
+    cmd = node_command(node, 'spot', {'prefill_steps': 100}, tmp_path / 'params')
+    ros_args = cmd[cmd.index('--ros-args'):]
+    script = ('import rclpy, sys; rclpy.init(args=sys.argv[1:]); '
+              'n = rclpy.create_node("learner"); n.declare_parameter("prefill_steps", 0); '
+              'print(n.get_parameter("prefill_steps").value)')
+    out = subprocess.run([sys.executable, '-c', script, *ros_args], env=ros_env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == '100', out.stderr
 
 
 def test_launch_files_use_the_shared_graph():

@@ -1,0 +1,384 @@
+"""The walking experiment: train on the MuJoCo Spot, then write curves, video and summary.
+
+    dreamstride experiment --duration 3600            # DayDreamer's hour, real time
+    dreamstride experiment --duration 900 --speed 4 --train-ratio R   # faster, same ratio
+    dreamstride experiment --smoke                    # a one-minute check of every output
+
+Runs the training graph with config/daydreamer_walk.yaml, watches the agent and learner
+status, snapshots the learner's checkpoint every ``--snapshot-every`` seconds, and
+afterwards writes into the results directory:
+
+    curve.csv, curve.png   reward per step and forward velocity against environment
+                           steps and wall-clock time (training data, evaluations of the
+                           snapshots, the random-policy baseline, DayDreamer's numbers)
+    eval.csv               evaluation of every snapshot and of the random policy
+    final.mp4              the final policy, from lying on its back
+    summary.json           command, configuration, machine, timing, first stood / walked
+    status.csv             agent and learner status every few seconds during the run
+    run/                   the training run itself (logs, replay store, TensorBoard)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+from pathlib import Path
+import platform
+import shutil
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+# DayDreamer's published A1 numbers (DREAMER_REFERENCE.md).
+DAYDREAMER_A1 = {'reward_0_10k': 5.2, 'reward_60_70k': 10.3, 'reward_max': 14.0,
+                 'sac_after_72k': (7.4, 7.9), 'steps_logged': 93604}
+STAND_HOLD_STEPS = 20        # standing for 1 s at 20 Hz counts as having stood
+OUTPUTS = ('curve.csv', 'curve.png', 'eval.csv', 'final.mp4', 'summary.json', 'status.csv')
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the experiment's options to ``parser``."""
+    parser.add_argument('--duration', type=float, default=3600.0,
+                        help='seconds of wall-clock training (default: one hour)')
+    parser.add_argument('--speed', type=float, default=1.0,
+                        help='simulation real-time factor (1: like a real robot)')
+    parser.add_argument('--train-ratio', type=float, default=0.0,
+                        help='replayed steps per environment step (0: as fast as possible); '
+                             'keep it fixed when comparing speeds')
+    parser.add_argument('--model', default=None, help='learner preset (default: from config)')
+    parser.add_argument('--results', type=Path, help='results directory')
+    parser.add_argument('--snapshot-every', type=float, default=300.0,
+                        help='seconds between checkpoint snapshots to evaluate')
+    parser.add_argument('--eval-episodes', type=int, default=2)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--smoke', action='store_true',
+                        help='a short run with a tiny model that checks every output file')
+
+
+def run_experiment(args: argparse.Namespace) -> int:
+    """Run the experiment described by parsed ``args``; return the exit code."""
+    from dreamstride_bringup.graph import config_dir, node_graph, ros_environment
+    from dreamstride_bringup.process_supervisor import Supervisor
+
+    results = (args.results or Path('results') / f'walk-{time.strftime("%Y%m%d-%H%M%S")}')
+    results = results.expanduser().resolve()
+    run_dir = results / 'run'
+    (results / 'checkpoints').mkdir(parents=True, exist_ok=True)
+    config = config_dir() / 'daydreamer_walk.yaml'
+    overrides: dict[str, dict[str, Any]] = {
+        'spot_mujoco': {'real_time_factor': args.speed, 'seed': args.seed + 1},
+        'agent': {'seed': args.seed + 1},
+        'learner': {'train_ratio': args.train_ratio, 'seed': args.seed + 1},
+    }
+    episode_length = 250
+    if args.model:
+        overrides['learner']['model'] = args.model
+    if args.smoke:
+        args.duration = min(args.duration, 45.0)
+        args.snapshot_every = 15.0
+        args.eval_episodes = 1
+        episode_length = 40
+        overrides['learner'].update({'model': 'tiny', 'prefill_steps': 100, 'sync_every': 3.0,
+                                     'checkpoint_every': 5.0})
+        overrides['spot_mujoco']['real_time_factor'] = max(args.speed, 2.0)
+    nodes = node_graph('train', 'mujoco', run_dir=run_dir, config=config)
+    supervisor = Supervisor(nodes, 'spot', run_dir, ros_environment(), overrides)
+    import signal
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    supervisor.say(f'experiment: {args.duration:g} s at speed {args.speed:g}, results in '
+                   f'{results}')
+    started = time.time()
+    supervisor.start()
+    watcher = _StatusWatcher(results / 'status.csv')
+    snapshots: list[dict] = []
+    code = 0
+    try:
+        deadline = time.monotonic() + args.duration
+        next_snapshot = time.monotonic() + args.snapshot_every
+        while time.monotonic() < deadline and not supervisor._stop_requested:
+            watcher.spin(1.0)
+            dead = [r for r in supervisor.running if r.proc.poll() is not None]
+            if dead:
+                supervisor.say(f'{dead[0].spec.name} died (code {dead[0].proc.returncode}); '
+                               f'see {dead[0].log_path}')
+                code = 1
+                break
+            if time.monotonic() >= next_snapshot:
+                snap = _snapshot(run_dir, results, watcher, time.time() - started)
+                if snap:
+                    snapshots.append(snap)
+                next_snapshot += args.snapshot_every
+    finally:
+        supervisor.stop()
+        watcher.close()
+    wall = time.time() - started
+    final = _snapshot(run_dir, results, watcher, wall, final=True)
+    if final:
+        snapshots.append(final)
+    if code:
+        return code
+    supervisor.say('training done; evaluating snapshots and writing results')
+    report = _analyse(args, results, run_dir, snapshots, watcher.rows, wall, overrides,
+                      config, episode_length)
+    missing = [name for name in OUTPUTS if not (results / name).is_file()]
+    if missing:
+        supervisor.say(f'missing outputs: {", ".join(missing)}')
+        return 1
+    supervisor.say(f'results: {results} (first stood at step {report["first_stood_step"]}, '
+                   f'first walked in episode starting at step {report["first_walked_step"]})')
+    return 0
+
+
+class _StatusWatcher:
+    """Subscribe to the agent and learner status; log them to status.csv."""
+
+    def __init__(self, path: Path) -> None:
+        from dreamstride_agent.graph_names import AGENT_STATUS, LEARNER_STATUS, STATUS_QOS
+        from dreamstride_msgs.msg import AgentStatus, LearnerStatus
+        import rclpy
+
+        self.rclpy = rclpy
+        rclpy.init()
+        self.node = rclpy.create_node('experiment_watcher', namespace='spot')
+        self.agent: AgentStatus | None = None
+        self.learner: LearnerStatus | None = None
+        self.node.create_subscription(AgentStatus, AGENT_STATUS,
+                                      lambda m: setattr(self, 'agent', m), STATUS_QOS)
+        self.node.create_subscription(LearnerStatus, LEARNER_STATUS,
+                                      lambda m: setattr(self, 'learner', m), STATUS_QOS)
+        self.start = time.time()
+        self.rows: list[dict] = []
+        self.file = open(path, 'w', newline='')
+        self.writer = csv.DictWriter(self.file, fieldnames=[
+            'wall_s', 'env_steps', 'agent_mode', 'hold_reason', 'policy_version',
+            'deadline_misses', 'period_p99_ms', 'mean_reward', 'train_step',
+            'updates_per_second', 'replay_steps', 'world_model_loss', 'learner_state'])
+        self.writer.writeheader()
+        self._last_row = 0.0
+
+    def spin(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.rclpy.spin_once(self.node, timeout_sec=0.1)
+        if time.monotonic() - self._last_row >= 5.0 and self.agent is not None:
+            self._last_row = time.monotonic()
+            a, learner = self.agent, self.learner
+            row = {'wall_s': round(time.time() - self.start, 1), 'env_steps': a.steps,
+                   'agent_mode': a.mode, 'hold_reason': a.hold_reason,
+                   'policy_version': a.policy_version, 'deadline_misses': a.deadline_misses,
+                   'period_p99_ms': round(a.control_period_p99 * 1e3, 1),
+                   'mean_reward': round(a.mean_reward, 3),
+                   'train_step': learner.train_step if learner else 0,
+                   'updates_per_second': round(learner.updates_per_second, 3) if learner else 0,
+                   'replay_steps': learner.replay_steps if learner else 0,
+                   'world_model_loss': round(learner.world_model_loss, 4) if learner else 0,
+                   'learner_state': learner.state if learner else ''}
+            self.rows.append(row)
+            self.writer.writerow(row)
+            self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+        self.node.destroy_node()
+        self.rclpy.try_shutdown()
+
+
+def _snapshot(run_dir: Path, results: Path, watcher: _StatusWatcher, wall: float,
+              final: bool = False) -> dict | None:
+    checkpoint = run_dir / 'learner' / 'checkpoint.safetensors'
+    if not checkpoint.is_file():
+        return None
+    from safetensors import safe_open
+    with safe_open(str(checkpoint), 'pt') as f:
+        step = int(f.metadata()['step'])
+    target = results / 'checkpoints' / f'update_{step:07d}.safetensors'
+    shutil.copyfile(checkpoint, target)
+    env_steps = watcher.rows[-1]['env_steps'] if watcher.rows else 0
+    if final and watcher.agent is not None:
+        env_steps = watcher.agent.steps
+    return {'wall_s': round(wall, 1), 'env_steps': env_steps, 'train_step': step,
+            'checkpoint': str(target)}
+
+
+def _training_curve(run_dir: Path, status_rows: list[dict], bin_steps: int) -> tuple[
+        list[dict], dict]:
+    from dreamstride_agent.replay_store import iter_store, make_typestore
+
+    records = []
+    for _, result in iter_store(run_dir / 'replay', make_typestore()):
+        if not isinstance(result, Exception):
+            records.extend(result)
+    records.sort(key=lambda r: (r.run_id, r.seq))
+    reward = np.array([r.reward for r in records if not r.is_first])
+    speed = np.array([r.forward_velocity for r in records if not r.is_first])
+    stood = np.array([bool(r.reward_terms) and r.reward_terms[3] > 0.7
+                      for r in records if not r.is_first])
+    version = np.array([r.policy_version for r in records if not r.is_first])
+    # Wall-clock time of each environment step, from the status log (agent step counts).
+    walls = np.array([row['wall_s'] for row in status_rows] or [0.0])
+    counts = np.array([row['env_steps'] for row in status_rows] or [0])
+    rows = []
+    for start in range(0, len(reward), bin_steps):
+        end = min(start + bin_steps, len(reward))
+        rows.append({'env_step_start': start, 'env_step_end': end,
+                     'wall_minutes': round(float(np.interp(end, counts, walls)) / 60, 2),
+                     'mean_reward': round(float(reward[start:end].mean()), 4),
+                     'mean_forward_velocity': round(float(speed[start:end].mean()), 4),
+                     'stood_fraction': round(float(stood[start:end].mean()), 4),
+                     'policy_version': int(version[end - 1])})
+    # First stood: STAND_HOLD_STEPS consecutive standing steps. First walked: an episode
+    # standing > 90% of its steps at a mean forward velocity >= 0.3 m/s.
+    first_stood = None
+    run = 0
+    for i, s in enumerate(stood):
+        run = run + 1 if s else 0
+        if run >= STAND_HOLD_STEPS:
+            first_stood = i - STAND_HOLD_STEPS + 1
+            break
+    first_walked = None
+    episodes: dict[tuple[str, int], list[int]] = {}
+    index = 0
+    for r in records:
+        if r.is_first:
+            continue
+        episodes.setdefault((r.run_id, r.episode_id), []).append(index)
+        index += 1
+    for idx in episodes.values():
+        if len(idx) >= 200 and stood[idx].mean() > 0.9 and speed[idx].mean() >= 0.3:
+            first_walked = idx[0]
+            break
+    stats = {'env_steps': int(len(records)), 'first_stood_step': first_stood,
+             'first_walked_step': first_walked,
+             'first_stood_minutes': None if first_stood is None else round(
+                 float(np.interp(first_stood, counts, walls)) / 60, 1),
+             'first_walked_minutes': None if first_walked is None else round(
+                 float(np.interp(first_walked, counts, walls)) / 60, 1),
+             'mean_reward_first_10k': round(float(reward[:10000].mean()), 3) if len(reward)
+             else None,
+             'mean_reward_last_10k': round(float(reward[-10000:].mean()), 3) if len(reward)
+             else None}
+    return rows, stats
+
+
+def _analyse(args, results: Path, run_dir: Path, snapshots: list[dict], status_rows,
+             wall: float, overrides, config: Path, episode_length: int) -> dict:
+    from dreamstride_bringup.evaluate import evaluate
+
+    curve, stats = _training_curve(run_dir, status_rows, bin_steps=100 if args.smoke else 1000)
+    _write_csv(results / 'curve.csv', curve)
+    evals = []
+    for snap in snapshots:
+        r = evaluate(snap['checkpoint'], episodes=args.eval_episodes,
+                     episode_length=episode_length, initial_pose='on_back', seed=args.seed)
+        evals.append({**{k: snap[k] for k in ('wall_s', 'env_steps', 'train_step')},
+                      'policy': Path(snap['checkpoint']).name,
+                      **_eval_numbers(r.summary())})
+    baseline = evaluate(None, episodes=max(args.eval_episodes, 2), episode_length=episode_length,
+                        initial_pose='on_back', seed=args.seed)
+    evals.append({'wall_s': '', 'env_steps': '', 'train_step': 0, 'policy': 'random',
+                  **_eval_numbers(baseline.summary())})
+    _write_csv(results / 'eval.csv', evals)
+    final_ckpt = snapshots[-1]['checkpoint'] if snapshots else None
+    final = evaluate(final_ckpt, episodes=1, episode_length=episode_length,
+                     initial_pose='on_back', seed=args.seed + 100, video=results / 'final.mp4')
+    _plot(results / 'curve.png', curve, evals, args)
+    import torch
+    summary = {
+        'command': ' '.join(['dreamstride', 'experiment', *sys.argv[2:]]) if len(sys.argv) > 1
+        else 'dreamstride experiment',
+        'config_file': str(config), 'config': config.read_text(), 'overrides': overrides,
+        'smoke': args.smoke, 'speed': args.speed, 'train_ratio_target': args.train_ratio,
+        'wall_clock_s': round(wall, 1),
+        'machine': {'cpus': os.cpu_count(), 'processor': _cpu_model(),
+                    'platform': platform.platform(), 'torch': torch.__version__,
+                    'gpu': False},
+        'learner': {'updates': snapshots[-1]['train_step'] if snapshots else 0,
+                    'mean_updates_per_second': round(float(np.mean(
+                        [r['updates_per_second'] for r in status_rows
+                         if r['learner_state'] == 'training'] or [0])), 3)},
+        **stats,
+        'final_eval': _eval_numbers(final.summary()),
+        'random_baseline_eval': _eval_numbers(baseline.summary()),
+        'daydreamer_a1': DAYDREAMER_A1,
+    }
+    (results / 'summary.json').write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _eval_numbers(summary: dict) -> dict:
+    return {k: round(summary[k], 4) if isinstance(summary[k], float) else summary[k]
+            for k in ('mean_reward_per_step', 'mean_forward_velocity', 'stood_fraction',
+                      'walked_episodes', 'episodes')}
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    with open(path, 'w', newline='') as f:
+        if not rows:
+            f.write('')
+            return
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _plot(path: Path, curve: list[dict], evals: list[dict], args) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    steps = [r['env_step_end'] for r in curve]
+    minutes = [r['wall_minutes'] for r in curve]
+    snaps = [e for e in evals if e['policy'] != 'random']
+    random_row = next(e for e in evals if e['policy'] == 'random')
+    for col, (xs, xlabel) in enumerate(((steps, 'environment steps'),
+                                        (minutes, 'wall-clock minutes'))):
+        ax = axes[0, col]
+        ax.plot(xs, [r['mean_reward'] for r in curve], label='training (per 1000 steps)')
+        ex = [e['env_steps'] for e in snaps] if col == 0 else [e['wall_s'] / 60 for e in snaps]
+        ax.plot(ex, [e['mean_reward_per_step'] for e in snaps], 'o-',
+                label='evaluation from lying on its back')
+        ax.axhline(random_row['mean_reward_per_step'], color='grey', ls=':',
+                   label='random policy')
+        if col == 0:
+            ax.hlines(DAYDREAMER_A1['reward_0_10k'], 0, 10000, colors='red', lw=3,
+                      label='DayDreamer A1 (published)')
+            ax.hlines(DAYDREAMER_A1['reward_60_70k'], 60000, 70000, colors='red', lw=3)
+            ax.axhline(DAYDREAMER_A1['reward_max'], color='red', ls='--', lw=0.8,
+                       label='maximum reward 14')
+        else:
+            ax.hlines(DAYDREAMER_A1['reward_0_10k'], 0, 10000 / 20 / 60, colors='red', lw=3,
+                      label='DayDreamer A1 (20 Hz)')
+            ax.hlines(DAYDREAMER_A1['reward_60_70k'], 60000 / 1200, 70000 / 1200, colors='red',
+                      lw=3)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel('reward per step')
+        ax.legend(fontsize=8)
+        ax = axes[1, col]
+        ax.plot(xs, [r['mean_forward_velocity'] for r in curve], label='training')
+        ax.plot(ex, [e['mean_forward_velocity'] for e in snaps], 'o-', label='evaluation')
+        ax.axhline(random_row['mean_forward_velocity'], color='grey', ls=':', label='random')
+        ax.axhline(0.3, color='red', ls='--', lw=0.8, label='target 0.3 m/s')
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel('forward velocity (m/s)')
+        ax.legend(fontsize=8)
+    fig.suptitle(f'Spot (MuJoCo) learning to stand and walk, speed {args.speed:g}x'
+                 + (' (smoke run)' if args.smoke else ''))
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path('/proc/cpuinfo').read_text().splitlines():
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()

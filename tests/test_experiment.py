@@ -1,0 +1,28 @@
+"""The experiment command's smoke mode produces every output file, with real content."""
+
+import csv
+import json
+import subprocess
+import sys
+
+from dreamstride_bringup.experiment import OUTPUTS
+
+
+def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
+    results = tmp_path / 'results'
+    out = subprocess.run([sys.executable, '-m', 'dreamstride_bringup.cli', 'experiment',
+                          '--smoke', '--results', str(results)], env=ros_env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    for name in OUTPUTS:
+        assert (results / name).stat().st_size > 0, name
+    summary = json.loads((results / 'summary.json').read_text())
+    assert summary['smoke'] and summary['env_steps'] > 100
+    assert summary['learner']['updates'] > 0
+    assert summary['machine']['cpus'] and summary['daydreamer_a1']['reward_60_70k'] == 10.3
+    curve = list(csv.DictReader(open(results / 'curve.csv')))
+    assert curve and 0.0 <= float(curve[0]['mean_reward']) <= 14.0
+    evals = list(csv.DictReader(open(results / 'eval.csv')))
+    assert evals[-1]['policy'] == 'random' and len(evals) >= 2
+    assert list((results / 'checkpoints').glob('update_*.safetensors'))
+    assert (results / 'curve.png').read_bytes()[:4] == b'\x89PNG'
