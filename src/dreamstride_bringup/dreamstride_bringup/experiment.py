@@ -12,7 +12,7 @@ afterwards writes into the results directory:
                            steps and wall-clock time (training data, evaluations of the
                            snapshots, the random-policy baseline, DayDreamer's numbers)
     eval.csv               evaluation of every snapshot and of the random policy
-    final.mp4              the final policy, from lying on its back
+    final.mp4              the final policy, from lying down
     summary.json           command, configuration, machine, timing, first stood / walked
     status.csv             agent and learner status every few seconds during the run
     run/                   the training run itself (logs, replay store, TensorBoard)
@@ -36,6 +36,7 @@ import numpy as np
 # DayDreamer's published A1 numbers (DREAMER_REFERENCE.md).
 DAYDREAMER_A1 = {'reward_0_10k': 5.2, 'reward_60_70k': 10.3, 'reward_max': 14.0,
                  'sac_after_72k': (7.4, 7.9), 'steps_logged': 93604}
+START_POSE = 'lying'         # as in config/daydreamer_walk.yaml
 STAND_HOLD_STEPS = 20        # standing for 1 s at 20 Hz counts as having stood
 OUTPUTS = ('curve.csv', 'curve.png', 'eval.csv', 'final.mp4', 'summary.json', 'status.csv')
 
@@ -55,6 +56,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help='seconds between checkpoint snapshots to evaluate')
     parser.add_argument('--eval-episodes', type=int, default=2)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--rescue-after', type=float, default=0.0,
+                        help='put the robot back on its belly (reset service, pose lying) '
+                             'after it has lain on its back this many seconds; 0: never, '
+                             "DayDreamer's no-reset setting. Our simulated Spot cannot right "
+                             'itself from its back (see docs/results.md)')
     parser.add_argument('--smoke', action='store_true',
                         help='a short run with a tiny model that checks every output file')
 
@@ -94,7 +100,7 @@ def run_experiment(args: argparse.Namespace) -> int:
                    f'{results}')
     started = time.time()
     supervisor.start()
-    watcher = _StatusWatcher(results / 'status.csv')
+    watcher = _StatusWatcher(results / 'status.csv', args.rescue_after)
     snapshots: list[dict] = []
     code = 0
     try:
@@ -135,12 +141,15 @@ def run_experiment(args: argparse.Namespace) -> int:
 
 
 class _StatusWatcher:
-    """Subscribe to the agent and learner status; log them to status.csv."""
+    """Subscribe to the agent and learner status; log them to status.csv; rescue."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, rescue_after: float = 0.0) -> None:
         from dreamstride_agent.graph_names import AGENT_STATUS, LEARNER_STATUS, STATUS_QOS
         from dreamstride_msgs.msg import AgentStatus, LearnerStatus
+        from dreamstride_msgs.srv import ResetRobot
         import rclpy
+        from sensor_msgs.msg import Imu
+        from spot_description import contract
 
         self.rclpy = rclpy
         rclpy.init()
@@ -151,13 +160,22 @@ class _StatusWatcher:
                                       lambda m: setattr(self, 'agent', m), STATUS_QOS)
         self.node.create_subscription(LearnerStatus, LEARNER_STATUS,
                                       lambda m: setattr(self, 'learner', m), STATUS_QOS)
+        self.rescue_after = rescue_after
+        self.rescues = 0
+        self._on_back_since: float | None = None
+        self._reset = self.node.create_client(ResetRobot, contract.RESET_SERVICE)
+        self._reset_request = ResetRobot.Request(pose=ResetRobot.Request.POSE_LYING)
+        self._pending = None
+        if rescue_after > 0:
+            self.node.create_subscription(Imu, contract.IMU, self._on_imu, contract.SENSOR_QOS)
         self.start = time.time()
         self.rows: list[dict] = []
         self.file = open(path, 'w', newline='')
         self.writer = csv.DictWriter(self.file, fieldnames=[
             'wall_s', 'env_steps', 'agent_mode', 'hold_reason', 'policy_version',
             'deadline_misses', 'period_p99_ms', 'mean_reward', 'train_step',
-            'updates_per_second', 'replay_steps', 'world_model_loss', 'learner_state'])
+            'updates_per_second', 'replay_steps', 'world_model_loss', 'learner_state',
+            'rescues'])
         self.writer.writeheader()
         self._last_row = 0.0
 
@@ -177,10 +195,32 @@ class _StatusWatcher:
                    'updates_per_second': round(learner.updates_per_second, 3) if learner else 0,
                    'replay_steps': learner.replay_steps if learner else 0,
                    'world_model_loss': round(learner.world_model_loss, 4) if learner else 0,
-                   'learner_state': learner.state if learner else ''}
+                   'learner_state': learner.state if learner else '',
+                   'rescues': self.rescues}
             self.rows.append(row)
             self.writer.writerow(row)
             self.file.flush()
+
+    def _on_imu(self, msg) -> None:
+        """Count time on the back (wall clock); call the reset service when it is too long."""
+        q = msg.orientation
+        up_z = 1.0 - 2.0 * (q.x * q.x + q.y * q.y)
+        now = time.monotonic()
+        if up_z > -0.5:
+            self._on_back_since = None
+            return
+        if self._on_back_since is None:
+            self._on_back_since = now
+        if now - self._on_back_since >= self.rescue_after and self._pending is None \
+                and self._reset.service_is_ready():
+            self._pending = self._reset.call_async(self._reset_request)
+            self._pending.add_done_callback(self._rescued)
+
+    def _rescued(self, future) -> None:
+        self._pending = None
+        self._on_back_since = None
+        if future.result() is not None and future.result().success:
+            self.rescues += 1
 
     def close(self) -> None:
         self.file.close()
@@ -274,18 +314,18 @@ def _analyse(args, results: Path, run_dir: Path, snapshots: list[dict], status_r
     evals = []
     for snap in snapshots:
         r = evaluate(snap['checkpoint'], episodes=args.eval_episodes,
-                     episode_length=episode_length, initial_pose='on_back', seed=args.seed)
+                     episode_length=episode_length, initial_pose=START_POSE, seed=args.seed)
         evals.append({**{k: snap[k] for k in ('wall_s', 'env_steps', 'train_step')},
                       'policy': Path(snap['checkpoint']).name,
                       **_eval_numbers(r.summary())})
     baseline = evaluate(None, episodes=max(args.eval_episodes, 2), episode_length=episode_length,
-                        initial_pose='on_back', seed=args.seed)
+                        initial_pose=START_POSE, seed=args.seed)
     evals.append({'wall_s': '', 'env_steps': '', 'train_step': 0, 'policy': 'random',
                   **_eval_numbers(baseline.summary())})
     _write_csv(results / 'eval.csv', evals)
     final_ckpt = snapshots[-1]['checkpoint'] if snapshots else None
     final = evaluate(final_ckpt, episodes=1, episode_length=episode_length,
-                     initial_pose='on_back', seed=args.seed + 100, video=results / 'final.mp4')
+                     initial_pose=START_POSE, seed=args.seed + 100, video=results / 'final.mp4')
     _plot(results / 'curve.png', curve, evals, args)
     import torch
     summary = {
@@ -293,6 +333,8 @@ def _analyse(args, results: Path, run_dir: Path, snapshots: list[dict], status_r
         else 'dreamstride experiment',
         'config_file': str(config), 'config': config.read_text(), 'overrides': overrides,
         'smoke': args.smoke, 'speed': args.speed, 'train_ratio_target': args.train_ratio,
+        'rescue_after_s': args.rescue_after,
+        'rescues': status_rows[-1]['rescues'] if status_rows else 0,
         'wall_clock_s': round(wall, 1),
         'machine': {'cpus': os.cpu_count(), 'processor': _cpu_model(),
                     'platform': platform.platform(), 'torch': torch.__version__,
@@ -342,7 +384,7 @@ def _plot(path: Path, curve: list[dict], evals: list[dict], args) -> None:
         ax.plot(xs, [r['mean_reward'] for r in curve], label='training (per 1000 steps)')
         ex = [e['env_steps'] for e in snaps] if col == 0 else [e['wall_s'] / 60 for e in snaps]
         ax.plot(ex, [e['mean_reward_per_step'] for e in snaps], 'o-',
-                label='evaluation from lying on its back')
+                label='evaluation from lying down')
         ax.axhline(random_row['mean_reward_per_step'], color='grey', ls=':',
                    label='random policy')
         if col == 0:

@@ -36,6 +36,7 @@ RESET_POSES = {
     ResetRobot.Request.POSE_STANDING: 'standing',
     ResetRobot.Request.POSE_ON_BACK: 'on_back',
     ResetRobot.Request.POSE_RANDOM: 'random',
+    ResetRobot.Request.POSE_LYING: 'lying',
 }
 # Longest stretch of wall time (s) one timer callback steps before the executor gets a turn.
 STEP_BUDGET = 0.01

@@ -17,13 +17,15 @@ from numpy.typing import ArrayLike
 from spot_description import mjcf, spot
 import spot_mujoco
 
-POSES: tuple[str, ...] = ('standing', 'on_back', 'random')
+POSES: tuple[str, ...] = ('standing', 'lying', 'on_back', 'random')
 
 # A reset puts the lowest point of the robot this far above the ground (m); 'random' drops
 # the robot from a height drawn from RANDOM_DROP_HEIGHT.
 RESET_CLEARANCE = 0.001
 RANDOM_DROP_HEIGHT = (0.05, 0.3)
 _UPSIDE_DOWN = np.array([0.0, 1.0, 0.0, 0.0])  # half a turn about the body x axis
+# Lying on its belly with the legs folded under the body, as Spot rests (rad, per leg).
+LYING_LEG = {'hip_x': 0.0, 'hip_y': 1.55, 'knee': -2.75}
 
 
 _GL_HINT = (' Use MUJOCO_GL=egl (Mesa libEGL, apt install libegl1 libgl1-mesa-dri) or '
@@ -177,7 +179,8 @@ class SpotSimulation:
         """Put the robot back at the origin, at rest, servos holding the new joint angles.
 
         Args:
-            pose: 'standing' (standing pose on the ground), 'on_back' (lying on its back,
+            pose: 'standing' (standing pose on the ground), 'lying' (upright, on its belly,
+                legs folded), 'on_back' (lying on its back,
                 legs in the air, body z axis pointing down) or 'random' (random
                 orientation and joint angles, dropped from a small height).
             seed: seed for 'random'; None draws from the simulation's generator.
@@ -193,6 +196,9 @@ class SpotSimulation:
         self.data.time = now
         if pose == 'standing':
             self._place(np.array([1.0, 0.0, 0.0, 0.0]), spot.STANDING_POSE, RESET_CLEARANCE)
+        elif pose == 'lying':
+            lying = np.array([LYING_LEG[j] for _ in spot.LEGS for j in spot.LEG_JOINTS])
+            self._place(np.array([1.0, 0.0, 0.0, 0.0]), lying, RESET_CLEARANCE)
         elif pose == 'on_back':
             self._place(_UPSIDE_DOWN, spot.STANDING_POSE, RESET_CLEARANCE)
         else:
