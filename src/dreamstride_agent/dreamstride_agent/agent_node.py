@@ -193,8 +193,11 @@ class Agent(Node):
         response.accepted = accepted
         response.message = message
         response.active_version = self.policies.active_version
-        log = self.get_logger().info if accepted else self.get_logger().warning
-        log(f'load_policy v{request.version}: {message}')
+        # One call site per severity: rclpy refuses a second severity at the same call site.
+        if accepted:
+            self.get_logger().info(f'load_policy v{request.version}: {message}')
+        else:
+            self.get_logger().warning(f'load_policy v{request.version}: {message}')
         return response
 
     # --- control loop -------------------------------------------------------------

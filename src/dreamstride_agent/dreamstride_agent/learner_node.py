@@ -79,7 +79,19 @@ class Learner(Node):
         self._thread.start()
 
     def _log(self, level: str, message: str) -> None:
-        getattr(self.get_logger(), level)(message)
+        # One call site per severity: rclpy raises ValueError when one call site logs at a
+        # severity other than its first (getattr(logger, level) would be one call site).
+        logger = self.get_logger()
+        if level == 'debug':
+            logger.debug(message)
+        elif level == 'info':
+            logger.info(message)
+        elif level == 'warning':
+            logger.warning(message)
+        elif level == 'error':
+            logger.error(message)
+        else:
+            logger.fatal(message)
 
     # --- policy push ------------------------------------------------------------
     def _push_policies(self) -> None:
