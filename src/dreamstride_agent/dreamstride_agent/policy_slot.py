@@ -37,18 +37,18 @@ class PolicySlot:
             newest = max(self.active_version, self._pending[1] if self._pending else 0)
         try:
             if fmt != 'safetensors':
-                raise PolicyRejected(f"format '{fmt}' is not accepted (only 'safetensors')")
+                raise PolicyRejected('format',
+                                     f"format '{fmt}' is not accepted (only 'safetensors')")
             if version <= newest:
-                raise PolicyRejected(
-                    f'version {version} is not newer than the active or pending version '
-                    f'{newest}')
+                raise PolicyRejected('version', f'version {version} is not newer than the '
+                                     f'active or pending version {newest}')
             policy = Policy.from_bytes(data, sha256, max_bytes=self.max_bytes,
                                        expected_version=version)
             obs_dim, act_dim = policy.metadata.obs_dim, policy.metadata.act_dim
             if (obs_dim, act_dim) != (self.obs_dim, self.act_dim):
-                raise PolicyRejected(
-                    f'policy expects observation {obs_dim} / action {act_dim}, this agent has '
-                    f'{self.obs_dim} / {self.act_dim}')
+                raise PolicyRejected('dimensions', f'policy expects observation {obs_dim} / '
+                                     f'action {act_dim}, this agent has {self.obs_dim} / '
+                                     f'{self.act_dim}')
         except PolicyRejected as exc:
             with self._lock:
                 self.refused += 1
