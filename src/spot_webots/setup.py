@@ -1,5 +1,7 @@
 """Install spot_webots (ament_python)."""
 
+from glob import glob
+
 from setuptools import find_packages, setup
 
 package_name = 'spot_webots'
@@ -10,7 +12,10 @@ setup(
     packages=find_packages(exclude=['test']),
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
-        ('share/' + package_name, ['package.xml']),
+        ('share/' + package_name, ['package.xml', 'README.md']),
+        ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
+        ('share/' + package_name + '/worlds', glob('worlds/*.wbt')),
+        ('share/' + package_name + '/resource', glob('resource/*.urdf')),
     ],
     install_requires=['setuptools'],
     zip_safe=True,
