@@ -208,7 +208,10 @@ class SpotPlugin:
         namespace = self.config.namespace
         if namespace is None:
             namespace = namespace_from_arguments(process_arguments()) or ''
-        self.node = rclpy.create_node(NODE_NAME, namespace=namespace)
+        # The node has no parameters to serve, and the executor waits on every entity once
+        # per Webots step: without the six parameter services that wait costs a quarter less.
+        self.node = rclpy.create_node(NODE_NAME, namespace=namespace,
+                                      start_parameter_services=False)
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
         log = self.node.get_logger()
