@@ -29,6 +29,7 @@ from rclpy.parameter import Parameter
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
 from spot_description import contract, mjcf, spot
+from spot_description.contract import targets_from_trajectory
 from spot_mujoco.simulation import POSES, ImuNoise, RenderingUnavailableError, SpotSimulation
 from trajectory_msgs.msg import JointTrajectory
 
@@ -43,34 +44,6 @@ STEP_BUDGET = 0.01
 # When paced and this far behind (s, simulated), give up catching up and carry on from now.
 MAX_LAG = 0.25
 STATS_PERIOD = 60.0  # s, wall clock, between log lines with the achieved speed
-
-
-def targets_from_trajectory(msg: JointTrajectory) -> dict[str, float]:
-    """Position targets by joint name from a JointTrajectory: its last point's positions.
-
-    Raises ValueError naming the problem for a message that cannot be applied: no joint
-    names or points, unknown or repeated joint names, a point whose positions do not match
-    the joint names, non-finite positions.
-    """
-    names = list(msg.joint_names)
-    if not names:
-        raise ValueError('no joint names')
-    if not msg.points:
-        raise ValueError('no points')
-    unknown = sorted(set(names) - set(spot.JOINT_NAMES))
-    if unknown:
-        raise ValueError(f'unknown joint name(s) {unknown}')
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ValueError(f'repeated joint name(s) {repeated}')
-    for i, point in enumerate(msg.points):
-        if len(point.positions) != len(names):
-            raise ValueError(f'point {i} has {len(point.positions)} positions '
-                             f'for {len(names)} joint names')
-        bad = [n for n, p in zip(names, point.positions, strict=True) if not math.isfinite(p)]
-        if bad:
-            raise ValueError(f'point {i} has non-finite positions for {bad}')
-    return dict(zip(names, (float(p) for p in msg.points[-1].positions), strict=True))
 
 
 def stamp(seconds: float) -> Time:

@@ -22,6 +22,7 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
 from spot_description import contract, spot
 from spot_mujoco.sim_node import SimNode, targets_from_trajectory
+from spot_mujoco.simulation import POSES
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 HERE = Path(__file__).resolve().parent
@@ -328,7 +329,7 @@ def test_invalid_parameters_stop_the_node_with_a_clear_error(sim_ros_env):
         [sys.executable, '-m', 'spot_mujoco.sim_node', '--ros-args', '-p',
          'initial_pose:=sitting'], env=sim_ros_env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
-    assert "initial_pose must be one of ['standing', 'on_back', 'random']" in result.stderr
+    assert f'initial_pose must be one of {list(POSES)}' in result.stderr
     assert 'Traceback' not in result.stderr
 
 
