@@ -17,7 +17,15 @@ import uuid
 
 from dreamstride_agent.graph_names import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
 from dreamstride_agent.params import Param, declare
-from dreamstride_agent.replay_store import OPEN_DIR, SegmentWriter, make_typestore, quarantine
+from dreamstride_agent.replay_store import (
+    OPEN_DIR,
+    SegmentError,
+    SegmentWriter,
+    list_segments,
+    make_typestore,
+    quarantine,
+    read_segment,
+)
 from dreamstride_msgs.msg import RecorderStatus, Step
 import rclpy
 from rclpy.executors import ExternalShutdownException
@@ -53,6 +61,7 @@ class ReplayRecorder(Node):
         self._last_seq: dict[str, int] = {}
         self.status = RecorderStatus(replay_dir=str(self.replay_dir), writable=True)
         self._recover_open_segments()
+        self._resume_sequences()
         self._status_pub = self.create_publisher(RecorderStatus, RECORDER_STATUS, STATUS_QOS)
         self.create_subscription(Step, STEPS, self._on_step, STEP_QOS, raw=True)
         self.create_timer(0.5, self._housekeeping)
@@ -149,6 +158,26 @@ class ReplayRecorder(Node):
                 f'segment {path.name} was left open by a recorder that stopped without closing '
                 f'it; its steps were not acknowledged (the sequence gap shows how many). Moved '
                 f'to {where}')
+
+    def _resume_sequences(self) -> None:
+        """Start each run's sequence from the newest closed segment of the store.
+
+        A recorder restarted while an agent keeps running then counts the steps lost
+        across the restart (those of the segment the previous recorder left open, and
+        those sent while no recorder listened) as a sequence gap, like any other loss.
+        """
+        for segment in reversed(list_segments(self.replay_dir)):
+            try:
+                records = read_segment(segment, self.typestore)
+            except SegmentError as exc:
+                self.get_logger().warning(f'skipping unreadable segment: {exc}')
+                continue
+            for r in records:
+                self._last_seq[r.run_id] = max(r.seq, self._last_seq.get(r.run_id, r.seq))
+            if records:
+                runs = ', '.join(f'{run} at seq {seq}' for run, seq in self._last_seq.items())
+                self.get_logger().info(f'store ends {runs} ({segment.name})')
+                return
 
     # --- timers -------------------------------------------------------------
     def _housekeeping(self) -> None:
