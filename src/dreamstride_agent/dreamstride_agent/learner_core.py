@@ -18,6 +18,10 @@ from dreamstride_agent.replay_store import SegmentError, iter_store, make_typest
 import numpy as np
 
 CHECKPOINT = 'checkpoint.safetensors'
+# The last policy version exported, written at every export. Pushes are more frequent than
+# checkpoints, so after a restart the checkpoint's version can be older than the policy an
+# agent runs; agents refuse versions that are not newer, so numbering goes on from here.
+POLICY_VERSION = 'policy_version.txt'
 
 
 @dataclass
@@ -131,7 +135,18 @@ class LearnerCore:
             self.policy_version = int(extra.get('policy_version', 0))
             self.log('info', f'resumed from {checkpoint} at update {self.train_step}, '
                              f'policy v{self.policy_version}')
+        exported = self._exported_version()
+        if exported > self.policy_version:
+            self.log('info', f'policy v{exported} was exported before the restart; the next '
+                             f'export is v{exported + 1}')
+            self.policy_version = exported
         return True
+
+    def _exported_version(self) -> int:
+        try:
+            return int((self.s.logdir / POLICY_VERSION).read_text().strip())
+        except (OSError, ValueError):
+            return 0
 
     # --- training -----------------------------------------------------------------
     def replay_steps(self) -> int:
@@ -223,8 +238,10 @@ class LearnerCore:
 
     def export_policy(self) -> None:
         """Export the current policy as the next version for the node to push."""
+        from dreamstride_agent.dreamer.checkpoint import write_atomic
         self.policy_version += 1
         data, sha256 = self.agent.export_policy(self.policy_version)
+        write_atomic(self.s.logdir / POLICY_VERSION, f'{self.policy_version}\n'.encode())
         self.latest_export = (data, sha256, self.policy_version)
         self.writer.add_scalar('policy/version', self.policy_version, self.train_step)
 
