@@ -11,14 +11,14 @@ import torch
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, width=32)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(finite, min_size=1, max_size=32))
 def test_symlog_symexp_round_trip(values):
     x = torch.tensor(values, dtype=torch.float64)
     torch.testing.assert_close(symexp(symlog(x)), x, rtol=1e-9, atol=1e-9)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(st.floats(min_value=-1e5, max_value=1e5, allow_nan=False, width=32),
                 min_size=1, max_size=32))
 def test_two_hot_round_trip(values):

@@ -75,7 +75,9 @@ class TrainConfig:
     slow_critic_rate: float = 0.02  # EMA rate of the slow critic target
     slow_reg: float = 1.0  # critic regulariser towards the slow critic
     imag_starts: int = 0  # imagination start states per update (0: all batch x length)
-    actor_grad: str = 'reinforce'  # 'reinforce' or 'dynamics' (backprop through the model)
+    # 'dynamics': backpropagate returns through the world model (continuous actions, as in
+    # DreamerV3's continuous-control runs and its PyTorch port); 'reinforce': score function.
+    actor_grad: str = 'dynamics'
     precision: str = 'auto'  # 'auto', 'float32' or 'bfloat16' (autocast of matmuls)
 
 
@@ -192,6 +194,9 @@ def _tiny() -> DreamerConfig:
     config.train.batch, config.train.length = 8, 16
     config.train.wm_lr, config.train.actor_lr, config.train.critic_lr = 1e-3, 3e-4, 3e-4
     config.train.precision = 'float32'
+    # One thread: a model this small gains nothing from two, and loses a lot when the
+    # cores are shared (OpenMP threads spin waiting for each other).
+    config.run.threads = 1
     config.run.prefill = 1000
     config.run.train_ratio = 128.0
     config.run.replay_capacity = 100_000
