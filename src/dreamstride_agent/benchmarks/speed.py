@@ -1,0 +1,139 @@
+"""Dreamer speed: training updates per second and batch-1 policy step latency.
+
+    cd src/dreamstride_agent && python -m benchmarks.speed
+    python -m benchmarks.speed --sizes daydreamer tiny --updates 10 --json speed.json
+
+Each update is a full ``DreamerAgent.train_step`` (world model, imagination, actor,
+critic) on a random batch of the configured size (the numbers do not depend on the data).
+The policy step is ``Policy.step`` for one observation under ``torch.inference_mode``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from typing import Any
+
+from dreamstride_agent.dreamer.agent import DreamerAgent
+from dreamstride_agent.dreamer.config import load_config
+import numpy as np
+import torch
+
+
+def random_batch(batch: int, length: int, obs_dim: int, act_dim: int,
+                 rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Return a random batch in the layout ``train_step`` expects."""
+    is_first = np.zeros((batch, length), bool)
+    is_first[:, 0] = True
+    return {
+        'obs': rng.normal(size=(batch, length, obs_dim)).astype(np.float32),
+        'action': rng.uniform(-1, 1, (batch, length, act_dim)).astype(np.float32),
+        'reward': rng.normal(size=(batch, length)).astype(np.float32),
+        'is_first': is_first,
+        'is_last': np.zeros((batch, length), bool),
+        'is_terminal': np.zeros((batch, length), bool),
+    }
+
+
+def measure_updates(size: str, overrides: list[str], updates: int, obs_dim: int,
+                    act_dim: int) -> dict[str, Any]:
+    """Time ``updates`` training steps after two warm-up steps."""
+    config = load_config(size, ['run.device=cpu', *overrides])
+    torch.manual_seed(0)
+    agent = DreamerAgent(config, obs_dim, act_dim)
+    rng = np.random.default_rng(0)
+    B, T = config.train.batch, config.train.length
+    batches = [random_batch(B, T, obs_dim, act_dim, rng) for _ in range(3)]
+    for batch in batches[:2]:
+        agent.train_step(batch)
+    times = []
+    for index in range(updates):
+        start = time.perf_counter()
+        agent.train_step(batches[index % 3])
+        times.append(time.perf_counter() - start)
+    params = sum(p.numel() for p in agent.wm.parameters()) + sum(
+        p.numel() for p in agent.ac.actor.parameters()) + sum(
+        p.numel() for p in agent.ac.critic.parameters())
+    median = statistics.median(times)
+    return {
+        'size': size, 'overrides': overrides, 'batch': B, 'length': T,
+        'precision': str(agent.dtype).replace('torch.', ''),
+        'actor_grad': config.train.actor_grad, 'imag_starts': config.train.imag_starts,
+        'parameters': params, 'updates_per_s': 1.0 / median,
+        'median_s': median, 'best_s': min(times), 'updates': updates,
+    }
+
+
+def measure_policy(size: str, overrides: list[str], steps: int, obs_dim: int,
+                   act_dim: int, threads: int) -> dict[str, Any]:
+    """Latency of batch-1 policy steps (an exported and re-imported policy)."""
+    from dreamstride_agent.dreamer.policy import Policy
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        config = load_config(size, ['run.device=cpu', *overrides])
+        agent = DreamerAgent(config, obs_dim, act_dim)
+        data, sha = agent.export_policy(1)
+        policy = Policy.from_bytes(data, sha, seed=0)
+        obs = np.random.default_rng(0).normal(size=(steps, obs_dim)).astype(np.float32)
+        state = None
+        for t in range(50):
+            _, state = policy.step(obs[t], state, t == 0)
+        times = []
+        for t in range(steps):
+            start = time.perf_counter()
+            _, state = policy.step(obs[t], state, False)
+            times.append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(previous)
+    times.sort()
+    return {'size': size, 'threads': threads, 'bytes': len(data),
+            'median_ms': 1e3 * times[len(times) // 2],
+            'p99_ms': 1e3 * times[int(len(times) * 0.99)], 'steps': steps}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark and print a table."""
+    parser = argparse.ArgumentParser(description='Dreamer update and policy speed')
+    parser.add_argument('--sizes', nargs='+', default=['tiny', 'cpu', 'daydreamer'])
+    parser.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
+                        help='config override applied to every size')
+    parser.add_argument('--updates', type=int, default=10)
+    parser.add_argument('--policy-size', default='daydreamer')
+    parser.add_argument('--policy-steps', type=int, default=2000)
+    parser.add_argument('--obs-dim', type=int, default=16, help='16: the A1 observation')
+    parser.add_argument('--act-dim', type=int, default=12)
+    parser.add_argument('--json', default=None, help='also write the results here')
+    args = parser.parse_args(argv)
+
+    results: dict[str, Any] = {
+        'machine': {'cpu': platform.processor() or platform.machine(),
+                    'threads': torch.get_num_threads(), 'torch': torch.__version__},
+        'updates': [], 'policy': [],
+    }
+    for size in args.sizes:
+        row = measure_updates(size, args.set, args.updates, args.obs_dim, args.act_dim)
+        results['updates'].append(row)
+        print(f"update  {size:>11s}  batch {row['batch']}x{row['length']}  "
+              f"{row['parameters'] / 1e6:5.2f}M params  {row['precision']:>8s}  "
+              f"{row['actor_grad']:>9s}  {row['updates_per_s']:6.2f} updates/s  "
+              f"(median {1e3 * row['median_s']:.0f} ms, best {1e3 * row['best_s']:.0f} ms)",
+              flush=True)
+    for threads in (1, torch.get_num_threads()):
+        row = measure_policy(args.policy_size, args.set, args.policy_steps, args.obs_dim,
+                             args.act_dim, threads)
+        results['policy'].append(row)
+        print(f"policy  {row['size']:>11s}  batch 1, {threads} thread(s)  "
+              f"median {row['median_ms']:.3f} ms  p99 {row['p99_ms']:.3f} ms  "
+              f"({row['bytes'] / 1e6:.1f} MB of weights)", flush=True)
+    if args.json:
+        with open(args.json, 'w') as handle:
+            json.dump(results, handle, indent=2)
+    return results
+
+
+if __name__ == '__main__':
+    main()
