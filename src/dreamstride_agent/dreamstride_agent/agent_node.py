@@ -228,7 +228,9 @@ class Agent(Node):
         self._rewards.append(result.reward)
 
     def _hold(self, reason: str) -> None:
-        if reason != self.hold_reason:
+        # Log when the hold starts or its cause changes, not every tick of a stale hold
+        # (whose reason carries the growing age).
+        if reason.split(' (')[0] != self.hold_reason.split(' (')[0]:
             self.get_logger().warning(f'hold: {reason}')
         self.hold_reason = reason
         self.core.interrupt()
