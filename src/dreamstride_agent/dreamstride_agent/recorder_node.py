@@ -4,8 +4,9 @@ Steps arrive over a reliable topic as CDR bytes and are written unchanged. A seg
 is closed (and becomes a standalone bag) after ``segment_steps`` steps, after
 ``segment_seconds``, or when no step arrived for ``idle_close_seconds``. The steps of
 the open segment are also kept in memory until it is closed, so a write error (full
-disk, read-only or vanished directory) loses nothing: the broken segment goes to
-quarantine, the steps wait, and the recorder retries every second until writing works.
+disk, read-only or vanished directory) loses nothing: the partial segment is deleted
+(a copy of steps that are still in memory), the steps wait, and the recorder retries
+until writing works.
 """
 
 from __future__ import annotations
@@ -140,10 +141,7 @@ class ReplayRecorder(Node):
         self.status.writable = False
         self.status.last_error = error
         if self._writer is not None:
-            try:
-                self._writer.abandon()
-            except OSError:
-                pass
+            self._writer.discard()      # every step it held is still in _pending
             self._writer = None
         self._in_writer = 0
 

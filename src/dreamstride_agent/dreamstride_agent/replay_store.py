@@ -104,13 +104,17 @@ class SegmentWriter:
             os.close(fd)
         return self.final_path
 
-    def abandon(self) -> Path | None:
-        """Move an unfinished segment to quarantine (e.g. after a write error)."""
+    def discard(self) -> None:
+        """Delete an unfinished segment whose steps the caller still holds (a write error).
+
+        Nothing is kept: on a full disk each retry would otherwise leave one more partial
+        copy of the same steps behind, taking up the space that frees up.
+        """
         try:
-            self._writer.close()
-        except Exception:  # noqa: BLE001 - the writer is already broken; keep what is on disk
+            self._writer.abort()
+        except Exception:  # noqa: BLE001 - the writer is already broken; just let go of it
             pass
-        return quarantine(self.replay_dir, self.open_path)
+        shutil.rmtree(self.open_path, ignore_errors=True)
 
 
 def quarantine(replay_dir: Path, path: Path) -> Path | None:
