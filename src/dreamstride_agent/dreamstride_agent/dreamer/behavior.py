@@ -110,7 +110,7 @@ class ActorCritic(nn.Module):
                 ) -> dict[str, torch.Tensor]:
         """Roll the prior forward ``horizon`` steps with actions sampled from the actor."""
         horizon = self.config.train.horizon
-        feats, samples, actions = [], [], []
+        feats, samples, actions, means, stds = [], [], [], [], []
         for _ in range(horizon):
             feat = features(deter, stoch)
             mean, std = self.actor(feat)
@@ -120,11 +120,15 @@ class ActorCritic(nn.Module):
             feats.append(feat)
             samples.append(sample)
             actions.append(action)
+            means.append(mean)
+            stds.append(std)
         feats.append(features(deter, stoch))
         return {
             'feat': torch.stack(feats),
             'sample': torch.stack(samples),
             'action': torch.stack(actions),
+            'mean': torch.stack(means),
+            'std': torch.stack(stds),
         }
 
     def loss(self, wm: WorldModel, deter: torch.Tensor, stoch: torch.Tensor,
@@ -142,8 +146,11 @@ class ActorCritic(nn.Module):
             with torch.set_grad_enabled(backprop):
                 traj = self.imagine(wm, deter.detach(), stoch.detach())
                 feat = traj['feat']  # (H + 1, N, F)
-                reward = self.twohot.mean(wm.reward(feat[1:]))
-                cont = torch.sigmoid(wm.cont(feat[1:]).float().squeeze(-1))
+                # Heads read all H + 1 states and their outputs are sliced: slicing the
+                # large feature tensor instead costs a zero-filled copy of it per head in
+                # the backward pass.
+                reward = self.twohot.mean(wm.reward(feat))[1:]
+                cont = torch.sigmoid(wm.cont(feat).float().squeeze(-1))[1:]
                 value = self.twohot.mean(self.slow_critic(feat))
         finally:
             wm.requires_grad_(True)
@@ -153,13 +160,15 @@ class ActorCritic(nn.Module):
             weight = torch.cumprod(t.discount * conts, 0)[:-1] / t.discount
         offset, scale = self._update_return_scale(returns)
 
-        mean, std = self.actor(feat[:-1].detach())
-        entropy = self.actor.entropy(std)
         if backprop:
+            # The imagination pass already has the actor's outputs with gradients.
+            std = traj['std']
             objective = (returns - offset) / scale
         else:
+            mean, std = self.actor(feat[:-1].detach())
             advantage = ((returns - value[:-1]) / scale).detach()
             objective = self.actor.log_prob(mean, std, traj['sample'].detach()) * advantage
+        entropy = self.actor.entropy(std)
         actor_loss = -(weight * (objective + t.entropy * entropy)).mean()
 
         critic_logits = self.critic(feat[:-1].detach())
