@@ -49,11 +49,12 @@ def measure_updates(size: str, overrides: list[str], updates: int, obs_dim: int,
     batches = [random_batch(B, T, obs_dim, act_dim, rng) for _ in range(3)]
     for batch in batches[:2]:
         agent.train_step(batch)
-    times = []
+    times, cpu = [], time.process_time()
     for index in range(updates):
         start = time.perf_counter()
         agent.train_step(batches[index % 3])
         times.append(time.perf_counter() - start)
+    cpu = (time.process_time() - cpu) / updates
     params = sum(p.numel() for p in agent.wm.parameters()) + sum(
         p.numel() for p in agent.ac.actor.parameters()) + sum(
         p.numel() for p in agent.ac.critic.parameters())
@@ -63,7 +64,8 @@ def measure_updates(size: str, overrides: list[str], updates: int, obs_dim: int,
         'precision': str(agent.dtype).replace('torch.', ''),
         'actor_grad': config.train.actor_grad, 'imag_starts': config.train.imag_starts,
         'parameters': params, 'updates_per_s': 1.0 / median,
-        'median_s': median, 'best_s': min(times), 'updates': updates,
+        'median_s': median, 'best_s': min(times), 'cpu_s': cpu, 'updates': updates,
+        'threads': torch.get_num_threads(),
     }
 
 
@@ -106,8 +108,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument('--policy-steps', type=int, default=2000)
     parser.add_argument('--obs-dim', type=int, default=16, help='16: the A1 observation')
     parser.add_argument('--act-dim', type=int, default=12)
+    parser.add_argument('--threads', type=int, default=0, help='torch threads (0: default)')
     parser.add_argument('--json', default=None, help='also write the results here')
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     results: dict[str, Any] = {
         'machine': {'cpu': platform.processor() or platform.machine(),
@@ -115,13 +120,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         'updates': [], 'policy': [],
     }
     for size in args.sizes:
+        # Sizes that pin their own thread count (tiny) are measured on it.
+        pinned = load_config(size).run.threads
+        previous = torch.get_num_threads()
+        if pinned and not args.threads:
+            torch.set_num_threads(pinned)
         row = measure_updates(size, args.set, args.updates, args.obs_dim, args.act_dim)
+        torch.set_num_threads(previous)
         results['updates'].append(row)
         print(f"update  {size:>11s}  batch {row['batch']}x{row['length']}  "
               f"{row['parameters'] / 1e6:5.2f}M params  {row['precision']:>8s}  "
               f"{row['actor_grad']:>9s}  {row['updates_per_s']:6.2f} updates/s  "
-              f"(median {1e3 * row['median_s']:.0f} ms, best {1e3 * row['best_s']:.0f} ms)",
-              flush=True)
+              f"(median {1e3 * row['median_s']:.0f} ms, best {1e3 * row['best_s']:.0f} ms, "
+              f"{row['cpu_s']:.2f} CPU-s/update on {row['threads']} threads)", flush=True)
     for threads in (1, torch.get_num_threads()):
         row = measure_policy(args.policy_size, args.set, args.policy_steps, args.obs_dim,
                              args.act_dim, threads)
