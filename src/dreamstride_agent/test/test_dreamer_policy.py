@@ -130,6 +130,10 @@ def _architecture(t, m):
     m['model'] = json.dumps({**json.loads(m['model']), 'deter': 'big'})
 
 
+def _huge(t, m):
+    m['model'] = json.dumps({**json.loads(m['model']), 'layers': 100_000})
+
+
 def _bad_cases(data: bytes, sha: str) -> dict[str, tuple]:
     """name -> (bytes, sha256, max_bytes, expected reason)."""
     buffer = io.BytesIO()
@@ -152,7 +156,8 @@ def _bad_cases(data: bytes, sha: str) -> dict[str, tuple]:
             ('extra', _extra, 'extra_tensor'), ('shape', _shape, 'shape'),
             ('dtype', _dtype, 'dtype'), ('nan', _nan, 'nonfinite'),
             ('inf', _inf, 'nonfinite'), ('format', _format, 'metadata'),
-            ('version', _version, 'version'), ('architecture', _architecture, 'metadata')]:
+            ('version', _version, 'version'), ('architecture', _architecture, 'metadata'),
+            ('huge architecture', _huge, 'metadata')]:
         cases[name] = (*_rebuild(data, change), limit, reason)
     return cases
 

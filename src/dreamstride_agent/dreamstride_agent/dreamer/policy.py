@@ -34,6 +34,9 @@ POLICY_FORMAT_VERSION = '1'
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _MAX_HEADER_BYTES = 1024 * 1024
 _MAX_DIM = 100_000
+_ARCHITECTURE_LIMITS = {'deter': 16384, 'hidden': 16384, 'units': 16384, 'stoch': 1024,
+                        'classes': 1024, 'layers': 16, 'head_layers': 16, 'cnn_depth': 1024,
+                        'bins': 10_001}
 # Bytes per element of every dtype the safetensors format defines.
 _DTYPE_SIZES = {
     'BOOL': 1, 'U8': 1, 'I8': 1, 'F8_E5M2': 1, 'F8_E4M3': 1, 'I16': 2, 'U16': 2, 'F16': 2,
@@ -243,6 +246,12 @@ def _parse_metadata(meta: Any, expected_version: int | None) -> PolicyMetadata:
         model = DreamerConfig.from_dict({'model': model_dict}).model
     except (ValueError, TypeError) as error:
         raise _reject('metadata', f'model architecture in metadata is invalid: {error}') from None
+    # Bound the architecture before building even a shape-only copy of it, so that a
+    # header cannot make the agent construct millions of layers.
+    for key, value in _ARCHITECTURE_LIMITS.items():
+        if getattr(model, key) > value:
+            raise _reject('metadata', f'model.{key} = {getattr(model, key)} is over the '
+                                      f'policy limit of {value}')
     return PolicyMetadata(version, obs_dim, act_dim, image_shape, model,
                           meta.get('config_name', ''))
 
