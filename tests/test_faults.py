@@ -861,7 +861,9 @@ def test_sensor_faults(robot, table):
         robot.spin_until(lambda: False, 0.3)
         last_sim = last_sim_joints[-1]
         hold(row, 'stale', last_sim + MAX_SENSOR_AGE, misses_before)
-        posture = [e for kind, e, _ in w.events[-5:] if kind == 'command']
+        # Commands after the agent's last step are the hold's: all the same posture.
+        last_step = max(t for kind, _, t in w.events if kind == 'step')
+        posture = [e for kind, e, t in w.events if kind == 'command' and t > last_step]
         assert posture and all(np.array_equal(c, posture[0]) for c in posture)
         fake = FakeRobot(robot)
         fake.set(joints='good', imu='good', odom='good')

@@ -60,7 +60,8 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
     learner_params = {**LEARNER, 'replay_dir': str(replay), 'logdir': str(logdir)}
     try:
         start('spot_mujoco', 'spot_mujoco.sim_node', {'real_time_factor': 0.0})
-        start('agent', 'dreamstride_agent.agent_node', {'use_sim_time': True, 'seed': 1})
+        start('agent', 'dreamstride_agent.agent_node', {'use_sim_time': True, 'seed': 1,
+                                                         'wait_for_recorder': True})
         start('replay_recorder', 'dreamstride_agent.recorder_node',
               {'replay_dir': str(replay), 'segment_steps': 100, 'idle_close_seconds': 1.0,
                'use_sim_time': True})

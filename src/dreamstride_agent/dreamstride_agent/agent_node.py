@@ -77,6 +77,9 @@ PARAMS = [
     Param('policy_checkpoint', '',
           'Act with this learner checkpoint from the start (evaluation); empty: act randomly '
           'until the learner pushes a policy.'),
+    Param('wait_for_recorder', False,
+          'Take no step until a replay recorder subscribes to the steps, so a run records '
+          'from its first step (training graphs set it).'),
     Param('policy_sample', True,
           'Sample actions from the policy (training); false takes its mode (evaluation).'),
 ]
@@ -118,6 +121,8 @@ class Agent(Node):
         self._image: Image | None = None
         self.hold_reason = 'no sensor data yet'
         self.stats = PeriodStats(self.period)
+        # Until the first recorder subscribes (wait_for_recorder), steps would be lost.
+        self._recorder_seen = not self.p['wait_for_recorder']
         self._rewards: list[float] = []
 
         sensors = MutuallyExclusiveCallbackGroup()
@@ -204,6 +209,11 @@ class Agent(Node):
     def _tick(self) -> None:
         now = _stamp_seconds(self)
         self.stats.tick(now)
+        if not self._recorder_seen:
+            if self.step_pub.get_subscription_count() == 0:
+                self._hold('no replay recorder subscribed to the steps yet')
+                return
+            self._recorder_seen = True
         with self._lock:
             joints, imu, odom, error = self._joints, self._imu, self._odom, self._sensor_error
         reason = error or stale_reason(now, self.p['max_sensor_age'], joint_states=(

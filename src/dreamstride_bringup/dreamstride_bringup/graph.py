@@ -94,6 +94,8 @@ def node_graph(mode: str = 'train', backend: str = 'mujoco',
     if mode == 'eval':
         agent_params['policy_checkpoint'] = str(Path(policy).expanduser().resolve())
         agent_params['policy_sample'] = False
+    if mode == 'train':
+        agent_params['wait_for_recorder'] = True
     nodes.append(NodeSpec('agent', 'dreamstride_agent', 'agent', 'dreamstride_agent.agent_node',
                           [*agent_files, *extra], agent_params, remaps))
     if mode == 'train':

@@ -83,7 +83,8 @@ def test_node_command_line(tmp_path):
     assert '-r' in cmd and 'joint_states:=low_level/joint_states' in cmd
     generated = yaml.safe_load((tmp_path / 'params' / 'agent.yaml').read_text())
     assert generated == {'/spot/agent': {'ros__parameters': {
-        'seed': 3, 'model_overrides': ['a=1', 'b=x:y'], 'use_sim_time': False}}}
+        'seed': 3, 'model_overrides': ['a=1', 'b=x:y'], 'use_sim_time': False,
+        'wait_for_recorder': True}}}
     assert cmd[cmd.index(str(tmp_path / 'params' / 'agent.yaml')) - 1] == '--params-file'
 
 
