@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
+import signal
 import subprocess
 import sys
 import time
@@ -53,8 +54,12 @@ def node_and_peer(ros_env):
     yield node
     node.destroy_node()
     rclpy.shutdown()
-    peer.terminate()
-    peer.wait(timeout=10)
+    peer.send_signal(signal.SIGINT)
+    try:
+        peer.wait(timeout=30)
+    except subprocess.TimeoutExpired:      # a starved machine; the test's verdict stands
+        peer.kill()
+        peer.wait()
 
 
 def check_peer_env(report: dict) -> None:

@@ -21,6 +21,7 @@ on the spot and the previous one (or random exploration) restored.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 from dreamstride_agent.agent_core import AgentConfig, AgentCore, TickResult
@@ -52,6 +53,9 @@ from spot_description import contract
 from spot_description.spot import JOINT_NAMES, NUM_JOINTS
 from std_msgs.msg import Header
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
+
+# Seconds (wall clock) the agent waits after a recorder's subscription appears.
+RECORDER_SETTLE = 1.0
 
 PARAMS = [
     Param('control_rate', 20.0, 'Agent steps per second (Hz); DayDreamer used 20.'),
@@ -123,6 +127,7 @@ class Agent(Node):
         self.stats = PeriodStats(self.period)
         # Until the first recorder subscribes (wait_for_recorder), steps would be lost.
         self._recorder_seen = not self.p['wait_for_recorder']
+        self._recorder_matched_at: float | None = None
         self._rewards: list[float] = []
 
         sensors = MutuallyExclusiveCallbackGroup()
@@ -210,8 +215,17 @@ class Agent(Node):
         now = _stamp_seconds(self)
         self.stats.tick(now)
         if not self._recorder_seen:
+            # The publisher can see the recorder's subscription before the recorder has
+            # matched the publisher; volatile steps sent in between are dropped, so wait
+            # a moment after the first match.
             if self.step_pub.get_subscription_count() == 0:
+                self._recorder_matched_at = None
                 self._hold('no replay recorder subscribed to the steps yet')
+                return
+            if self._recorder_matched_at is None:
+                self._recorder_matched_at = time.monotonic()
+            if time.monotonic() - self._recorder_matched_at < RECORDER_SETTLE:
+                self._hold('no step yet: replay recorder found, discovery settling')
                 return
             self._recorder_seen = True
         with self._lock:

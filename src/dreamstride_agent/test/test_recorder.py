@@ -39,6 +39,9 @@ def test_recorder_writes_every_step_and_counts_gaps(node, tmp_path, ros_env):
     pub = node.create_publisher(Step, STEPS, STEP_QOS)
     try:
         assert spin_until(node, lambda: pub.get_subscription_count() > 0, 20, [proc])
+        # Matched here does not yet mean matched at the recorder (volatile steps sent
+        # before that are dropped by DDS); give discovery a moment on a busy machine.
+        spin_until(node, lambda: False, 1.0, [proc])
         sent = [s for s in range(250) if not 120 <= s < 125]     # 5 steps lost on the way
         for seq in sent:
             pub.publish(make_step(seq))
@@ -68,6 +71,7 @@ def test_unwritable_store_keeps_steps_until_it_works(node, tmp_path, ros_env):
     pub = node.create_publisher(Step, STEPS, STEP_QOS)
     try:
         assert spin_until(node, lambda: pub.get_subscription_count() > 0, 20, [proc])
+        spin_until(node, lambda: False, 1.0, [proc])
         for seq in range(60):
             pub.publish(make_step(seq))
         assert spin_until(node, lambda: status and status[-1].steps_received == 60
