@@ -125,6 +125,9 @@ class Agent(Node):
         self._image: Image | None = None
         self.hold_reason = 'no sensor data yet'
         self.stats = PeriodStats(self.period)
+        # Fixed for the node's life: built once, not on every tick.
+        self._observation_keys = self.core.spec.describe()
+        self._joint_names = list(JOINT_NAMES)
         # Until the first recorder subscribes (wait_for_recorder), steps would be lost.
         self._recorder_seen = not self.p['wait_for_recorder']
         self._recorder_matched_at: float | None = None
@@ -265,14 +268,14 @@ class Agent(Node):
     def _publish_command(self, command: np.ndarray) -> None:
         point = JointTrajectoryPoint(positions=command.tolist(),
                                      time_from_start=Duration(seconds=self.period).to_msg())
-        self.command_pub.publish(JointTrajectory(joint_names=list(JOINT_NAMES), points=[point]))
+        self.command_pub.publish(JointTrajectory(joint_names=self._joint_names, points=[point]))
 
     def _publish_step(self, r: TickResult) -> None:
         msg = Step(
             header=Header(stamp=self.get_clock().now().to_msg(), frame_id=self.robot_name),
             seq=self.seq, run_id=self.run_id, episode_id=r.episode_id,
             episode_step=r.episode_step, observation=r.observation.tolist(),
-            observation_keys=self.core.spec.describe(), action=r.action.tolist(),
+            observation_keys=self._observation_keys, action=r.action.tolist(),
             reward=r.reward, is_first=r.is_first, is_last=r.is_last, is_terminal=False,
             policy_version=r.policy_version, hold=False,
             forward_velocity=r.forward_velocity,
