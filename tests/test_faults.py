@@ -64,7 +64,7 @@ from faults_policies import PolicyFactory  # noqa: E402
 from faults_table import FaultTable, SummaryPlugin  # noqa: E402
 from ros_helpers import spin_until, start_node, stop  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
 # The agent's defaults (agent_node.PARAMS): 20 Hz, 0.25 rad per tick, 0.075 s sensor age.
 PERIOD = 0.05
