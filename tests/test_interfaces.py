@@ -33,13 +33,14 @@ AGENT_STATUS_FIELDS = {
     'header', 'mode', 'hold', 'hold_reason', 'policy_version', 'policy_age', 'policy_sha256',
     'steps', 'episode_id', 'episode_step', 'control_period_mean', 'control_period_p50',
     'control_period_p99', 'control_period_max', 'deadline_misses', 'mean_reward',
-    'policies_refused', 'last_refusal',
+    'policies_refused', 'last_refusal', 'hold_kind', 'hold_sensor', 'holds_no_recorder',
+    'holds_no_data', 'holds_stale', 'holds_malformed', 'ticks_held',
 }
 LEARNER_STATUS_FIELDS = {
     'header', 'state', 'message', 'train_step', 'updates_per_second', 'replay_steps',
     'replay_segments', 'replay_segments_refused', 'prefill_steps', 'train_ratio',
     'train_ratio_target', 'world_model_loss', 'kl_loss', 'actor_loss', 'critic_loss',
-    'policy_version', 'policy_accepted', 'last_push_age',
+    'policy_version', 'policy_accepted', 'last_push_age', 'last_push_latency',
 }
 
 

@@ -1,14 +1,22 @@
-"""What the agent does each control tick, without ROS.
+"""What the agent decides each control tick, without ROS.
 
-From checked sensor readings to an observation, the gated reward, an action (random
-exploration until a policy is active, then the policy) and a safe joint command, with
-the episode bookkeeping (is_first / is_last, episodes cut by time). The agent node
-and the offline evaluator both drive this class, so they act identically.
+:meth:`AgentCore.decide` is the whole decision of one tick: from the time, a snapshot
+of the latest sensor readings (each sensor with its own error state) and whether a
+replay recorder is ready, it returns either the step to take (observation, gated
+reward, action, safe joint command, episode bookkeeping) or a typed :class:`Hold`
+(kind, sensor, detail, and the posture to send, if any). The agent node, the in-process
+evaluator and the tests drive this same function with their own clocks, so they act
+identically. Nothing here depends on the wording of a message: holds are compared by
+kind and sensor.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+import enum
+import threading
 
 from dreamstride_agent.commands import CommandConfig, CommandFilter
 from dreamstride_agent.observation import (
@@ -16,6 +24,7 @@ from dreamstride_agent.observation import (
     JointReading,
     ObservationSpec,
     OdometryReading,
+    SensorError,
 )
 from dreamstride_agent.policy_slot import PolicySlot
 from dreamstride_agent.reward import (
@@ -27,6 +36,40 @@ from dreamstride_agent.reward import (
 import numpy as np
 from spot_description.spot import NUM_JOINTS
 
+HOLD_MODES = ('posture', 'none')
+
+
+class Sensor(enum.Enum):
+    """The sensor streams the agent acts on (values: the contract's topic names)."""
+
+    JOINT_STATES = 'joint_states'
+    IMU = 'imu'
+    ODOMETRY = 'odometry'
+
+
+class HoldKind(enum.Enum):
+    """Why the agent does not act this tick."""
+
+    NO_RECORDER = 'no_recorder'   # training: no replay recorder listens yet
+    NO_DATA = 'no_data'           # a sensor has sent nothing yet
+    STALE = 'stale'               # a sensor's newest reading is too old (or from the future)
+    MALFORMED = 'malformed'       # a sensor's newest message was refused
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A tick on which the agent does not act, and what it sends instead."""
+
+    kind: HoldKind
+    sensor: Sensor | None         # None for NO_RECORDER
+    detail: str                   # for people: AgentStatus.hold_reason and the log
+    command: np.ndarray | None    # the posture to send, or None: send nothing
+
+    @property
+    def cause(self) -> tuple[HoldKind, Sensor | None]:
+        """What makes two holds the same hold (the detail, e.g. an age, may change)."""
+        return self.kind, self.sensor
+
 
 @dataclass
 class AgentConfig:
@@ -35,17 +78,29 @@ class AgentConfig:
     episode_length: int = 250
     joint_velocities: bool = False
     sample_actions: bool = True     # policy samples (training) or takes the mode (evaluation)
+    max_sensor_age: float = 0.075   # s; older readings put the agent in hold
+    hold_mode: str = 'posture'      # 'posture': repeat the last safe command; 'none'
+    dry_run: bool = False           # compute everything, send no command
     command: CommandConfig = field(default_factory=CommandConfig)
     reward: RewardConfig = field(default_factory=RewardConfig)
+
+    def __post_init__(self) -> None:
+        if self.hold_mode not in HOLD_MODES:
+            raise ValueError(f'hold_mode must be one of {HOLD_MODES}, got {self.hold_mode!r}')
+        if not self.max_sensor_age > 0:
+            raise ValueError(f'max_sensor_age must be positive, got {self.max_sensor_age}')
+        if self.episode_length < 2:
+            raise ValueError(f'episode_length must be at least 2, got {self.episode_length}')
 
 
 @dataclass
 class TickResult:
-    """The outcome of one control tick."""
+    """The outcome of one control tick on which the agent acted."""
 
     observation: np.ndarray
     action: np.ndarray
     command: np.ndarray
+    send_command: bool              # False in a dry run
     reward: float
     reward_terms: RewardTerms | None
     is_first: bool
@@ -57,8 +112,87 @@ class TickResult:
     dropped_policy: str | None = None   # why the active policy was dropped this tick
 
 
+Decision = TickResult | Hold
+
+
+@dataclass(frozen=True)
+class SensorSnapshot:
+    """The latest valid reading of each sensor and each sensor's current error."""
+
+    joints: JointReading | None = None
+    imu: ImuReading | None = None
+    odometry: OdometryReading | None = None
+    errors: dict[Sensor, str] = field(default_factory=dict)
+
+    def reading(self, sensor: Sensor) -> JointReading | ImuReading | OdometryReading | None:
+        """Return the latest valid reading of ``sensor``."""
+        return {Sensor.JOINT_STATES: self.joints, Sensor.IMU: self.imu,
+                Sensor.ODOMETRY: self.odometry}[sensor]
+
+
+class SensorBoard:
+    """Latest reading and error state per sensor, written by message callbacks.
+
+    A refused message sets its own sensor's error, which only a valid message of the
+    same sensor clears: a bad message on one sensor never clears another's error.
+    Thread-safe, so callbacks may run in other threads than the tick.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._readings: dict[Sensor, object] = dict.fromkeys(Sensor)
+        self._errors: dict[Sensor, str] = {}
+
+    def update(self, sensor: Sensor, make: Callable[[], object]) -> str | None:
+        """Store the reading ``make()`` returns, or its SensorError; return the error."""
+        try:
+            reading = make()
+        except SensorError as exc:
+            with self._lock:
+                self._errors[sensor] = str(exc)
+            return str(exc)
+        with self._lock:
+            self._readings[sensor] = reading
+            self._errors.pop(sensor, None)
+        return None
+
+    def snapshot(self) -> SensorSnapshot:
+        """Return the current state of every sensor (readings are never modified)."""
+        with self._lock:
+            return SensorSnapshot(self._readings[Sensor.JOINT_STATES],
+                                  self._readings[Sensor.IMU],
+                                  self._readings[Sensor.ODOMETRY], dict(self._errors))
+
+
+class RecorderGate:
+    """Whether a replay recorder is ready to receive steps (training graphs).
+
+    The step publisher can see a recorder's subscription before the recorder has matched
+    the publisher; steps sent in between would be dropped, so the gate opens ``settle``
+    seconds after the first match, and stays open afterwards (a recorder that restarts
+    later counts its gap, see the recorder).
+    """
+
+    def __init__(self, required: bool, settle: float = 1.0) -> None:
+        self.open = not required
+        self.settle = settle
+        self._matched_at: float | None = None
+
+    def ready(self, now: float, subscribers: int) -> bool:
+        """Update with the subscriber count at time ``now`` (s, any monotonic clock)."""
+        if self.open:
+            return True
+        if subscribers == 0:
+            self._matched_at = None
+            return False
+        if self._matched_at is None:
+            self._matched_at = now
+        self.open = now - self._matched_at >= self.settle
+        return self.open
+
+
 class AgentCore:
-    """One agent's control-tick logic and state."""
+    """One agent's control-tick decision and state."""
 
     def __init__(self, config: AgentConfig, policies: PolicySlot,
                  rng: np.random.Generator) -> None:
@@ -69,8 +203,57 @@ class AgentCore:
         self.rng = rng
         self.episode_id = 0
         self.episode_step = 0
+        self.hold: Hold | None = None               # the current hold, if holding
+        self.hold_counts: Counter[HoldKind] = Counter()   # holds entered, by kind
         self._policy_state = None
         self._restart = True
+        self._commanded = False     # a command was computed since the start
+
+    # --- the decision -------------------------------------------------------------------
+    def decide(self, now: float, sensors: SensorSnapshot, recorder_ready: bool = True,
+               image: np.ndarray | None = None) -> Decision:
+        """Decide this tick at time ``now`` (s, the clock the readings are stamped on)."""
+        hold = self._hold_cause(now, sensors, recorder_ready)
+        if hold is not None:
+            self._enter_hold(hold)
+            return hold
+        self.hold = None
+        return self.tick(sensors.joints, sensors.imu, sensors.odometry, image)
+
+    def _hold_cause(self, now: float, sensors: SensorSnapshot,
+                    recorder_ready: bool) -> Hold | None:
+        if not recorder_ready:
+            return Hold(HoldKind.NO_RECORDER, None,
+                        'no replay recorder receives the steps yet', None)
+        max_age = self.config.max_sensor_age
+        for sensor in Sensor:
+            error = sensors.errors.get(sensor)
+            if error is not None:
+                return self._posture_hold(HoldKind.MALFORMED, sensor, error)
+            reading = sensors.reading(sensor)
+            if reading is None:
+                return Hold(HoldKind.NO_DATA, sensor, f'no {sensor.value} received yet', None)
+            age = now - reading.stamp
+            if age > max_age:
+                return self._posture_hold(HoldKind.STALE, sensor,
+                                          f'{sensor.value} stale ({age:.3f} s > {max_age:.3f} s)')
+            if age < -max_age:
+                # Stamped ahead of this clock: a clock mismatch or a hostile stamp; either
+                # way its age is unknown.
+                return self._posture_hold(HoldKind.STALE, sensor,
+                                          f'{sensor.value} stamped {-age:.3f} s in the future')
+        return None
+
+    def _posture_hold(self, kind: HoldKind, sensor: Sensor, detail: str) -> Hold:
+        cfg = self.config
+        send = cfg.hold_mode == 'posture' and not cfg.dry_run and self._commanded
+        return Hold(kind, sensor, detail, self.filter.command.copy() if send else None)
+
+    def _enter_hold(self, hold: Hold) -> None:
+        if self.hold is None or self.hold.cause != hold.cause:
+            self.hold_counts[hold.kind] += 1
+        self.hold = hold
+        self.interrupt()
 
     def interrupt(self) -> None:
         """Cut the episode (hold mode): the next tick starts a new one from the measured pose."""
@@ -80,6 +263,7 @@ class AgentCore:
         self._policy_state = None
         self._restart = True
 
+    # --- acting -------------------------------------------------------------------------
     def tick(self, joints: JointReading, imu: ImuReading, odom: OdometryReading,
              image: np.ndarray | None = None) -> TickResult:
         """Act on one set of valid readings."""
@@ -92,14 +276,16 @@ class AgentCore:
         is_first = self.episode_step == 0
         is_last = self.episode_step == self.config.episode_length - 1
         terms = None
+        forward = odom.forward_velocity
         if not is_first:
             terms = gated_reward(joints.position, upright_from_quaternion(*imu.orientation),
-                                 float(odom.linear_velocity[0]), self.config.reward)
+                                 forward, self.config.reward)
         action, version, dropped = self._act(obs, is_first, image)
         command = self.filter(action)
-        result = TickResult(obs, action, command, terms.total if terms else 0.0, terms,
-                            is_first, is_last, self.episode_id, self.episode_step, version,
-                            float(odom.linear_velocity[0]), dropped)
+        self._commanded = True
+        result = TickResult(obs, action, command, not self.config.dry_run,
+                            terms.total if terms else 0.0, terms, is_first, is_last,
+                            self.episode_id, self.episode_step, version, forward, dropped)
         if is_last:
             self.episode_id += 1
             self.episode_step = 0

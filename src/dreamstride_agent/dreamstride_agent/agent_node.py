@@ -1,40 +1,59 @@
 """Agent node: acts on the robot at the control rate and publishes every step it takes.
 
 Each tick (a timer at ``control_rate``, on sim time under ``use_sim_time``) the node
-checks the latest sensor messages, builds the observation, computes DayDreamer's
-gated reward, chooses an action (uniform random until the learner's first policy
-arrives, then the policy), passes it through the safety path (map around the
-standing pose, low-pass, rate limit, joint limits) and publishes the joint
-trajectory and a Step.
+hands the latest sensor readings to :meth:`AgentCore.decide`, which either acts
+(observation, DayDreamer's gated reward, an action: uniform random until the learner's
+first policy arrives, then the policy; the safety path: map around the standing pose,
+low-pass, rate limit, joint limits) or holds. The node publishes what the core decided:
+the joint trajectory and a Step, or, in hold, the posture the core names (or nothing)
+and no Step. Each sensor has its own error state; the cause of a hold is logged once
+and reported in the status.
 
-Stale or malformed sensors put the node in hold: it repeats the last safe command
-(``hold_mode: posture``, simulation) or sends nothing (``hold_mode: none``, real
-robot), publishes no Step (there is no valid observation) and says why in its
-status. The episode is cut there: the next valid step starts a new one.
+Executor: one thread (SingleThreadedExecutor). rclpy's multi-threaded executor costs
+a core by itself at these message rates and starves the tick. Policies arrive on the
+``load_policy`` service as safetensors bytes; its callback is a coroutine that hands
+validation to a worker thread and awaits it, so the tick goes on while a policy is
+checked, and it answers every request it takes, whatever the request holds. A
+validated policy is swapped in at the start of a tick.
 
-Policies arrive on the ``load_policy`` service as safetensors bytes. They are
-validated in the service's own thread and swapped in at the start of a tick, so a
-tick never waits for a policy load. A policy whose action is non-finite is dropped
-on the spot and the previous one (or random exploration) restored.
+Sensor age: under ``use_sim_time`` the backend stamps each message on the same
+simulated clock as /clock, so a reading's age is judged from its header stamp (a burst
+of /clock messages then cannot make fresh data look stale); on the wall clock (a real
+robot, whose clock may be offset from ours) from the time the message was received.
 """
 
 from __future__ import annotations
 
-import threading
+from concurrent.futures import ThreadPoolExecutor
 import time
 import uuid
 
-from dreamstride_agent.agent_core import AgentConfig, AgentCore, TickResult
+from dreamstride_agent.agent_core import (
+    AgentConfig,
+    AgentCore,
+    Hold,
+    HoldKind,
+    RecorderGate,
+    Sensor,
+    SensorBoard,
+    TickResult,
+)
 from dreamstride_agent.commands import CommandConfig
 from dreamstride_agent.control_stats import PeriodStats
-from dreamstride_agent.graph_names import AGENT_STATUS, LOAD_POLICY, STATUS_QOS, STEP_QOS, STEPS
+from dreamstride_agent.graph_names import (
+    AGENT_STATUS,
+    LOAD_POLICY,
+    LOAD_POLICY_QOS,
+    STATUS_QOS,
+    STEP_QOS,
+    STEPS,
+)
 from dreamstride_agent.observation import (
+    TWIST_FRAMES,
     ObservationSpec,
-    SensorError,
     imu_reading,
     joint_reading,
     odometry_reading,
-    stale_reason,
 )
 from dreamstride_agent.params import Param, declare
 from dreamstride_agent.policy_slot import PolicySlot
@@ -44,10 +63,11 @@ from dreamstride_msgs.srv import LoadPolicy
 from nav_msgs.msg import Odometry
 import numpy as np
 import rclpy
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.duration import Duration
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.task import Future
 from sensor_msgs.msg import Image, Imu, JointState
 from spot_description import contract
 from spot_description.spot import JOINT_NAMES, NUM_JOINTS
@@ -56,6 +76,13 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 # Seconds (wall clock) the agent waits after a recorder's subscription appears.
 RECORDER_SETTLE = 1.0
+
+_HOLD_KIND_FIELD = {
+    HoldKind.NO_RECORDER: AgentStatus.HOLD_NO_RECORDER,
+    HoldKind.NO_DATA: AgentStatus.HOLD_NO_DATA,
+    HoldKind.STALE: AgentStatus.HOLD_STALE,
+    HoldKind.MALFORMED: AgentStatus.HOLD_MALFORMED,
+}
 
 PARAMS = [
     Param('control_rate', 20.0, 'Agent steps per second (Hz); DayDreamer used 20.'),
@@ -86,11 +113,14 @@ PARAMS = [
           'from its first step (training graphs set it).'),
     Param('policy_sample', True,
           'Sample actions from the policy (training); false takes its mode (evaluation).'),
+    Param('odometry_twist_frame', 'body',
+          f'Frame of the odometry twist, one of {list(TWIST_FRAMES)}: body (the contract, '
+          "nav_msgs' child frame) or odom (spot_ros2's spot_driver)."),
 ]
 
 
-def _stamp_seconds(node: Node) -> float:
-    return node.get_clock().now().nanoseconds * 1e-9
+def _seconds(stamp) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9
 
 
 class Agent(Node):
@@ -101,10 +131,15 @@ class Agent(Node):
         self.p = declare(self, PARAMS)
         self.period = 1.0 / self.p['control_rate']
         self.robot_name = self.p['robot_name'] or self.get_namespace().strip('/') or 'robot'
+        if self.p['odometry_twist_frame'] not in TWIST_FRAMES:
+            raise ValueError(f'odometry_twist_frame must be one of {list(TWIST_FRAMES)}, got '
+                             f"{self.p['odometry_twist_frame']!r}")
         config = AgentConfig(
             episode_length=self.p['episode_length'],
             joint_velocities=self.p['joint_velocities'],
             sample_actions=self.p['policy_sample'],
+            max_sensor_age=self.p['max_sensor_age'], hold_mode=self.p['hold_mode'],
+            dry_run=self.p['dry_run'],
             command=CommandConfig(
                 control_rate=self.p['control_rate'], filter_cutoff=self.p['filter_cutoff'],
                 max_step=self.p['max_step'],
@@ -119,39 +154,38 @@ class Agent(Node):
             self._load_checkpoint(self.p['policy_checkpoint'])
         self.run_id = uuid.uuid4().hex[:12]
         self.seq = 0
-        self._lock = threading.Lock()
-        self._joints = self._imu = self._odom = None
-        self._sensor_error: str | None = None
+        self.sensors = SensorBoard()
+        self.recorder = RecorderGate(required=self.p['wait_for_recorder'],
+                                     settle=RECORDER_SETTLE)
+        self._stamp_from_header = bool(self.get_parameter('use_sim_time').value)
         self._image: Image | None = None
-        self.hold_reason = 'no sensor data yet'
+        self._ticks_held = 0
         self.stats = PeriodStats(self.period)
         # Fixed for the node's life: built once, not on every tick.
         self._observation_keys = self.core.spec.describe()
         self._joint_names = list(JOINT_NAMES)
-        # Until the first recorder subscribes (wait_for_recorder), steps would be lost.
-        self._recorder_seen = not self.p['wait_for_recorder']
-        self._recorder_matched_at: float | None = None
         self._rewards: list[float] = []
+        # One worker validates offered policies in turn, outside the executor's thread.
+        self._validator = ThreadPoolExecutor(max_workers=1,
+                                             thread_name_prefix='policy_validation')
 
-        sensors = MutuallyExclusiveCallbackGroup()
-        self.create_subscription(JointState, contract.JOINT_STATES, self._on_joint_states,
-                                 contract.SENSOR_QOS, callback_group=sensors)
-        self.create_subscription(Imu, contract.IMU, self._on_imu, contract.SENSOR_QOS,
-                                 callback_group=sensors)
-        self.create_subscription(Odometry, contract.ODOMETRY, self._on_odometry,
-                                 contract.SENSOR_QOS, callback_group=sensors)
+        qos = contract.SENSOR_QOS
+        self.create_subscription(JointState, contract.JOINT_STATES, self._on_joint_states, qos)
+        self.create_subscription(Imu, contract.IMU, self._on_imu, qos)
+        self.create_subscription(Odometry, contract.ODOMETRY, self._on_odometry, qos)
         if self.p['camera']:
-            self.create_subscription(Image, contract.CAMERA_IMAGE, self._on_image,
-                                     contract.SENSOR_QOS, callback_group=sensors)
+            self.create_subscription(Image, contract.CAMERA_IMAGE, self._on_image, qos)
         self.command_pub = self.create_publisher(JointTrajectory, contract.JOINT_TRAJECTORY,
                                                  contract.COMMAND_QOS)
         self.step_pub = self.create_publisher(Step, STEPS, STEP_QOS)
         self.status_pub = self.create_publisher(AgentStatus, AGENT_STATUS, STATUS_QOS)
+        # Its own reentrant group: a request awaiting validation must not hold back the
+        # tick or the next request (groups gate callbacks even on one thread).
         self.create_service(LoadPolicy, LOAD_POLICY, self._on_load_policy,
-                            callback_group=MutuallyExclusiveCallbackGroup())
-        self.create_timer(self.period, self._tick, callback_group=MutuallyExclusiveCallbackGroup())
-        self.create_timer(1.0, self._publish_status,
-                          callback_group=MutuallyExclusiveCallbackGroup())
+                            qos_profile=LOAD_POLICY_QOS,
+                            callback_group=ReentrantCallbackGroup())
+        self.create_timer(self.period, self._tick)
+        self.create_timer(1.0, self._publish_status)
         acting = f'policy v{self.policies.active_version}' if self.p['policy_checkpoint'] \
             else 'randomly until a policy arrives'
         self.get_logger().info(
@@ -170,39 +204,38 @@ class Agent(Node):
         self.policies.swap()
 
     # --- sensors (store the latest reading; the tick decides what to do) -------
-    def _store(self, kind: str, make) -> None:
-        try:
-            reading = make()
-        except SensorError as exc:
-            with self._lock:
-                self._sensor_error = str(exc)
-            return
-        with self._lock:
-            setattr(self, f'_{kind}', reading)
-            if self._sensor_error and self._sensor_error.startswith(
-                    {'joints': 'joint_states', 'imu': 'imu', 'odom': 'odometry'}[kind]):
-                self._sensor_error = None
+    def _stamp(self, header: Header) -> float:
+        if self._stamp_from_header:
+            return _seconds(header.stamp)
+        return self.get_clock().now().nanoseconds * 1e-9
 
     def _on_joint_states(self, msg: JointState) -> None:
-        now = _stamp_seconds(self)
-        self._store('joints', lambda: joint_reading(list(msg.name), list(msg.position),
-                                                    list(msg.velocity), now))
+        stamp = self._stamp(msg.header)
+        self.sensors.update(Sensor.JOINT_STATES, lambda: joint_reading(
+            list(msg.name), msg.position, msg.velocity, stamp))
 
     def _on_imu(self, msg: Imu) -> None:
-        o, w, now = msg.orientation, msg.angular_velocity, _stamp_seconds(self)
-        self._store('imu', lambda: imu_reading((o.x, o.y, o.z, o.w), (w.x, w.y, w.z), now))
+        o, w, stamp = msg.orientation, msg.angular_velocity, self._stamp(msg.header)
+        self.sensors.update(Sensor.IMU, lambda: imu_reading(
+            (o.x, o.y, o.z, o.w), (w.x, w.y, w.z), stamp))
 
     def _on_odometry(self, msg: Odometry) -> None:
-        v, now = msg.twist.twist.linear, _stamp_seconds(self)
-        self._store('odom', lambda: odometry_reading((v.x, v.y, v.z), now))
+        v, o = msg.twist.twist.linear, msg.pose.pose.orientation
+        stamp = self._stamp(msg.header)
+        self.sensors.update(Sensor.ODOMETRY, lambda: odometry_reading(
+            (v.x, v.y, v.z), (o.x, o.y, o.z, o.w), stamp, self.p['odometry_twist_frame']))
 
     def _on_image(self, msg: Image) -> None:
         self._image = msg
 
     # --- policy service ---------------------------------------------------------
-    def _on_load_policy(self, request: LoadPolicy.Request, response: LoadPolicy.Response):
-        accepted, message = self.policies.offer(
-            request.format, request.version, request.sha256, bytes(request.weights))
+    async def _on_load_policy(self, request: LoadPolicy.Request,
+                              response: LoadPolicy.Response) -> LoadPolicy.Response:
+        # Whatever happens, the caller gets an answer and the agent goes on acting.
+        try:
+            accepted, message = await self._validate(request)
+        except Exception as exc:  # noqa: BLE001 - a request must never stop the agent
+            accepted, message = False, f'refused: internal error ({type(exc).__name__})'
         response.accepted = accepted
         response.message = message
         response.active_version = self.policies.active_version
@@ -210,60 +243,55 @@ class Agent(Node):
         if accepted:
             self.get_logger().info(f'load_policy v{request.version}: {message}')
         else:
-            self.get_logger().warning(f'load_policy v{request.version}: {message}')
+            self.get_logger().warning(f'load_policy v{request.version}: {message[:300]}')
         return response
+
+    def _validate(self, request: LoadPolicy.Request) -> Future:
+        """Check the request in the worker thread; the returned future holds the verdict."""
+        done: Future = Future(executor=self.executor)
+        # A done callback makes the executor wake up as soon as the verdict is in.
+        done.add_done_callback(lambda _: None)
+
+        def work() -> None:
+            try:
+                done.set_result(self.policies.offer(
+                    request.format, request.version, request.sha256, bytes(request.weights)))
+            except BaseException as exc:  # noqa: BLE001 - answered as a refusal
+                done.set_result((False, f'refused: internal error ({type(exc).__name__})'))
+
+        self._validator.submit(work)
+        return done
 
     # --- control loop -------------------------------------------------------------
     def _tick(self) -> None:
-        now = _stamp_seconds(self)
+        now = self.get_clock().now().nanoseconds * 1e-9
         self.stats.tick(now)
-        if not self._recorder_seen:
-            # The publisher can see the recorder's subscription before the recorder has
-            # matched the publisher; volatile steps sent in between are dropped, so wait
-            # a moment after the first match.
-            if self.step_pub.get_subscription_count() == 0:
-                self._recorder_matched_at = None
-                self._hold('no replay recorder subscribed to the steps yet')
-                return
-            if self._recorder_matched_at is None:
-                self._recorder_matched_at = time.monotonic()
-            if time.monotonic() - self._recorder_matched_at < RECORDER_SETTLE:
-                self._hold('no step yet: replay recorder found, discovery settling')
-                return
-            self._recorder_seen = True
-        with self._lock:
-            joints, imu, odom, error = self._joints, self._imu, self._odom, self._sensor_error
-        reason = error or stale_reason(now, self.p['max_sensor_age'], joint_states=(
-            joints and joints.stamp), imu=(imu and imu.stamp), odometry=(odom and odom.stamp))
-        if reason is not None:
-            self._hold(reason)
+        ready = self.recorder.ready(time.monotonic(), self.step_pub.get_subscription_count())
+        was_holding = self.core.hold
+        decision = self.core.decide(now, self.sensors.snapshot(), ready, self._policy_image())
+        if isinstance(decision, Hold):
+            self._ticks_held += 1
+            if was_holding is None or was_holding.cause != decision.cause:
+                self.get_logger().warning(f'hold: {decision.detail}')
+            if decision.command is not None:
+                self._publish_command(decision.command)
             return
-        if self.hold_reason:
-            self.get_logger().info(f'sensors valid again ({self.hold_reason} cleared)')
-            self.hold_reason = ''
-        image = None
-        if self._image is not None and self.policies.active is not None and \
-                self.policies.active.metadata.image_shape is not None:
-            image = np.frombuffer(bytes(self._image.data), np.uint8).reshape(
-                self._image.height, self._image.width, -1)
-        result = self.core.tick(joints, imu, odom, image)
-        if result.dropped_policy:
-            self.get_logger().error(result.dropped_policy)
-        if not self.p['dry_run']:
-            self._publish_command(result.command)
-        self._publish_step(result)
-        self._rewards.append(result.reward)
+        if was_holding is not None:
+            self.get_logger().info(f'acting again ({was_holding.detail} cleared)')
+        if decision.dropped_policy:
+            self.get_logger().error(decision.dropped_policy)
+        if decision.send_command:
+            self._publish_command(decision.command)
+        self._publish_step(decision)
+        self._rewards.append(decision.reward)
 
-    def _hold(self, reason: str) -> None:
-        # Log when the hold starts or its cause changes, not every tick of a stale hold
-        # (whose reason carries the growing age).
-        if reason.split(' (')[0] != self.hold_reason.split(' (')[0]:
-            self.get_logger().warning(f'hold: {reason}')
-        self.hold_reason = reason
-        self.core.interrupt()
-        if self.p['hold_mode'] == 'posture' and not self.p['dry_run'] \
-                and not reason.startswith('no '):
-            self._publish_command(self.core.filter.command)
+    def _policy_image(self) -> np.ndarray | None:
+        """Return the latest camera image when the active policy reads images."""
+        active = self.policies.active
+        if self._image is None or active is None or active.metadata.image_shape is None:
+            return None
+        msg = self._image
+        return np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, -1)
 
     def _publish_command(self, command: np.ndarray) -> None:
         point = JointTrajectoryPoint(positions=command.tolist(),
@@ -287,13 +315,19 @@ class Agent(Node):
 
     def _publish_status(self) -> None:
         s = self.stats.summary()
-        holding = bool(self.hold_reason)
-        mode = AgentStatus.MODE_HOLD if holding else (
+        hold = self.core.hold
+        mode = AgentStatus.MODE_HOLD if hold else (
             AgentStatus.MODE_POLICY if self.policies.active else AgentStatus.MODE_RANDOM)
         rewards, self._rewards = self._rewards, []
+        counts = self.core.hold_counts
         self.status_pub.publish(AgentStatus(
             header=Header(stamp=self.get_clock().now().to_msg(), frame_id=self.robot_name),
-            mode=mode, hold=holding, hold_reason=self.hold_reason,
+            mode=mode, hold=hold is not None, hold_reason=hold.detail if hold else '',
+            hold_kind=_HOLD_KIND_FIELD[hold.kind] if hold else AgentStatus.HOLD_NONE,
+            hold_sensor=hold.sensor.value if hold and hold.sensor else '',
+            holds_no_recorder=counts[HoldKind.NO_RECORDER],
+            holds_no_data=counts[HoldKind.NO_DATA], holds_stale=counts[HoldKind.STALE],
+            holds_malformed=counts[HoldKind.MALFORMED], ticks_held=self._ticks_held,
             policy_version=self.policies.active_version,
             policy_age=self.policies.active_age(), policy_sha256=self.policies.active_sha256,
             steps=self.seq, episode_id=self.core.episode_id,
@@ -304,20 +338,25 @@ class Agent(Node):
             mean_reward=float(np.mean(rewards)) if rewards else 0.0,
             policies_refused=self.policies.refused, last_refusal=self.policies.last_refusal))
 
+    def close(self) -> None:
+        """Stop the validation worker (pending requests are abandoned)."""
+        self._validator.shutdown(wait=False, cancel_futures=True)
+
 
 def main(args: list[str] | None = None) -> None:
-    """Run the agent with a multi-threaded executor (policy loads never block a tick)."""
+    """Run the agent on one executor thread (see the module docstring for why)."""
     import torch
     torch.set_num_threads(1)    # batch-1 inference gains nothing from threads; the learner does
     rclpy.init(args=args)
     node = Agent()
-    executor = MultiThreadedExecutor(num_threads=3)
+    executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        node.close()
         executor.shutdown(timeout_sec=1.0)
         node.destroy_node()
         rclpy.try_shutdown()

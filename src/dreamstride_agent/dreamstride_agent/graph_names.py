@@ -24,3 +24,10 @@ STEP_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=20000,
 STATUS_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
                         reliability=ReliabilityPolicy.RELIABLE,
                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+
+# load_policy requests and replies: reliable and deep enough that a burst of parallel
+# calls (several learners, an operator) is neither dropped on the way in nor has its
+# replies overwritten on the way out (the services default keeps only 10).
+LOAD_POLICY_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
+                             reliability=ReliabilityPolicy.RELIABLE,
+                             durability=DurabilityPolicy.VOLATILE)

@@ -11,13 +11,22 @@ from dataclasses import dataclass
 import math
 
 import numpy as np
-from spot_description.spot import JOINT_NAMES, NUM_JOINTS
+from spot_description.spot import ARM_JOINT_NAMES, JOINT_NAMES, NUM_JOINTS
 
 _JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
 
 
 class SensorError(ValueError):
     """A sensor reading that must not be acted on; the message says why."""
+
+
+# Bounds on what a sensor message may hold before any of it is looked at: a message from
+# the network is hostile until checked, and checking must stay cheap whatever it holds.
+MAX_JOINTS = 64              # leg joints, an arm's, grippers: far fewer on any Spot
+MAX_JOINT_NAME = 128         # characters
+# The observation holds float32: a float64 that is finite but beyond float32's range
+# would become Inf in the Step, the replay store and the policy's input.
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass
@@ -40,37 +49,80 @@ class ImuReading:
 
 @dataclass
 class OdometryReading:
-    """Body linear velocity (m/s, body frame) and time (s)."""
+    """Horizontal body velocity (m/s) in the heading frame, and its time (s).
 
-    linear_velocity: np.ndarray
+    The heading frame is the odometry frame turned about the vertical by the body's yaw:
+    x points where the robot faces, projected onto the ground. Its x component is the
+    forward speed the reward pays for, whatever the robot's roll and pitch.
+    """
+
+    heading_velocity: np.ndarray     # (2,): forward, leftward
     stamp: float
+
+    @property
+    def forward_velocity(self) -> float:
+        """Speed along the heading (m/s)."""
+        return float(self.heading_velocity[0])
+
+
+def _finite32(values: np.ndarray) -> bool:
+    """Whether every value is finite and stays finite as float32."""
+    return bool(np.all(np.isfinite(values)) and np.all(np.abs(values) <= _FLOAT32_MAX))
+
+
+def _leg_joint(name: str) -> str:
+    """Strip a robot prefix (spot_ros2 names joints '<spot_name>/<joint>')."""
+    return name.rsplit('/', 1)[-1]
+
+
+def _shown(names: list[str], limit: int = 3) -> str:
+    """Render some names for an error message (bounded length)."""
+    shown = [n[:40] + ('...' if len(n) > 40 else '') for n in names[:limit]]
+    more = f' and {len(names) - limit} more' if len(names) > limit else ''
+    return f'{shown}{more}'
 
 
 def joint_reading(names: list[str], position: list[float], velocity: list[float],
                   stamp: float) -> JointReading:
-    """Check a joint state and reorder it to JOINT_NAMES; raise SensorError if malformed."""
+    """Check a joint state and reorder it to JOINT_NAMES; raise SensorError if malformed.
+
+    Names may carry a robot prefix ('spot/front_left_hip_x', as spot_ros2 publishes them
+    with a spot_name); the arm's joints (ARM_JOINT_NAMES) are ignored. Any other name is
+    an error, so a robot that is not the one configured is never acted on.
+    """
+    if len(names) > MAX_JOINTS:
+        raise SensorError(f'joint_states has {len(names)} joints (at most {MAX_JOINTS} '
+                          'accepted)')
+    if any(len(n) > MAX_JOINT_NAME for n in names):
+        raise SensorError(f'joint_states has a joint name longer than {MAX_JOINT_NAME} '
+                          'characters')
     if len(names) != len(position):
         raise SensorError(
             f'joint_states has {len(names)} names but {len(position)} positions')
-    if velocity and len(velocity) != len(names):
+    if len(velocity) and len(velocity) != len(names):
         raise SensorError(
             f'joint_states has {len(names)} names but {len(velocity)} velocities')
-    unknown = sorted(set(names) - set(JOINT_NAMES))
+    base = [_leg_joint(n) for n in names]
+    unknown = sorted({n for n, b in zip(names, base, strict=True)
+                      if b not in _JOINT_INDEX and b not in ARM_JOINT_NAMES})
     if unknown:
-        raise SensorError(f'joint_states names unknown joints {unknown}')
-    if len(set(names)) != len(names):
+        raise SensorError(f'joint_states names unknown joints {_shown(unknown)}')
+    legs = [i for i, b in enumerate(base) if b in _JOINT_INDEX]
+    leg_names = [base[i] for i in legs]
+    if len(set(leg_names)) != len(leg_names):
         raise SensorError('joint_states repeats a joint name')
-    missing = [n for n in JOINT_NAMES if n not in set(names)]
+    missing = [n for n in JOINT_NAMES if n not in set(leg_names)]
     if missing:
-        raise SensorError(f'joint_states lacks joints {missing}')
-    order = np.fromiter((_JOINT_INDEX[n] for n in names), dtype=np.int64, count=len(names))
+        raise SensorError(f'joint_states lacks joints {_shown(missing, 12)}')
+    order = np.fromiter((_JOINT_INDEX[n] for n in leg_names), dtype=np.int64, count=NUM_JOINTS)
     pos = np.empty(NUM_JOINTS)
-    pos[order] = position
+    pos[order] = np.asarray(position, dtype=np.float64)[legs]
     vel = np.zeros(NUM_JOINTS)
-    if velocity:
-        vel[order] = velocity
-    if not (np.all(np.isfinite(pos)) and np.all(np.isfinite(vel))):
-        raise SensorError('joint_states contains non-finite values')
+    if len(velocity):
+        vel[order] = np.asarray(velocity, dtype=np.float64)[legs]
+    if not (_finite32(pos) and _finite32(vel)):
+        raise SensorError('joint_states contains non-finite values (or values beyond '
+                          'float32 range)')
     return JointReading(pos, vel, stamp)
 
 
@@ -79,21 +131,57 @@ def imu_reading(orientation: tuple[float, float, float, float],
     """Check an IMU reading; raise SensorError if malformed."""
     quat = np.asarray(orientation, dtype=np.float64)
     gyro = np.asarray(angular_velocity, dtype=np.float64)
-    if not (np.all(np.isfinite(quat)) and np.all(np.isfinite(gyro))):
-        raise SensorError('imu contains non-finite values')
+    if not (_finite32(quat) and _finite32(gyro)):
+        raise SensorError('imu contains non-finite values (or values beyond float32 range)')
     norm = float(np.linalg.norm(quat))
     if abs(norm - 1.0) > 0.05:
         raise SensorError(f'imu orientation is not a unit quaternion (norm {norm:.3f})')
     return ImuReading(quat / norm, gyro, stamp)
 
 
-def odometry_reading(linear_velocity: tuple[float, float, float], stamp: float
-                     ) -> OdometryReading:
-    """Check an odometry twist; raise SensorError if malformed."""
+# Frames an odometry twist may be given in (nav_msgs/Odometry says child_frame_id, the
+# body; spot_ros2's spot_driver gives it in the odometry frame).
+TWIST_FRAMES = ('body', 'odom')
+
+
+def odometry_reading(linear_velocity: tuple[float, float, float],
+                     orientation: tuple[float, float, float, float], stamp: float,
+                     twist_frame: str = 'body') -> OdometryReading:
+    """Check an odometry message and return its velocity in the heading frame.
+
+    ``orientation`` is the body's (x, y, z, w) quaternion in the odometry frame (the
+    message's pose); ``twist_frame`` says which frame ``linear_velocity`` is in.
+    """
+    if twist_frame not in TWIST_FRAMES:
+        raise ValueError(f'twist_frame must be one of {TWIST_FRAMES}, got {twist_frame!r}')
     vel = np.asarray(linear_velocity, dtype=np.float64)
-    if not np.all(np.isfinite(vel)):
-        raise SensorError('odometry contains non-finite values')
-    return OdometryReading(vel, stamp)
+    quat = np.asarray(orientation, dtype=np.float64)
+    if not (_finite32(vel) and _finite32(quat)):
+        raise SensorError('odometry contains non-finite values (or values beyond float32 '
+                          'range)')
+    norm = float(np.linalg.norm(quat))
+    if abs(norm - 1.0) > 0.05:
+        raise SensorError(f'odometry orientation is not a unit quaternion (norm {norm:.3f})')
+    rotation = _rotation_matrix(quat / norm)
+    world = rotation @ vel if twist_frame == 'body' else vel
+    forward = rotation[:2, 0]               # the body x axis, projected onto the ground
+    length = float(np.hypot(*forward))
+    if length < 1e-6:                       # body x points straight up or down
+        heading = np.zeros(2)
+    else:
+        c, s = forward / length
+        heading = np.array([c * world[0] + s * world[1], -s * world[0] + c * world[1]])
+    return OdometryReading(heading, stamp)
+
+
+def _rotation_matrix(quat: np.ndarray) -> np.ndarray:
+    """Rotation matrix of a unit (x, y, z, w) quaternion (body to world)."""
+    x, y, z, w = quat
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+    ])
 
 
 def roll_pitch(quat: np.ndarray) -> tuple[float, float]:
@@ -133,14 +221,3 @@ class ObservationSpec:
         if self.joint_velocities:
             parts.append(joints.velocity)
         return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts])
-
-
-def stale_reason(now: float, max_age: float, **stamps: float | None) -> str | None:
-    """Return why sensors are stale (missing or older than max_age seconds), or None."""
-    for name, stamp in stamps.items():
-        if stamp is None:
-            return f'no {name} received yet'
-        age = now - stamp
-        if age > max_age:
-            return f'{name} stale ({age:.3f} s > {max_age:.3f} s)'
-    return None

@@ -5,7 +5,6 @@ from dreamstride_agent.observation import (
     joint_reading,
     odometry_reading,
     roll_pitch,
-    stale_reason,
 )
 import numpy as np
 import pytest
@@ -20,7 +19,11 @@ def test_joint_reading_reorders_by_name():
 
 @pytest.mark.parametrize('names,pos,vel,expected', [
     (JOINT_NAMES[:11], [0.0] * 11, [], 'lacks joints'),
-    (list(JOINT_NAMES[:11]) + ['arm_sh0'], [0.0] * 12, [], "unknown joints ['arm_sh0']"),
+    (list(JOINT_NAMES[:11]) + ['arm_sh0'], [0.0] * 12, [], 'lacks joints'),
+    (list(JOINT_NAMES[:11]) + ['wheel'], [0.0] * 12, [], "unknown joints ['wheel']"),
+    (list(JOINT_NAMES) * 6, [0.0] * 72, [], 'at most 64'),
+    (list(JOINT_NAMES[:11]) + ['x' * 200], [0.0] * 12, [], 'longer than 128'),
+    (JOINT_NAMES, [0.0] * 11 + [1e39], [], 'float32'),
     (JOINT_NAMES, [0.0] * 11, [], '12 names but 11 positions'),
     (JOINT_NAMES, [0.0] * 12, [0.0] * 3, '12 names but 3 velocities'),
     (JOINT_NAMES, [0.0] * 11 + [float('nan')], [], 'non-finite'),
@@ -37,7 +40,7 @@ def test_imu_and_odometry_checks():
     with pytest.raises(SensorError, match='unit quaternion'):
         imu_reading((0, 0, 0, 2.0), (0, 0, 0), 0.0)
     with pytest.raises(SensorError, match='odometry'):
-        odometry_reading((float('inf'), 0, 0), 0.0)
+        odometry_reading((float('inf'), 0, 0), (0, 0, 0, 1.0), 0.0)
 
 
 def test_roll_pitch_and_observation_layout():
@@ -54,7 +57,30 @@ def test_roll_pitch_and_observation_layout():
     assert spec.describe() == 'joint_position:12,roll_pitch:2,roll_pitch_rate:2,joint_velocity:12'
 
 
-def test_stale_reason():
-    assert stale_reason(10.0, 0.1, joint_states=9.95, imu=9.99) is None
-    assert stale_reason(10.0, 0.1, joint_states=None) == 'no joint_states received yet'
-    assert 'imu stale' in stale_reason(10.0, 0.1, joint_states=9.95, imu=9.5)
+def test_spot_ros2_names_prefix_and_arm_are_accepted():
+    names = [f'spot/{n}' for n in reversed(JOINT_NAMES)] + ['spot/arm_sh0', 'arm_f1x']
+    reading = joint_reading(names, list(range(12)) + [7.0, 8.0], [], 1.0)
+    assert reading.position[0] == 11 and reading.position[11] == 0
+
+
+def test_imu_and_odometry_beyond_float32_are_refused():
+    with pytest.raises(SensorError, match='float32'):
+        imu_reading((0, 0, 0, 1.0), (1e300, 0, 0), 0.0)
+    with pytest.raises(SensorError, match='float32'):
+        odometry_reading((0, 1e39, 0), (0, 0, 0, 1.0), 0.0)
+
+
+def test_forward_velocity_is_along_the_heading_in_either_twist_frame():
+    yaw = np.pi / 2                        # facing odom's +y axis
+    facing_y = (0.0, 0.0, np.sin(yaw / 2), np.cos(yaw / 2))
+    # Walking forward at 0.3 m/s: along +y in odom, along +x in the body frame.
+    in_odom = odometry_reading((0.0, 0.3, 0.0), facing_y, 0.0, 'odom')
+    in_body = odometry_reading((0.3, 0.0, 0.0), facing_y, 0.0, 'body')
+    for reading in (in_odom, in_body):
+        assert reading.forward_velocity == pytest.approx(0.3)
+        assert reading.heading_velocity[1] == pytest.approx(0.0, abs=1e-9)
+    # Pitched down 30 degrees and moving along the body x: the horizontal part counts.
+    pitch = np.radians(30)
+    pitched = (0.0, np.sin(pitch / 2), 0.0, np.cos(pitch / 2))
+    assert odometry_reading((1.0, 0, 0), pitched, 0.0).forward_velocity == \
+        pytest.approx(np.cos(pitch))

@@ -76,14 +76,31 @@ def load_policy(checkpoint: Path | str | None, seed: int):
     return slot, learner.step
 
 
+def sensor_snapshot(sim):
+    """Read the simulation's sensors as the agent node does, checks included."""
+    from dreamstride_agent.agent_core import Sensor, SensorBoard
+    from dreamstride_agent.observation import imu_reading, joint_reading, odometry_reading
+    from spot_description.spot import JOINT_NAMES
+
+    board, now = SensorBoard(), sim.time
+    joints, imu, body = sim.joints(), sim.imu(), sim.body_state()
+    w, x, y, z = imu.orientation
+    bw, bx, by, bz = body.orientation
+    board.update(Sensor.JOINT_STATES, lambda: joint_reading(
+        list(JOINT_NAMES), joints.position, joints.velocity, now))
+    board.update(Sensor.IMU, lambda: imu_reading((x, y, z, w), imu.angular_velocity, now))
+    board.update(Sensor.ODOMETRY, lambda: odometry_reading(
+        body.linear_velocity, (bx, by, bz, bw), now, 'body'))
+    return board.snapshot()
+
+
 def evaluate(checkpoint: Path | str | None = None, episodes: int = 3,
              episode_length: int = 250, initial_pose: str = 'standing', seed: int = 0,
              video: Path | str | None = None, video_size: tuple[int, int] = (320, 240),
              agent_config=None, control_rate: float = 20.0) -> EvaluationResult:
     """Run ``episodes`` episodes from ``initial_pose``; film them into ``video`` if given."""
-    from dreamstride_agent.agent_core import AgentConfig, AgentCore
+    from dreamstride_agent.agent_core import AgentConfig, AgentCore, Hold
     from dreamstride_agent.commands import CommandConfig
-    from dreamstride_agent.observation import ImuReading, JointReading, OdometryReading
     from spot_description import mjcf
     from spot_mujoco.simulation import SpotSimulation
     import torch
@@ -111,21 +128,21 @@ def evaluate(checkpoint: Path | str | None = None, episodes: int = 3,
             rewards, speeds, stood, upright = [], [], [], []
             start_x = sim.body_state().position[0]
             for _ in range(episode_length):
-                joints = sim.joints()
-                imu = sim.imu()
-                body = sim.body_state()
-                w, x, y, z = imu.orientation
-                result = core.tick(
-                    JointReading(joints.position, joints.velocity, sim.time),
-                    ImuReading(np.array([x, y, z, w]), imu.angular_velocity, sim.time),
-                    OdometryReading(body.linear_velocity, sim.time))
+                result = core.decide(sim.time, sensor_snapshot(sim))
+                if isinstance(result, Hold):
+                    # The simulation produced a reading the agent refuses: it would hold on
+                    # the robot too; the episode is cut and the simulation goes on.
+                    if result.command is not None:
+                        sim.set_position_targets(result.command)
+                    sim.step(substeps)
+                    continue
                 sim.set_position_targets(result.command)
                 sim.step(substeps)
                 if writer is not None:
                     writer.append_data(sim.render(mjcf.TRACK_CAMERA, *video_size))
                 if result.reward_terms is not None:
                     rewards.append(result.reward)
-                    speeds.append(float(body.linear_velocity[0]))
+                    speeds.append(result.forward_velocity)
                     stood.append(result.reward_terms.knee > STOOD_KNEE_TERM)
                     upright.append(result.reward_terms.upright > 0.95)
             distance = float(sim.body_state().position[0] - start_x)

@@ -185,3 +185,8 @@ def foot_positions(joint_positions: np.ndarray) -> np.ndarray:
 def standing_base_height(joint_positions: np.ndarray = STANDING_POSE) -> float:
     """Height (m) of the body origin when the lowest foot touches flat ground, body level."""
     return float(FOOT_RADIUS - foot_positions(joint_positions)[:, 2].min())
+
+# Joints of Spot's arm as the spot_ros2 driver names them in joint_states (a Spot with
+# an arm publishes them beside the 12 leg joints). The agent controls the legs only
+# and ignores these.
+ARM_JOINT_NAMES = ('arm_sh0', 'arm_sh1', 'arm_el0', 'arm_el1', 'arm_wr0', 'arm_wr1', 'arm_f1x')
