@@ -80,6 +80,7 @@ class LearnerCore:
         self.writer = SummaryWriter(str(self.s.logdir))
         self.policy_version = 0
         self.latest_export: tuple[bytes, str, int] | None = None
+        self.latest_export_time = 0.0       # time.monotonic() of the latest export
         self.state = 'waiting_for_prefill'
         self.message = ''
         self.losses: dict[str, float] = {}
@@ -243,6 +244,7 @@ class LearnerCore:
         data, sha256 = self.agent.export_policy(self.policy_version)
         write_atomic(self.s.logdir / POLICY_VERSION, f'{self.policy_version}\n'.encode())
         self.latest_export = (data, sha256, self.policy_version)
+        self.latest_export_time = time.monotonic()
         self.writer.add_scalar('policy/version', self.policy_version, self.train_step)
 
     def note_push_accepted(self, version: int) -> None:

@@ -4,9 +4,12 @@ A training thread loads closed segments as they appear, waits for ``prefill_step
 then trains without pause (``train_ratio: 0``) or at a target ratio of replayed to
 collected steps. Every ``sync_every`` seconds it exports the policy, and the ROS side
 pushes it to each agent's load_policy service (retrying with backoff while an agent
-is absent). Checkpoints are written atomically every ``checkpoint_every`` seconds and
-on shutdown; a restarted learner resumes from the checkpoint and re-reads the store,
-and the replay's (run_id, seq) keys keep any step from being added twice.
+is absent; a call unanswered after ``push_timeout`` is abandoned and retried, so a lost
+reply never stops later pushes). If the training thread fails, the node exits with
+code 1, so whatever supervises the run stops it. Checkpoints are written atomically
+every ``checkpoint_every`` seconds and on shutdown; a restarted learner resumes from the
+checkpoint and re-reads the store, and the replay's (run_id, seq) keys keep any step
+from being added twice.
 
 The learner needs no robot: pointed at an existing replay store it trains offline.
 """
@@ -23,8 +26,7 @@ from dreamstride_agent.params import Param, declare
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy
 import rclpy
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import Header
 
@@ -40,6 +42,9 @@ PARAMS = [
           'Replayed steps per collected step (0: train as fast as possible).'),
     Param('sync_every', 20.0, 'Seconds between policy pushes to the agents.'),
     Param('agents', [LOAD_POLICY], 'load_policy services to push the policy to.'),
+    Param('push_timeout', 10.0,
+          'Seconds to wait for an agent to answer a push before abandoning the call and '
+          'retrying.'),
     Param('checkpoint_every', 120.0, 'Seconds between checkpoints.'),
     Param('scan_every', 2.0, 'Seconds between looks for new replay segments.'),
     Param('log_every', 25, 'Updates between TensorBoard scalar writes.'),
@@ -66,17 +71,25 @@ class Learner(Node):
             torch_threads=self.p['torch_threads'])
         self.core = LearnerCore(settings, log=self._log)
         self._pushes: dict[str, dict] = {}
-        group = MutuallyExclusiveCallbackGroup()
         for name in self.p['agents']:
-            client = self.create_client(LoadPolicy, name, callback_group=group)
+            client = self.create_client(LoadPolicy, name)
             self._pushes[name] = {'client': client, 'version': 0, 'next_try': 0.0,
                                   'backoff': 1.0, 'future': None, 'accepted': False,
                                   'pushed_at': None}
+        self._push_latency = -1.0
         self.status_pub = self.create_publisher(LearnerStatus, LEARNER_STATUS, STATUS_QOS)
-        self.create_timer(0.5, self._push_policies, callback_group=group)
-        self.create_timer(1.0, self._publish_status, callback_group=group)
-        self._thread = threading.Thread(target=self.core.run, name='training', daemon=True)
+        # A cheap check at 10 Hz: a new export goes out within 0.1 s.
+        self.create_timer(0.1, self._push_policies)
+        self.create_timer(1.0, self._publish_status)
+        self.failure: str | None = None
+        self._thread = threading.Thread(target=self._train, name='training', daemon=True)
         self._thread.start()
+
+    def _train(self) -> None:
+        try:
+            self.core.run()
+        except Exception as exc:  # noqa: BLE001 - reported, then the node exits non-zero
+            self.failure = f'{type(exc).__name__}: {exc}'
 
     def _log(self, level: str, message: str) -> None:
         # One call site per severity: rclpy raises ValueError when one call site logs at a
@@ -104,6 +117,8 @@ class Learner(Node):
             future = push['future']
             if future is not None:
                 if not future.done():
+                    if now - push['pushed_at'] > self.p['push_timeout']:
+                        self._push_timed_out(name, push, now)
                     continue
                 self._push_done(name, push, future)
             if push['version'] >= version or now < push['next_try']:
@@ -120,6 +135,16 @@ class Learner(Node):
             push['future'] = push['client'].call_async(request)
             push['sending'] = version
             push['pushed_at'] = now
+            push['exported_at'] = self.core.latest_export_time
+
+    def _push_timed_out(self, name: str, push: dict, now: float) -> None:
+        push['client'].remove_pending_request(push['future'])
+        push['future'] = None
+        push['next_try'] = now + push['backoff']
+        push['backoff'] = min(push['backoff'] * 2.0, 30.0)
+        self.get_logger().warning(
+            f'{name} did not answer the push of policy v{push["sending"]} within '
+            f'{self.p["push_timeout"]:g} s; retrying')
 
     def _push_done(self, name: str, push: dict, future) -> None:
         push['future'] = None
@@ -134,7 +159,9 @@ class Learner(Node):
         push['version'] = push['sending']
         if response.accepted:
             self.core.note_push_accepted(push['sending'])
-            self.get_logger().info(f'{name} accepted policy v{push["sending"]}')
+            self._push_latency = time.monotonic() - push['exported_at']
+            self.get_logger().info(f'{name} accepted policy v{push["sending"]} '
+                                   f'({self._push_latency:.2f} s after its export)')
         else:
             self.get_logger().error(f'{name} refused policy v{push["sending"]}: '
                                     f'{response.message}')
@@ -155,7 +182,8 @@ class Learner(Node):
             kl_loss=s['losses'].get('kl', 0.0), actor_loss=s['losses'].get('actor', 0.0),
             critic_loss=s['losses'].get('critic', 0.0), policy_version=s['policy_version'],
             policy_accepted=any(p['accepted'] for p in self._pushes.values()),
-            last_push_age=(time.monotonic() - max(last_push)) if last_push else -1.0))
+            last_push_age=(time.monotonic() - max(last_push)) if last_push else -1.0,
+            last_push_latency=self._push_latency))
 
     def close(self) -> None:
         """Stop training and write a final checkpoint."""
@@ -164,20 +192,30 @@ class Learner(Node):
 
 
 def main(args: list[str] | None = None) -> None:
-    """Run the learner until shut down; checkpoint on the way out."""
+    """Run the learner until shut down or until training fails (exit code 1).
+
+    One executor thread: the node only serves timers and push replies; the training
+    thread does the work.
+    """
     rclpy.init(args=args)
     node = Learner()
-    executor = MultiThreadedExecutor(num_threads=2)
+    executor = SingleThreadedExecutor()
     executor.add_node(node)
     try:
-        executor.spin()
+        while rclpy.ok() and node.failure is None:
+            executor.spin_once(timeout_sec=0.5)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
         node.close()
+        failure = node.failure
+        if failure is not None:
+            node.get_logger().fatal(f'training thread failed, stopping the learner: {failure}')
         executor.shutdown(timeout_sec=1.0)
         node.destroy_node()
         rclpy.try_shutdown()
+    if failure is not None:
+        raise SystemExit(1)
 
 
 if __name__ == '__main__':
