@@ -3,6 +3,7 @@
     dreamstride train [--backend mujoco] [--duration S] [--run-dir DIR] ...
     dreamstride eval --policy RUN_DIR/learner/checkpoint.pt
     dreamstride sim
+    dreamstride benchmark [--minutes 10] [--rate 20]
 
 It starts the same nodes, parameter files and remappings as
 ``ros2 launch dreamstride_bringup train.launch.py`` (both read dreamstride_bringup.graph),
@@ -87,11 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     from dreamstride_bringup.experiment import add_arguments
     add_arguments(sub.add_parser(
         'experiment', help="DayDreamer's walking experiment: train, evaluate, plot"))
+    sub.add_parser('benchmark', add_help=False,
+                   help='the training graph for N minutes: steps stored, holds, timing, CPU')
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dreamstride`` command."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ['benchmark']:
+        from dreamstride_bringup.train_benchmark import main as benchmark
+        return benchmark(argv[1:])
     args = build_parser().parse_args(argv)
     if args.mode == 'experiment':
         from dreamstride_bringup.experiment import run_experiment

@@ -105,8 +105,12 @@ class Supervisor:
         """Signal handler: ask the watch loop to stop the run."""
         self._stop_requested = True
 
-    def watch(self, duration: float = 0.0) -> int:
-        """Wait until a node dies (exit 1), a stop is requested or ``duration`` passes (0)."""
+    def watch(self, duration: float = 0.0, stop_at_end: bool = True) -> int:
+        """Wait until a node dies (exit 1), a stop is requested or ``duration`` passes (0).
+
+        Every node is stopped afterwards, unless ``stop_at_end`` is false and no node
+        died (the caller then reads what it needs from the running nodes and stops them).
+        """
         deadline = time.monotonic() + duration if duration > 0 else None
         while not self._stop_requested:
             for r in self.running:
@@ -122,7 +126,8 @@ class Supervisor:
                 self.say(f'duration of {duration:g} s reached')
                 break
             time.sleep(0.2)
-        self.stop()
+        if stop_at_end:
+            self.stop()
         return 0
 
     def stop(self, timeout: float = 60.0) -> None:
