@@ -274,6 +274,20 @@ def validate_policy_bytes(data: bytes | bytearray | memoryview, sha256: str,
     dtypes, shapes, finite values. Each problem raises :class:`PolicyRejected` with its
     own ``reason`` and message.
     """
+    data = _check_container(data, max_bytes)
+    header, header_len = _read_header(data)
+    entries = _tensor_entries(header, available=len(data) - 8 - header_len)
+    _check_sha256(data, sha256)
+    meta = _parse_metadata(header.get('__metadata__'), expected_version)
+    _check_tensors(entries, expected_tensors(meta))
+    return meta, _load_finite_tensors(data)
+
+
+_Entry = tuple[str, tuple[int, ...], int, int]  # dtype, shape, begin, end
+
+
+def _check_container(data: Any, max_bytes: int) -> bytes:
+    """Bytes within the size limit that are not a pickle (checked before any parsing)."""
     if not isinstance(data, bytes | bytearray | memoryview):
         raise _reject('format', f'expected bytes, got {type(data).__name__}')
     data = bytes(data)
@@ -282,6 +296,11 @@ def validate_policy_bytes(data: bytes | bytearray | memoryview, sha256: str,
     pickled = _looks_like_pickle(data)
     if pickled is not None:
         raise _reject('pickle', f'the data is {pickled}; pickles are never loaded')
+    return data
+
+
+def _read_header(data: bytes) -> tuple[dict[str, Any], int]:
+    """Return the safetensors header (a JSON object) and its length in bytes."""
     if len(data) < 8:
         raise _reject('truncated', f'only {len(data)} bytes, shorter than the 8-byte '
                                    'safetensors header length')
@@ -301,40 +320,48 @@ def validate_policy_bytes(data: bytes | bytearray | memoryview, sha256: str,
         raise _reject('format', f'the safetensors header is not JSON ({error.msg})') from None
     if not isinstance(header, dict):
         raise _reject('format', 'the safetensors header is not a JSON object')
+    return header, header_len
 
-    entries: dict[str, tuple[str, tuple[int, ...], int, int]] = {}
-    for name, entry in header.items():
-        if name == '__metadata__':
-            continue
-        try:
-            dtype, shape, (begin, end) = entry['dtype'], entry['shape'], entry['data_offsets']
-            if not (isinstance(dtype, str) and isinstance(shape, list)
-                    and all(isinstance(d, int) and 0 <= d <= 1 << 40 for d in shape)
-                    and isinstance(begin, int) and isinstance(end, int)
-                    and 0 <= begin <= end):
-                raise TypeError
-        except (KeyError, TypeError, ValueError):
-            raise _reject('header', f'tensor entry {name[:80]!r} is malformed') from None
-        if dtype not in _DTYPE_SIZES:
-            raise _reject('header', f'tensor {name[:80]!r} has unknown dtype {dtype[:20]!r}')
-        if math.prod(shape) * _DTYPE_SIZES[dtype] != end - begin:
-            raise _reject('header', f'tensor {name[:80]!r}: shape {shape} and dtype {dtype} '
-                                    f'do not match its {end - begin} bytes')
-        entries[name] = (dtype, tuple(shape), begin, end)
+
+def _tensor_entries(header: dict[str, Any], available: int) -> dict[str, _Entry]:
+    """Every tensor entry of the header, laid out back to back over ``available`` bytes."""
+    entries = {name: _tensor_entry(name, entry) for name, entry in header.items()
+               if name != '__metadata__'}
     position = 0
     for name, (_, _, begin, end) in sorted(entries.items(), key=lambda item: item[1][2]):
         if begin != position:
             raise _reject('header', f'tensor {name[:80]!r} does not start where the previous '
                                     'one ends (overlap or gap)')
         position = end
-    available = len(data) - 8 - header_len
     if position > available:
         raise _reject('truncated', f'the header describes {position} bytes of tensor data '
                                    f'but only {available} are present')
     if position < available:
         raise _reject('header', f'{available - position} unexpected bytes after the tensor '
                                 'data')
+    return entries
 
+
+def _tensor_entry(name: str, entry: Any) -> _Entry:
+    """One header entry: a known dtype, a shape and offsets that agree with each other."""
+    try:
+        dtype, shape, (begin, end) = entry['dtype'], entry['shape'], entry['data_offsets']
+        if not (isinstance(dtype, str) and isinstance(shape, list)
+                and all(isinstance(d, int) and 0 <= d <= 1 << 40 for d in shape)
+                and isinstance(begin, int) and isinstance(end, int)
+                and 0 <= begin <= end):
+            raise TypeError
+    except (KeyError, TypeError, ValueError):
+        raise _reject('header', f'tensor entry {name[:80]!r} is malformed') from None
+    if dtype not in _DTYPE_SIZES:
+        raise _reject('header', f'tensor {name[:80]!r} has unknown dtype {dtype[:20]!r}')
+    if math.prod(shape) * _DTYPE_SIZES[dtype] != end - begin:
+        raise _reject('header', f'tensor {name[:80]!r}: shape {shape} and dtype {dtype} '
+                                f'do not match its {end - begin} bytes')
+    return dtype, tuple(shape), begin, end
+
+
+def _check_sha256(data: bytes, sha256: Any) -> None:
     if not isinstance(sha256, str) or len(sha256.strip()) != 64:
         raise _reject('sha256', 'the expected sha256 must be 64 hex digits')
     actual = hashlib.sha256(data).hexdigest()
@@ -342,8 +369,9 @@ def validate_policy_bytes(data: bytes | bytearray | memoryview, sha256: str,
         raise _reject('sha256', f'sha256 mismatch: the data hashes to {actual}, expected '
                                 f'{sha256.strip().lower()}')
 
-    meta = _parse_metadata(header.get('__metadata__'), expected_version)
-    expected = expected_tensors(meta)
+
+def _check_tensors(entries: dict[str, _Entry], expected: dict[str, tuple[int, ...]]) -> None:
+    """Require the tensors this architecture has, all float32, each of its shape."""
     missing = sorted(set(expected) - set(entries))
     extra = sorted(set(entries) - set(expected))
     if missing and extra:
@@ -360,11 +388,14 @@ def validate_policy_bytes(data: bytes | bytearray | memoryview, sha256: str,
         if shape != expected[name]:
             raise _reject('shape', f'tensor {name!r} has shape {list(shape)}, expected '
                                    f'{list(expected[name])}')
+
+
+def _load_finite_tensors(data: bytes) -> dict[str, torch.Tensor]:
     tensors = safetensors.torch.load(data)
     for name, tensor in tensors.items():
         if not bool(torch.isfinite(tensor).all()):
             raise _reject('nonfinite', f'tensor {name!r} holds NaN or Inf values')
-    return meta, tensors
+    return tensors
 
 
 def _names(names: list[str]) -> str:
