@@ -279,6 +279,9 @@ _HEADER_CASES = {
     'leading whitespace': lambda text: ' ' + text,
     'byte order mark': lambda text: '\xef\xbb\xbf' + text,
     'deep nesting': _add_top_level('"x":' + '[' * 200_000 + ']' * 200_000),
+    # Minutes of regex backtracking for the first strict check (quadratic in the length).
+    'many escaped quotes': _add_top_level('"x":"' + '\\"' * 200_000 + '\\u"'),
+    'unterminated string': lambda text: text.rstrip()[:-1] + ',"x":"abc}',
     'non-string metadata value': _meta_text('obs_dim', '6'),
 }
 
