@@ -32,31 +32,50 @@ class PolicySlot:
         self.last_refusal = ''
 
     def offer(self, fmt: str, version: int, sha256: str, data: bytes) -> tuple[bool, str]:
-        """Validate a policy; on success it becomes active at the next swap()."""
-        with self._lock:
-            newest = max(self.active_version, self._pending[1] if self._pending else 0)
+        """Validate a policy; on success it becomes active at the next swap().
+
+        Never raises: whatever the request holds, it is accepted or refused.
+        """
         try:
-            if fmt != 'safetensors':
-                raise PolicyRejected('format',
-                                     f"format '{fmt}' is not accepted (only 'safetensors')")
-            if version <= newest:
-                raise PolicyRejected('version', f'version {version} is not newer than the '
-                                     f'active or pending version {newest}')
-            policy = Policy.from_bytes(data, sha256, max_bytes=self.max_bytes,
-                                       expected_version=version)
-            obs_dim, act_dim = policy.metadata.obs_dim, policy.metadata.act_dim
-            if (obs_dim, act_dim) != (self.obs_dim, self.act_dim):
-                raise PolicyRejected('dimensions', f'policy expects observation {obs_dim} / '
-                                     f'action {act_dim}, this agent has {self.obs_dim} / '
-                                     f'{self.act_dim}')
+            policy = self._validate(fmt, version, sha256, data)
         except PolicyRejected as exc:
-            with self._lock:
-                self.refused += 1
-                self.last_refusal = f'v{version}: {exc}'
-            return False, f'refused: {exc}'
+            return self._refuse(version, str(exc))
+        except Exception as exc:  # noqa: BLE001 (last line of defence for the service thread)
+            # A validator bug must cost one refused request, never the agent.
+            return self._refuse(version, str(_refusal(
+                'internal', f'unexpected {type(exc).__name__} while validating: '
+                            f'{_short(exc)}')))
         with self._lock:
             self._pending = (policy, version, sha256)
         return True, f'accepted v{version}; active from the next control tick'
+
+    def _validate(self, fmt: Any, version: Any, sha256: Any, data: Any) -> Policy:
+        if not isinstance(fmt, str) or fmt != 'safetensors':
+            raise _refusal('format', f"format '{_short(fmt)}' is not accepted (only "
+                                     "'safetensors')")
+        if not _is_int64(version):
+            raise _refusal('version', f'version must be a 64-bit integer, got '
+                                      f'{type(version).__name__}')
+        with self._lock:
+            newest = max(self.active_version, self._pending[1] if self._pending else 0)
+        if version <= newest:
+            raise _refusal('version', f'version {version} is not newer than the active or '
+                                      f'pending version {newest}')
+        policy = Policy.from_bytes(data, sha256, max_bytes=self.max_bytes,
+                                   expected_version=version)
+        obs_dim, act_dim = policy.metadata.obs_dim, policy.metadata.act_dim
+        if (obs_dim, act_dim) != (self.obs_dim, self.act_dim):
+            raise _refusal('dimensions', f'policy expects observation {obs_dim} / action '
+                                         f'{act_dim}, this agent has {self.obs_dim} / '
+                                         f'{self.act_dim}')
+        return policy
+
+    def _refuse(self, version: Any, why: str) -> tuple[bool, str]:
+        shown = version if _is_int64(version) else '?'  # str() of a huge int raises
+        with self._lock:
+            self.refused += 1
+            self.last_refusal = f'v{shown}: {why}'
+        return False, f'refused: {why}'
 
     def swap(self) -> bool:
         """Activate the pending policy, if any; return whether the policy changed."""
@@ -88,3 +107,20 @@ class PolicySlot:
     def active_age(self) -> float:
         """Seconds since the active policy (or random exploration) became active."""
         return time.monotonic() - self._activated_at
+
+
+def _is_int64(value: Any) -> bool:
+    return type(value) is int and -2**63 <= value < 2**63
+
+
+def _refusal(reason: str, message: str) -> PolicyRejected:
+    # Same form as the validator's refusals: 'policy refused (<reason>): <what is wrong>'.
+    return PolicyRejected(reason, f'policy refused ({reason}): {message}')
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """Return ``str(value)`` cut to ``limit`` characters; never raises."""
+    try:
+        return str(value)[:limit]
+    except Exception:  # noqa: BLE001 (a hostile object's __str__)
+        return f'<unprintable {type(value).__name__}>'

@@ -6,8 +6,14 @@ import json
 import pickle
 
 from dreamstride_agent.dreamer.agent import DreamerAgent
-from dreamstride_agent.dreamer.config import load_config
-from dreamstride_agent.dreamer.policy import Policy, PolicyRejected, validate_policy_bytes
+from dreamstride_agent.dreamer.config import SIZES, load_config
+from dreamstride_agent.dreamer.policy import (
+    Policy,
+    PolicyMetadata,
+    PolicyRejected,
+    _parse_metadata,
+    validate_policy_bytes,
+)
 import numpy as np
 import pytest
 import safetensors.torch
@@ -214,3 +220,192 @@ def test_image_policy_round_trip():
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match='image'):
         policy.step(obs, None, True)
+
+
+# Hostile-input regressions (issue 13): each case escaped validation with an exception
+# other than PolicyRejected, or was read differently by the check and by the loader.
+
+def _header_text(data: bytes) -> tuple[str, bytes]:
+    """(header JSON text, tensor data) of safetensors bytes."""
+    header_len = int.from_bytes(data[:8], 'little')
+    return data[8:8 + header_len].decode('latin-1'), data[8 + header_len:]
+
+
+def _with_header(data: bytes, edit) -> tuple[bytes, str]:
+    """Bytes whose header text is ``edit(text)`` (latin-1 round trip keeps raw bytes)."""
+    text, body = _header_text(data)
+    header = edit(text).encode('latin-1')
+    new = len(header).to_bytes(8, 'little') + header + body
+    return new, hashlib.sha256(new).hexdigest()
+
+
+def _add_top_level(item: str):
+    return lambda text: text.rstrip()[:-1] + ',' + item + '}'
+
+
+def _meta_text(key: str, value: str):
+    """Replace the JSON string value of metadata ``key`` by ``value`` (raw JSON text)."""
+    def edit(text: str) -> str:
+        meta = json.loads(text)['__metadata__']
+        old = json.dumps(meta[key], separators=(',', ':'))
+        assert f'"{key}":{old}' in text, (key, old)
+        return text.replace(f'"{key}":{old}', f'"{key}":{value}', 1)
+    return edit
+
+
+def _model_edit(change):
+    """Metadata 'model' JSON replaced by ``change(model dict)`` (a dict or raw text)."""
+    def edit(t, m):
+        new = change(json.loads(m['model']))
+        m['model'] = new if isinstance(new, str) else json.dumps(new)
+    return edit
+
+
+_HEADER_CASES = {
+    'duplicate key': _add_top_level('"__metadata__":{"format":"x"}'),
+    'non-ASCII byte': _meta_text('config_name', '"t\xc3\xafny"'),
+    'non-UTF-8 byte': _meta_text('config_name', '"t\xffny"'),
+    'unicode escape': _meta_text('config_name', '"t\\u00efny"'),
+    'lone surrogate escape': _meta_text('config_name', '"\\ud800"'),
+    'control character escape': _meta_text('config_name', '"a\\u0000b"'),
+    'huge integer': _add_top_level('"x":{"dtype":"F32","shape":[1],"data_offsets":[0,'
+                                   + '9' * 5000 + ']}'),
+    'float 1e400': _add_top_level('"x":1e400'),
+    'NaN literal': _add_top_level('"x":NaN'),
+    'Infinity literal': _add_top_level('"x":-Infinity'),
+    'negative number': _add_top_level('"x":-1'),
+    'trailing bytes': lambda text: text + 'xyz',
+    'trailing tab': lambda text: text + '\t',
+    'leading whitespace': lambda text: ' ' + text,
+    'byte order mark': lambda text: '\xef\xbb\xbf' + text,
+    'deep nesting': _add_top_level('"x":' + '[' * 200_000 + ']' * 200_000),
+    # Minutes of regex backtracking for the first strict check (quadratic in the length).
+    'many escaped quotes': _add_top_level('"x":"' + '\\"' * 200_000 + '\\u"'),
+    'unterminated string': lambda text: text.rstrip()[:-1] + ',"x":"abc}',
+    'non-string metadata value': _meta_text('obs_dim', '6'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(_HEADER_CASES))
+def test_hostile_header_json_is_refused(exported, case):
+    bad, bad_sha = _with_header(exported[0], _HEADER_CASES[case])
+    with pytest.raises(PolicyRejected) as caught:
+        Policy.from_bytes(bad, bad_sha)
+    expected = 'metadata' if case == 'non-string metadata value' else 'header_json'
+    assert caught.value.reason == expected, str(caught.value)
+
+
+# Non-ASCII text and control characters are refused with the header already (the
+# superscript digit once reached int() and escaped as ValueError).
+_METADATA_CASES = {
+    'superscript digit version': ('version', '\u00b2', 'header_json'),
+    'Arabic-Indic digits': ('obs_dim', '\u0666', 'header_json'),
+    'config name with a newline': ('config_name', 'tiny\n', 'header_json'),
+    'word version': ('version', 'seven', 'version'),
+    'signed integer': ('obs_dim', '+6', 'metadata'),
+    'padded integer': ('obs_dim', ' 6', 'metadata'),
+    'leading zero': ('act_dim', '03', 'metadata'),
+    'underscore integer': ('version', '0_7', 'version'),
+    'huge integer': ('obs_dim', '9' * 30, 'metadata'),
+    'image shape the encoder cannot take': ('image_shape', '3,5,3', 'metadata'),
+    'image shape with spaces': ('image_shape', '64, 64, 3', 'metadata'),
+    'image shape of two numbers': ('image_shape', '64,64', 'metadata'),
+    'unknown metadata key': ('surprise', 'x', 'metadata'),
+    'overlong config name': ('config_name', 'x' * 10_000, 'metadata'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(_METADATA_CASES))
+def test_hostile_metadata_is_refused(exported, case):
+    key, value, reason = _METADATA_CASES[case]
+
+    def edit(t, m):
+        m[key] = value
+    with pytest.raises(PolicyRejected) as caught:
+        Policy.from_bytes(*_rebuild(exported[0], edit))
+    assert caught.value.reason == reason, str(caught.value)
+    if reason != 'header_json':
+        assert key in str(caught.value)
+
+
+def test_missing_metadata_key_is_refused(exported):
+    def edit(t, m):
+        del m['config_name']
+    with pytest.raises(PolicyRejected, match='config_name') as caught:
+        Policy.from_bytes(*_rebuild(exported[0], edit))
+    assert caught.value.reason == 'metadata'
+
+
+_MODEL_CASES = {
+    'YAML tag in a string': lambda m: {**m, 'deter': '!!python/name:os.system'},
+    'deep nesting': lambda m: '[' * 2000 + ']' * 2000,   # RecursionError once
+    'overlong': lambda m: {**m, 'norm': 'layer' + ' ' * 5000},
+    'nested object': lambda m: {**m, 'deter': {'deter': 64}},
+    'number as string': lambda m: {**m, 'deter': '64'},
+    'float for an int': lambda m: {**m, 'units': 64.0},
+    'bool for an int': lambda m: {**m, 'layers': True},
+    'bool for a float': lambda m: {**m, 'unimix': False},
+    'negative size': lambda m: {**m, 'stoch': -8},
+    'zero size': lambda m: {**m, 'classes': 0},
+    'huge size': lambda m: {**m, 'deter': 10 ** 30},
+    'huge float': lambda m: {**m, 'action_max_std': 1e308},
+    'missing key': lambda m: {k: v for k, v in m.items() if k != 'bins'},
+    'empty object': lambda m: {},
+    'extra key': lambda m: {**m, 'deterministic': 64},
+    'duplicate key': lambda m: json.dumps(m)[:-1] + ', "deter": 65}',
+    'NaN float': lambda m: json.dumps(m)[:-1] + ', "unimix": NaN}'.replace(
+        '"unimix": NaN', '"cnn_depth": NaN'),
+    'not an object': lambda m: '[1, 2]',
+    'not JSON': lambda m: '{deter: 64',
+    'unknown norm': lambda m: {**m, 'norm': 'batch'},
+}
+
+
+@pytest.mark.parametrize('case', sorted(_MODEL_CASES))
+def test_hostile_model_config_is_refused(exported, case):
+    with pytest.raises(PolicyRejected) as caught:
+        Policy.from_bytes(*_rebuild(exported[0], _model_edit(_MODEL_CASES[case])))
+    assert caught.value.reason == 'metadata', str(caught.value)
+    assert 'model' in str(caught.value)
+
+
+def test_architecture_beyond_the_byte_limit_is_refused(exported):
+    # Every field within its own limit, but the net would need far more memory than any
+    # accepted file could hold: refused before anything is built.
+    def edit(t, m):
+        m['image_shape'] = '1024,1024,3'
+        m['model'] = json.dumps({**json.loads(m['model']), 'cnn_depth': 1024,
+                                 'units': 16384, 'layers': 16})
+    with pytest.raises(PolicyRejected, match='parameters') as caught:
+        Policy.from_bytes(*_rebuild(exported[0], edit))
+    assert caught.value.reason == 'architecture'
+
+
+def test_slot_turns_any_unexpected_error_into_a_counted_refusal(exported, monkeypatch):
+    from dreamstride_agent import policy_slot
+    data, sha = exported
+    slot = policy_slot.PolicySlot(OBS, ACT, max_bytes=len(data))
+
+    def explode(*args, **kwargs):
+        raise RecursionError('maximum recursion depth exceeded')
+    monkeypatch.setattr(policy_slot.Policy, 'from_bytes', explode)
+    ok, message = slot.offer('safetensors', 7, sha, data)
+    assert not ok and 'internal' in message and 'RecursionError' in message
+    assert slot.refused == 1 and 'RecursionError' in slot.last_refusal
+    monkeypatch.undo()
+    for version in ('7', True, 10 ** 5000):   # str() of the last one raises ValueError
+        ok, message = slot.offer('safetensors', version, sha, data)
+        assert not ok and message.startswith('refused: policy refused (version):'), message
+    assert slot.refused == 4
+    ok, message = slot.offer('safetensors', 7, sha, data)
+    assert ok, message
+    assert slot.swap() and slot.active_version == 7 and slot.refused == 4
+
+
+@pytest.mark.parametrize('name', sorted(SIZES))
+def test_every_named_size_passes_the_strict_metadata_check(name):
+    # The strict parser must accept what any preset exports (no net is built here).
+    config = load_config(name)
+    for image_shape in (None, (64, 64, 3)):
+        meta = PolicyMetadata(12, 40, 12, image_shape, config.model, config_name=name)
+        assert _parse_metadata(meta.to_strings(), 12) == meta
