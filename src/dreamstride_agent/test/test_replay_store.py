@@ -6,6 +6,7 @@ import math
 import os
 from pathlib import Path
 import shutil
+import stat
 import threading
 
 from dreamstride_agent.replay_store import (
@@ -132,6 +133,18 @@ def test_a_directory_where_the_bag_should_be_is_refused(tmp_path, typestore):
     mcap.unlink()
     mcap.mkdir()
     with pytest.raises(SegmentError, match=f'seg: {mcap.name} is a directory, not a regular'):
+        read_segment(path, typestore)
+
+
+def test_a_device_in_place_of_the_bag_is_refused(tmp_path, typestore):
+    path = good(tmp_path, 'seg', 'run')
+    mcap = next(path.glob('*.mcap'))
+    mcap.unlink()
+    try:
+        os.mknod(mcap, stat.S_IFCHR | 0o600, os.makedev(1, 3))     # what /dev/null is
+    except PermissionError:
+        pytest.skip('creating a device node needs CAP_MKNOD')
+    with pytest.raises(SegmentError, match=f'seg: {mcap.name} is a character device, not a'):
         read_segment(path, typestore)
 
 
