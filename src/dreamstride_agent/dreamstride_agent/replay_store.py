@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+import functools
+import math
 import os
 from pathlib import Path
 import shutil
@@ -246,6 +248,7 @@ def check_segment_files(path: Path, store: Path) -> None:
             raise SegmentError(f'{path.name}: {exc}') from None
 
 
+@functools.lru_cache(maxsize=64)     # every step of a run carries the same keys
 def _layout_keys_error(keys: str, size: int) -> str | None:
     """Why Step.observation_keys does not describe ``size`` values, or None if it does."""
     if not keys:
@@ -270,13 +273,23 @@ def check_record(record: StepRecord, layout: StepLayout | None) -> str | None:
     error = _layout_keys_error(record.observation_keys, record.observation.size)
     if error:
         return error
-    for name, values in (('observation', record.observation), ('action', record.action),
-                         ('reward', np.float32(record.reward))):
-        if not np.all(np.isfinite(values)):
-            return f'non-finite {name}'
-    if layout is not None and StepLayout.of(record) != layout:
+    if not np.isfinite(record.observation).all():
+        return 'non-finite observation'
+    if not np.isfinite(record.action).all():
+        return 'non-finite action'
+    if not math.isfinite(record.reward):
+        return 'non-finite reward'
+    if layout is not None and not _fits(record, layout):
         return f'holds {StepLayout.of(record).describe()}; expected {layout.describe()}'
     return None
+
+
+def _fits(record: StepRecord, layout: StepLayout) -> bool:
+    image_shape = None if record.image is None else record.image.shape
+    return (record.observation.size == layout.observation_size
+            and record.action.size == layout.action_size
+            and record.observation_keys == layout.observation_keys
+            and image_shape == layout.image_shape)
 
 
 def read_segment(path: Path | str, typestore: Typestore, layout: StepLayout | None = None,
