@@ -233,7 +233,7 @@ def _kind(mode: int) -> str:
                        (stat.S_ISSOCK, 'a socket'), (stat.S_ISREG, 'a regular file')):
         if test(mode):
             return name
-    return 'not a regular file'
+    return 'of an unknown file type'
 
 
 def check_segment_files(path: Path, store: Path) -> None:
