@@ -14,7 +14,7 @@ from pathlib import Path
 import threading
 import time
 
-from dreamstride_agent.replay_store import SegmentError, iter_store, make_typestore
+from dreamstride_agent.replay_store import SegmentError, StepLayout, iter_store, make_typestore
 import numpy as np
 
 CHECKPOINT = 'checkpoint.safetensors'
@@ -43,6 +43,8 @@ class LearnerSettings:
     seed: int = 0
     torch_threads: int = 0
     max_updates: int = 0          # stop after this many updates (0: never); offline runs
+    # The sizes every replay segment must have; None: the first accepted segment fixes them.
+    step_layout: StepLayout | None = None
 
 
 def _default_log(level: str, message: str) -> None:
@@ -75,7 +77,8 @@ class LearnerCore:
         self.rng = np.random.default_rng(settings.seed or None)
         self.typestore = make_typestore()
         self.loaded: set[str] = set()
-        self.refused: dict[str, str] = {}
+        self.refused: dict[str, str] = {}     # segment name -> why it was refused
+        self.layout = settings.step_layout    # fixed by the first accepted segment if None
         self.s.logdir.mkdir(parents=True, exist_ok=True)
         self.writer = SummaryWriter(str(self.s.logdir))
         self.policy_version = 0
@@ -91,31 +94,54 @@ class LearnerCore:
 
     # --- replay -------------------------------------------------------------------
     def scan_store(self) -> int:
-        """Load closed segments not loaded yet; return the number of new steps."""
+        """Load closed segments not loaded yet; return the number of new steps.
+
+        Never raises for what a segment holds: a segment that cannot be read, or whose
+        steps do not fit the replay (another layout, empty action, NaN/Inf), is refused
+        by name and reason, counted in ``refused``, logged once and never read again.
+        """
         added = 0
-        for segment, result in iter_store(self.s.replay_dir, self.typestore,
-                                          skip=self.loaded | set(self.refused)):
-            if isinstance(result, SegmentError):
-                self.refused[segment.name] = str(result)
-                self.log('error', f'replay segment refused, training on the rest: {result}')
-                continue
-            if result and self.replay is None:
-                first = result[0]
-                self.replay = self._Replay(
-                    self.config.run.replay_capacity, first.observation.size, first.action.size,
-                    image_shape=None if first.image is None else first.image.shape,
-                    max_length=self.config.train.length)
-            for r in result:
-                step = {'obs': r.observation, 'action': r.action, 'reward': r.reward,
-                        'is_first': r.is_first, 'is_last': r.is_last,
-                        'is_terminal': r.is_terminal}
-                if r.image is not None:
-                    step['image'] = r.image
-                if self.replay.add(step, key=(r.run_id, r.seq)):
-                    added += 1
-                    self._recent_rewards.append(r.reward)
-            self.loaded.add(segment.name)
-            self.writer.add_scalar('replay/segments', len(self.loaded), self.train_step)
+        try:
+            for segment, result in iter_store(self.s.replay_dir, self.typestore,
+                                              skip=self.loaded | set(self.refused),
+                                              layout=self.layout):
+                if isinstance(result, SegmentError):
+                    self._refuse(segment.name, str(result))
+                    continue
+                try:
+                    added += self._load(result)
+                except Exception as exc:  # noqa: BLE001 - one bad segment must not stop training
+                    self._refuse(segment.name, f'{segment.name}: cannot be loaded into the '
+                                               f'replay ({type(exc).__name__}: {exc})')
+                    continue
+                self.loaded.add(segment.name)
+                self.writer.add_scalar('replay/segments', len(self.loaded), self.train_step)
+        except OSError as exc:    # the store itself (not a segment): try again next scan
+            self.log('warning', f'cannot list the replay store {self.s.replay_dir}: {exc}')
+        return added
+
+    def _refuse(self, name: str, reason: str) -> None:
+        self.refused[name] = reason
+        self.log('error', f'replay segment refused, training on the rest: {reason}')
+
+    def _load(self, records: list) -> int:
+        """Add one accepted segment's steps; the first one fixes the layout and the replay."""
+        if records and self.layout is None:
+            self.layout = StepLayout.of(records[0])
+        if records and self.replay is None:
+            self.replay = self._Replay(
+                self.config.run.replay_capacity, self.layout.observation_size,
+                self.layout.action_size, image_shape=self.layout.image_shape,
+                max_length=self.config.train.length)
+        added = 0
+        for r in records:
+            step = {'obs': r.observation, 'action': r.action, 'reward': r.reward,
+                    'is_first': r.is_first, 'is_last': r.is_last, 'is_terminal': r.is_terminal}
+            if r.image is not None:
+                step['image'] = r.image
+            if self.replay.add(step, key=(r.run_id, r.seq)):
+                added += 1
+                self._recent_rewards.append(r.reward)
         return added
 
     @property

@@ -10,15 +10,24 @@ A segment is written under ``open/`` and renamed into place when closed, so a re
 never sees a half-written bag under ``replay_dir`` itself. Segment names sort in
 creation order. Steps are stored as the CDR bytes rclpy received, so recording costs
 no conversion; reading uses the rosbags library with the installed Step definition.
+
+The store is input from disk that anyone may have written to, so reading trusts nothing:
+only regular files inside the store are opened (a FIFO would block the reader for good,
+a symlink could lead anywhere), and every stored step must be complete, finite and of
+one StepLayout before a segment's steps are handed out. Anything else is a SegmentError
+that names the segment and the reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+import functools
+import math
 import os
 from pathlib import Path
 import shutil
+import stat
 import time
 
 import numpy as np
@@ -54,12 +63,27 @@ def make_typestore(msg_dir: Path | None = None) -> Typestore:
 
 
 def list_segments(replay_dir: Path | str) -> list[Path]:
-    """Return the closed segments of a replay store in creation order."""
+    """Return the closed segments of a replay store in creation order.
+
+    A closed segment is a directory holding a metadata.yaml entry. Symlinks are listed
+    too, without following them, so that read_segment refuses (and the caller counts)
+    one that leads out of the store instead of it being skipped unseen. Nothing here is
+    opened or followed: a FIFO or device in the store cannot block the listing.
+    """
     root = Path(replay_dir)
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and p.name not in _NOT_SEGMENTS
-                  and (p / 'metadata.yaml').is_file())
+    segments = []
+    for path in root.iterdir():
+        if path.name in _NOT_SEGMENTS:
+            continue
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:      # removed since iterdir (quarantined, deleted)
+            continue
+        if stat.S_ISLNK(mode) or (stat.S_ISDIR(mode) and os.path.lexists(path / 'metadata.yaml')):
+            segments.append(path)
+    return sorted(segments)
 
 
 class SegmentWriter:
@@ -150,18 +174,141 @@ class StepRecord:
     image: np.ndarray | None
     forward_velocity: float = 0.0
     reward_terms: tuple[float, ...] = ()
+    observation_keys: str = ''
 
 
-def read_segment(path: Path | str, typestore: Typestore) -> list[StepRecord]:
-    """Read every Step of a closed segment, checking it holds our Step definition.
+@dataclass(frozen=True)
+class StepLayout:
+    """The sizes a replay trains with; every step of every accepted segment has them."""
+
+    observation_size: int
+    action_size: int
+    observation_keys: str                            # Step.observation_keys ('' if none)
+    image_shape: tuple[int, int, int] | None = None  # (height, width, channels)
+
+    @classmethod
+    def of(cls, record: StepRecord) -> StepLayout:
+        """Return the layout of one stored step."""
+        return cls(int(record.observation.size), int(record.action.size),
+                   record.observation_keys,
+                   None if record.image is None else tuple(record.image.shape))
+
+    def describe(self) -> str:
+        """Return the layout in words, for refusal messages."""
+        image = 'no image' if self.image_shape is None else \
+            'image ' + 'x'.join(str(n) for n in self.image_shape)
+        return (f'observation {self.observation_size} ({self.observation_keys or "no keys"}), '
+                f'action {self.action_size}, {image}')
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _check_entry(path: Path, root: Path, want_dir: bool) -> None:
+    """Refuse ``path`` unless it is a regular file (a directory if ``want_dir``) in ``root``.
+
+    Uses lstat and never opens the path: opening a FIFO blocks until a writer appears,
+    and a device or a symlink out of the store is nothing a replay should read. A symlink
+    is accepted only when it resolves inside the store to the right kind of entry.
+    """
+    kind = 'a directory' if want_dir else 'a regular file'
+    mode = path.lstat().st_mode
+    if stat.S_ISLNK(mode):
+        target = Path(os.path.realpath(path))
+        if not _inside(target, root):
+            raise SegmentError(f'{path.name} is a symlink that leads out of the store '
+                               f'(to {target})')
+        if not os.path.lexists(target):
+            raise SegmentError(f'{path.name} is a dangling symlink')
+        mode = target.lstat().st_mode
+    if (stat.S_ISDIR(mode) if want_dir else stat.S_ISREG(mode)):
+        return
+    raise SegmentError(f'{path.name} is {_kind(mode)}, not {kind}')
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a named pipe (FIFO)'),
+                       (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
+                       (stat.S_ISSOCK, 'a socket'), (stat.S_ISREG, 'a regular file')):
+        if test(mode):
+            return name
+    return 'of an unknown file type'
+
+
+def check_segment_files(path: Path, store: Path) -> None:
+    """Refuse a segment that is not a directory of regular files inside the store."""
+    root = Path(os.path.realpath(store))
+    _check_entry(path, root, want_dir=True)
+    real = Path(os.path.realpath(path))
+    for entry in sorted(real.iterdir()):
+        try:
+            _check_entry(entry, root, want_dir=False)
+        except SegmentError as exc:
+            raise SegmentError(f'{path.name}: {exc}') from None
+
+
+@functools.lru_cache(maxsize=64)     # every step of a run carries the same keys
+def _layout_keys_error(keys: str, size: int) -> str | None:
+    """Why Step.observation_keys does not describe ``size`` values, or None if it does."""
+    if not keys:
+        return None
+    total = 0
+    for item in keys.split(','):
+        name, _, count = item.partition(':')
+        if not name or not count.isdigit() or int(count) == 0:
+            return f'observation_keys {keys!r} is not of the form name:size,...'
+        total += int(count)
+    if total != size:
+        return f'observation_keys {keys!r} describe {total} values, the observation has {size}'
+    return None
+
+
+def check_record(record: StepRecord, layout: StepLayout | None) -> str | None:
+    """Why a stored step cannot be trained on (with ``layout`` if given), or None."""
+    if record.action.size == 0:
+        return 'empty action'
+    if record.observation.size == 0:
+        return 'empty observation'
+    error = _layout_keys_error(record.observation_keys, record.observation.size)
+    if error:
+        return error
+    if not np.isfinite(record.observation).all():
+        return 'non-finite observation'
+    if not np.isfinite(record.action).all():
+        return 'non-finite action'
+    if not math.isfinite(record.reward):
+        return 'non-finite reward'
+    if layout is not None and not _fits(record, layout):
+        return f'holds {StepLayout.of(record).describe()}; expected {layout.describe()}'
+    return None
+
+
+def _fits(record: StepRecord, layout: StepLayout) -> bool:
+    image_shape = None if record.image is None else record.image.shape
+    return (record.observation.size == layout.observation_size
+            and record.action.size == layout.action_size
+            and record.observation_keys == layout.observation_keys
+            and image_shape == layout.image_shape)
+
+
+def read_segment(path: Path | str, typestore: Typestore, layout: StepLayout | None = None,
+                 store: Path | str | None = None) -> list[StepRecord]:
+    """Read every Step of a closed segment, checking it before handing anything out.
+
+    ``store`` is the replay directory the segment lies in (default: its parent); only
+    regular files inside it are opened. Every step must hold our Step definition, a
+    non-empty action, finite observation, action and reward, and one layout: ``layout``
+    when given, else the first step's.
 
     Raises SegmentError naming the segment and the problem when the bag cannot be
-    opened or read, or when it stores Steps of another message definition.
+    opened or read, or when any of this does not hold.
     """
     path = Path(path)
     expected_hash = typestore.hash_rihs01(STEP_TYPE)
     records: list[StepRecord] = []
     try:
+        check_segment_files(path, Path(store) if store is not None else path.parent)
         with Reader(path) as reader:
             connections = [c for c in reader.connections if c.msgtype == STEP_TYPE]
             if not connections:
@@ -173,7 +320,14 @@ def read_segment(path: Path | str, typestore: Typestore) -> list[StepRecord]:
                         f'{path.name}: stores {STEP_TYPE} of another message definition '
                         '(recorded with a different dreamstride_msgs version)')
             for _, timestamp, raw in reader.messages(connections=connections):
-                records.append(_record(typestore.deserialize_cdr(raw, STEP_TYPE), timestamp))
+                record = _record(typestore.deserialize_cdr(raw, STEP_TYPE), timestamp)
+                error = check_record(record, layout)
+                if error:
+                    raise SegmentError(f'{path.name}: step seq {record.seq} (message '
+                                       f'{len(records)}): {error}')
+                if layout is None:
+                    layout = StepLayout.of(record)   # the rest must match the first step
+                records.append(record)
     except SegmentError:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure of a foreign file is reported, not raised raw
@@ -193,16 +347,26 @@ def _record(msg, timestamp: int) -> StepRecord:
         is_first=bool(msg.is_first), is_last=bool(msg.is_last),
         is_terminal=bool(msg.is_terminal), policy_version=int(msg.policy_version),
         hold=bool(msg.hold), image=image, forward_velocity=float(msg.forward_velocity),
-        reward_terms=tuple(float(x) for x in msg.reward_terms))
+        reward_terms=tuple(float(x) for x in msg.reward_terms),
+        observation_keys=str(msg.observation_keys))
 
 
-def iter_store(replay_dir: Path | str, typestore: Typestore, skip: set[str] | None = None
+def iter_store(replay_dir: Path | str, typestore: Typestore, skip: set[str] | None = None,
+               layout: StepLayout | None = None
                ) -> Iterator[tuple[Path, list[StepRecord] | SegmentError]]:
-    """Yield (segment, records or the SegmentError) for each closed segment not in ``skip``."""
+    """Yield (segment, records or the SegmentError) for each closed segment not in ``skip``.
+
+    Every segment must have ``layout``; without one, the first segment yielded with
+    steps fixes it for the rest of this pass (the caller keeps it for later passes).
+    """
     for segment in list_segments(replay_dir):
         if skip and segment.name in skip:
             continue
         try:
-            yield segment, read_segment(segment, typestore)
+            records = read_segment(segment, typestore, layout, store=replay_dir)
         except SegmentError as exc:
             yield segment, exc
+            continue
+        if layout is None and records:
+            layout = StepLayout.of(records[0])
+        yield segment, records

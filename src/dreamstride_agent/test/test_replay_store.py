@@ -1,0 +1,267 @@
+"""The replay store reader refuses hostile segments by name and reason; training goes on."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+import shutil
+import stat
+import threading
+
+from dreamstride_agent.replay_store import (
+    SegmentError,
+    SegmentWriter,
+    StepLayout,
+    iter_store,
+    make_typestore,
+    read_segment,
+)
+from dreamstride_msgs.msg import Step
+import pytest
+from rclpy.serialization import serialize_message
+from sensor_msgs.msg import Image
+
+KEYS = 'joint_position:12,roll_pitch:2,roll_pitch_rate:2'
+GOOD = StepLayout(16, 12, KEYS, None)
+
+
+def step(seq: int, run_id: str = 'run', obs_size: int = 16, act_size: int = 12,
+         keys: str = KEYS, image: tuple[int, int] | None = None, **fields) -> Step:
+    fields = {'reward': 1.0, **fields}
+    msg = Step(seq=seq, run_id=run_id, observation=[0.1 * seq] * obs_size,
+               observation_keys=keys, action=[0.5] * act_size, is_first=seq == 0, **fields)
+    if image:
+        msg.image = Image(height=image[0], width=image[1], encoding='rgb8', step=image[1] * 3,
+                          data=bytes(image[0] * image[1] * 3))
+    return msg
+
+
+def write_segment(replay: Path, name: str, steps: list[Step]) -> Path:
+    writer = SegmentWriter(replay, name, make_typestore())
+    for msg in steps:
+        writer.write(serialize_message(msg), int(msg.seq) * 50_000_000, int(msg.seq))
+    return writer.close()
+
+
+def good(replay: Path, name: str, run_id: str, n: int = 5) -> Path:
+    return write_segment(replay, name, [step(s, run_id) for s in range(n)])
+
+
+@pytest.fixture(scope='module')
+def typestore():
+    return make_typestore()
+
+
+# --- what a step holds ---------------------------------------------------------------
+@pytest.mark.parametrize('bad, reason', [
+    ({'obs_size': 20, 'keys': ''}, 'holds observation 20'),
+    ({'obs_size': 1, 'keys': ''}, 'holds observation 1'),     # was broadcast to 16 values
+    ({'act_size': 0}, 'empty action'),
+    ({'act_size': 6}, 'action 6'),
+    ({'keys': 'joint_position:12,roll_pitch_rate:2,roll_pitch:2'}, 'expected observation 16'),
+    ({'keys': 'joint_position:12'}, 'describe 12 values, the observation has 16'),
+    ({'keys': 'joint_position=12'}, 'not of the form'),
+    ({'image': (8, 8)}, 'image 8x8x3; expected'),
+    ({'reward': math.nan}, 'non-finite reward'),
+])
+def test_a_step_that_does_not_fit_the_layout_is_refused(tmp_path, typestore, bad, reason):
+    steps = [step(s) for s in range(4)] + [step(4, **bad)]
+    path = write_segment(tmp_path, 'seg', steps)
+    with pytest.raises(SegmentError, match=f'seg: step seq 4 .*{reason}'):
+        read_segment(path, typestore, GOOD)
+
+
+def test_non_finite_observation_or_action_is_refused(tmp_path, typestore):
+    nan_obs = step(2)
+    nan_obs.observation[3] = math.nan
+    inf_action = step(2)
+    inf_action.action[0] = -math.inf
+    for name, bad, what in (('nan_obs', nan_obs, 'observation'),
+                            ('inf_action', inf_action, 'action')):
+        path = write_segment(tmp_path, name, [step(0), step(1), bad])
+        with pytest.raises(SegmentError, match=f'{name}: step seq 2 .*non-finite {what}'):
+            read_segment(path, typestore)
+
+
+def test_without_a_layout_the_first_step_fixes_it_for_the_segment(tmp_path, typestore):
+    path = write_segment(tmp_path, 'mixed', [step(0), step(1, obs_size=12, keys='')])
+    with pytest.raises(SegmentError, match='mixed: step seq 1 .*observation 12.*expected '
+                                           'observation 16'):
+        read_segment(path, typestore)
+    images = write_segment(tmp_path, 'images', [step(s, image=(4, 6)) for s in range(3)])
+    records = read_segment(images, typestore)
+    assert StepLayout.of(records[0]) == StepLayout(16, 12, KEYS, (4, 6, 3))
+
+
+# --- what the store holds on disk ---------------------------------------------------
+def _unblock(fifo: Path) -> None:
+    """Open the FIFO's write end, so that a reader stuck opening it (old code) returns."""
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
+
+
+def test_a_fifo_in_place_of_the_bag_is_refused_without_blocking(tmp_path, typestore):
+    path = good(tmp_path, 'seg', 'run')
+    mcap = next(path.glob('*.mcap'))
+    mcap.unlink()
+    os.mkfifo(mcap)
+    outcome: list = []
+
+    def read() -> None:
+        try:
+            outcome.append(read_segment(path, typestore))
+        except SegmentError as exc:
+            outcome.append(exc)
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10.0)
+    blocked = reader.is_alive()
+    while reader.is_alive():
+        _unblock(mcap)
+        reader.join(0.1)
+    assert not blocked, 'the reader blocked opening a named pipe'
+    assert isinstance(outcome[0], SegmentError)
+    assert str(outcome[0]) == f'seg: {mcap.name} is a named pipe (FIFO), not a regular file'
+
+
+def test_a_directory_where_the_bag_should_be_is_refused(tmp_path, typestore):
+    path = good(tmp_path, 'seg', 'run')
+    mcap = next(path.glob('*.mcap'))
+    mcap.unlink()
+    mcap.mkdir()
+    with pytest.raises(SegmentError, match=f'seg: {mcap.name} is a directory, not a regular'):
+        read_segment(path, typestore)
+
+
+def test_a_device_in_place_of_the_bag_is_refused(tmp_path, typestore):
+    path = good(tmp_path, 'seg', 'run')
+    mcap = next(path.glob('*.mcap'))
+    mcap.unlink()
+    try:
+        os.mknod(mcap, stat.S_IFCHR | 0o600, os.makedev(1, 3))     # what /dev/null is
+    except PermissionError:
+        pytest.skip('creating a device node needs CAP_MKNOD')
+    with pytest.raises(SegmentError, match=f'seg: {mcap.name} is a character device, not a'):
+        read_segment(path, typestore)
+
+
+def test_symlinks_out_of_the_store_are_refused(tmp_path, typestore):
+    store, outside = tmp_path / 'replay', tmp_path / 'elsewhere'
+    good(outside, 'abroad', 'run_a')                        # a valid bag, but not ours
+    (store / 'linked_segment').parent.mkdir(parents=True)
+    (store / 'linked_segment').symlink_to(outside / 'abroad')
+    with pytest.raises(SegmentError, match='linked_segment is a symlink that leads out of'):
+        read_segment(store / 'linked_segment', typestore, store=store)
+    path = good(store, 'seg', 'run_b')
+    mcap = next(path.glob('*.mcap'))
+    mcap.unlink()
+    mcap.symlink_to(next((outside / 'abroad').glob('*.mcap')))
+    with pytest.raises(SegmentError, match=f'seg: {mcap.name} is a symlink that leads out'):
+        read_segment(path, typestore, store=store)
+    devnull = good(store, 'dev', 'run_c')
+    meta = devnull / 'metadata.yaml'
+    meta.unlink()
+    meta.symlink_to('/dev/null')
+    with pytest.raises(SegmentError, match='dev: metadata.yaml is a symlink that leads out'):
+        read_segment(devnull, typestore, store=store)
+
+
+def test_a_symlink_inside_the_store_is_followed(tmp_path, typestore):
+    store = tmp_path / 'replay'
+    good(store, 'real', 'run')
+    (store / 'alias').symlink_to(store / 'real')
+    assert [r.seq for r in read_segment(store / 'alias', typestore, store=store)] == \
+        list(range(5))
+
+
+def test_iter_store_lists_symlinked_segments_and_the_first_fixes_the_layout(tmp_path,
+                                                                            typestore):
+    outside = tmp_path / 'elsewhere'
+    good(outside, 'abroad', 'run_a')
+    store = tmp_path / 'replay'
+    good(store, 'a', 'run_a')
+    write_segment(store, 'b', [step(s, 'run_b', obs_size=20, keys='') for s in range(3)])
+    (store / 'c').symlink_to(outside / 'abroad')
+    results = {seg.name: res for seg, res in iter_store(store, typestore)}
+    assert sorted(results) == ['a', 'b', 'c']
+    assert len(results['a']) == 5
+    assert 'holds observation 20' in str(results['b'])
+    assert 'leads out of the store' in str(results['c'])
+
+
+# --- the learner: counts each refusal once, keeps training on the rest --------------
+def make_learner(tmp_path: Path, layout: StepLayout | None = None):
+    from dreamstride_agent.learner_core import LearnerCore, LearnerSettings
+    logs: list[tuple[str, str]] = []
+    core = LearnerCore(LearnerSettings(tmp_path / 'replay', tmp_path / 'learner', model='tiny',
+                                       step_layout=layout),
+                       log=lambda level, message: logs.append((level, message)))
+    return core, logs
+
+
+def plant_hostile(replay: Path) -> dict[str, str]:
+    """One segment per problem the learner must survive; returns name -> reason."""
+    nan_obs = [step(s, 'r_nan') for s in range(3)]
+    nan_obs[1].observation[0] = math.nan
+    write_segment(replay, 'b_other_size', [step(s, 'r_size', obs_size=20, keys='')
+                                           for s in range(3)])
+    write_segment(replay, 'c_fewer_values', [step(s, 'r_few', obs_size=1, keys='')
+                                             for s in range(3)])
+    write_segment(replay, 'd_empty_action', [step(s, 'r_empty', act_size=0) for s in range(3)])
+    write_segment(replay, 'e_nan', nan_obs)
+    fifo = good(replay, 'f_fifo', 'r_fifo')
+    mcap = next(fifo.glob('*.mcap'))
+    mcap.unlink()
+    os.mkfifo(mcap)
+    good(replay.parent / 'outside', 'abroad', 'r_abroad')
+    (replay / 'g_symlink').symlink_to(replay.parent / 'outside' / 'abroad')
+    return {'b_other_size': 'observation 20', 'c_fewer_values': 'observation 1',
+            'd_empty_action': 'empty action', 'e_nan': 'non-finite observation',
+            'f_fifo': 'named pipe', 'g_symlink': 'leads out of the store'}
+
+
+def test_learner_refuses_hostile_segments_and_trains_on_the_rest(tmp_path):
+    replay = tmp_path / 'replay'
+    good(replay, 'a_first', 'r_a', 10)
+    planted = plant_hostile(replay)
+    good(replay, 'z_last', 'r_z', 10)
+    core, logs = make_learner(tmp_path)
+    outcome: list = []
+    scan = threading.Thread(target=lambda: outcome.append(core.scan_store()), daemon=True)
+    scan.start()
+    scan.join(30.0)
+    blocked = scan.is_alive()
+    while scan.is_alive():
+        _unblock(next((replay / 'f_fifo').glob('*.mcap')))
+        scan.join(0.1)
+    assert not blocked, 'scan_store blocked on a named pipe'
+    assert outcome == [20], logs                   # raised (no outcome) or loaded bad steps
+    assert core.loaded == {'a_first', 'z_last'} and core.replay_steps() == 20
+    assert sorted(core.refused) == sorted(planted)
+    for name, reason in planted.items():
+        assert core.refused[name].startswith(name) and reason in core.refused[name]
+    assert core.snapshot()['replay_segments_refused'] == len(planted)
+    refused_lines = [m for level, m in logs if 'replay segment refused' in m]
+    assert len(refused_lines) == len(planted)
+    assert core.scan_store() == 0                # nothing read twice, nothing logged twice
+    assert len([m for _, m in logs if 'replay segment refused' in m]) == len(planted)
+    good(replay, 'zz_later', 'r_later', 4)       # training data keeps coming in
+    assert core.scan_store() == 4 and core.replay_steps() == 24
+
+
+def test_learner_told_the_layout_refuses_a_hostile_first_segment(tmp_path):
+    replay = tmp_path / 'replay'
+    write_segment(replay, 'a_hostile', [step(s, 'r_h', obs_size=8, keys='') for s in range(6)])
+    good(replay, 'b_good', 'r_b', 7)
+    core, logs = make_learner(tmp_path, GOOD)
+    assert core.scan_store() == 7
+    assert list(core.refused) == ['a_hostile'] and core.replay.obs_dim == 16
+    # Without it the first accepted segment fixes the sizes, and the later good one is
+    # the one refused: the layout is never changed under a replay that exists.
+    shutil.rmtree(tmp_path / 'learner')
+    core, _ = make_learner(tmp_path)
+    assert core.scan_store() == 6
+    assert list(core.refused) == ['b_good'] and core.replay.obs_dim == 8
