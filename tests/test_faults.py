@@ -2,7 +2,7 @@
 
 The real nodes run as separate processes on the MuJoCo backend, as in
 test_learning_system.py; each test injects faults one at a time and checks the outcome
-the design promises (ARCHITECTURE.md, Safety; README, Safety and failure behaviour):
+the design promises (docs/architecture.md, Safety; README, Safety and failure behaviour):
 
 - SIGKILL of the learner, the recorder and the agent, and restarts;
 - corrupt and foreign replay segments in the store;

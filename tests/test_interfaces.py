@@ -19,7 +19,7 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Header, String
 
 sys.path.insert(0, str(Path(__file__).parent))
-from msg_dict import to_plain  # noqa: E402
+from msg_dict import to_plain
 
 HERE = Path(__file__).parent
 

@@ -19,7 +19,7 @@ import pytest
 import rclpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src/dreamstride_agent/test'))
-from ros_helpers import spin_until, start_node, stop  # noqa: E402
+from ros_helpers import spin_until, start_node, stop
 
 NS = ['-r', '__ns:=/e2e']
 LEARNER = {'model': 'tiny', 'prefill_steps': 200, 'sync_every': 3.0,

@@ -25,7 +25,7 @@ import time
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('ROS_DOMAIN_ID', str(150 + os.getpid() % 50))
 
-from dreamstride_agent.graph_names import (  # noqa: E402
+from dreamstride_agent.graph_names import (
     AGENT_STATUS,
     LEARNER_STATUS,
     LOAD_POLICY,
@@ -34,11 +34,11 @@ from dreamstride_agent.graph_names import (  # noqa: E402
     STEP_QOS,
     STEPS,
 )
-from dreamstride_msgs.msg import AgentStatus, LearnerStatus, RecorderStatus, Step  # noqa: E402
-from dreamstride_msgs.srv import LoadPolicy  # noqa: E402
-import numpy as np  # noqa: E402
-import rclpy  # noqa: E402
-import yaml  # noqa: E402
+from dreamstride_msgs.msg import AgentStatus, LearnerStatus, RecorderStatus, Step
+from dreamstride_msgs.srv import LoadPolicy
+import numpy as np
+import rclpy
+import yaml
 
 HERE = Path(__file__).resolve()
 BRINGUP_CONFIG = HERE.parents[2] / 'dreamstride_bringup' / 'config'

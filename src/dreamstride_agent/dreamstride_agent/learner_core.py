@@ -191,7 +191,7 @@ class LearnerCore:
         """Train until stop() (the learner node's training thread)."""
         try:
             self._run()
-        except Exception as exc:  # noqa: BLE001 - reported in the status, then re-raised
+        except Exception as exc:  # reported in the status, then re-raised
             self.state, self.message = 'error', f'{type(exc).__name__}: {exc}'
             self.log('fatal', f'training stopped: {self.message}')
             raise

@@ -330,7 +330,7 @@ def read_segment(path: Path | str, typestore: Typestore, layout: StepLayout | No
                 records.append(record)
     except SegmentError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure of a foreign file is reported, not raised raw
+    except Exception as exc:  # any failure of a foreign file is reported, not raised raw
         raise SegmentError(f'{path.name}: cannot be read ({type(exc).__name__}: {exc})') from exc
     return records
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-# DayDreamer's published A1 numbers (DREAMER_REFERENCE.md).
+# DayDreamer's published A1 numbers (docs/dreamer.md).
 DAYDREAMER_A1 = {'reward_0_10k': 5.2, 'reward_60_70k': 10.3, 'reward_max': 14.0,
                  'sac_after_72k': (7.4, 7.9), 'steps_logged': 93604}
 START_POSE = 'lying'         # as in config/daydreamer_walk.yaml

@@ -18,7 +18,7 @@ BACKENDS = ('mujoco', 'webots', 'real')
 DEFAULT_NAMESPACE = 'spot'
 
 # On the real robot, the spot_ros2 driver and spot_ros2_control publish the contract's
-# data under other names; the agent is remapped onto them (SPOT_FACTS.md).
+# data under other names; the agent is remapped onto them (docs/spot_facts.md).
 REAL_SPOT_REMAPS = (
     ('joint_states', 'low_level/joint_states'),
     ('imu', 'imu_sensor_broadcaster/imu'),

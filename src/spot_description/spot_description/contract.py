@@ -1,7 +1,7 @@
 """The robot contract: topic and service names and QoS that every backend provides.
 
 Names are relative, resolved in the robot namespace (default ``spot``). See
-../shared/design/ARCHITECTURE.md, "The robot contract". Imported by the backends,
+docs/robot_contract.md at the repository root. Imported by the backends,
 the agent and the bringup; nothing else spells these names.
 """
 

@@ -2,7 +2,7 @@
 
 Values follow spot_description (bdaiinstitute) and the real robot's ROS 2 driver
 (spot_ros2): joint names and order, angle conventions (hip_x about +x, hip_y and
-knee about +y, radians), limits. See ../shared/design/SPOT_FACTS.md.
+knee about +y, radians), limits. See docs/spot_facts.md.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ JOINT_NAMES: tuple[str, ...] = tuple(f'{leg}_{joint}' for leg in LEGS for joint 
 NUM_JOINTS: int = len(JOINT_NAMES)
 
 # Knee upper limits differ slightly per leg in spot_description (rad); rear_right from
-# spot_description's spot.urdf (SPOT_FACTS.md lists the other three).
+# spot_description's spot.urdf (docs/spot_facts.md lists all four).
 _KNEE_UPPER = {
     'front_left': -0.254801,
     'front_right': -0.247563,

@@ -1,4 +1,4 @@
-"""The URDF and the MJCF are generated from one source and agree with SPOT_FACTS.md."""
+"""The URDF and the MJCF are generated from one source and agree with docs/spot_facts.md."""
 
 import io
 from pathlib import Path
@@ -10,7 +10,7 @@ from spot_description import mjcf, spot, urdf
 import yourdfpy
 
 PACKAGE = Path(__file__).resolve().parents[1]
-# SPOT_FACTS.md: body 32.86 kg, hip 1.68, upper leg 2.34, lower leg 0.35 (x4): "about 50.3 kg".
+# docs/spot_facts.md: body 32.86 kg, hip 1.68, upper leg 2.34, lower leg 0.35 (x4), "about 50.3 kg"
 FACTS_TOTAL_MASS = 32.86 + 4 * (1.68 + 2.34 + 0.35)
 
 

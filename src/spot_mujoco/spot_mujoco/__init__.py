@@ -17,7 +17,7 @@ os.environ.setdefault('MUJOCO_GL', 'egl')
 # does not need GL, so import MuJoCo without it and let rendering report the reason.
 GL_PROBLEM: str | None = None
 try:
-    import mujoco  # noqa: F401
+    import mujoco
 except (AttributeError, ImportError, OSError, RuntimeError) as error:
     GL_PROBLEM = (f'MUJOCO_GL={os.environ["MUJOCO_GL"]} cannot be used: '
                   f'{type(error).__name__}: {error}')

@@ -240,7 +240,7 @@ class SpotPlugin:
                 self._publish_odometry()
             if self._camera_every and self.steps % self._camera_every == 0:
                 self._publish_image()
-        except Exception as error:  # a plugin error must not stop the simulation
+        except Exception as error:  # noqa: BLE001 - a plugin error must not stop the simulation
             if not self.node.context.ok():
                 return
             self.node.get_logger().error(f'step failed: {error!r}', throttle_duration_sec=5.0)
@@ -493,7 +493,7 @@ class SpotPlugin:
         for motor in self.motors:
             try:
                 node = self.robot.getFromDevice(motor)
-            except Exception:  # controller APIs whose getFromDevice takes the device tag
+            except Exception:  # noqa: BLE001 - controller APIs whose getFromDevice takes the device tag
                 node = self.robot.getFromDevice(getattr(motor, '_tag', None))
             joint = node.getParentNode() if node is not None else None
             if joint is None or not hasattr(joint, 'setJointPosition'):
@@ -518,7 +518,7 @@ class SpotPlugin:
             try:
                 response.message = self.reset(pose, seed=request.seed or None)
                 response.success = True
-            except Exception as error:  # answer the caller and keep running
+            except Exception as error:  # noqa: BLE001 - answer the caller and keep running
                 response.success = False
                 response.message = f'reset to {pose} failed: {error!r}'
         if response.success:

@@ -42,7 +42,7 @@ def test_zero_offsets_derived_from_the_proto_geometry():
     assert conversion.ZERO_OFFSET['hip_x'] == 0.0
     assert conversion.ZERO_OFFSET['hip_y'] == pytest.approx(0.5961, abs=1e-4)
     assert conversion.ZERO_OFFSET['knee'] == pytest.approx(-1.2886, abs=1e-4)
-    # the link lengths SPOT_FACTS gives for the Webots leg
+    # the link lengths docs/spot_facts.md gives for the Webots leg
     assert math.hypot(*conversion.WEBOTS_THIGH) == pytest.approx(0.368, abs=1e-3)
     assert math.hypot(*conversion.WEBOTS_SHANK) == pytest.approx(0.353, abs=1e-3)
 

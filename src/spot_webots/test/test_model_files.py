@@ -16,7 +16,7 @@ URDF = PACKAGE / 'resource' / 'spot_webots.urdf'
 LAUNCH = PACKAGE / 'launch' / 'spot_webots.launch.py'
 SPOT_PROTO = ('https://raw.githubusercontent.com/cyberbotics/webots/R2025a/projects/robots/'
               'boston_dynamics/spot/protos/Spot.proto')
-# Devices of the Spot PROTO (SPOT_FACTS.md, Spot.proto): IMU parts and cameras.
+# Devices of the Spot PROTO (docs/spot_facts.md, Spot.proto): IMU parts and cameras.
 PROTO_DEVICES = {'inertial unit', 'gyro', 'accelerometer', 'left head camera',
                  'right head camera', 'left flank camera', 'right flank camera', 'rear camera',
                  *conversion.MOTOR_NAMES, *conversion.SENSOR_NAMES}

@@ -4,7 +4,7 @@ The stand-in behaves like Webots where the plugin relies on it: motors clamp the
 to their limits and move towards them at their maximum velocity each time step; position
 sensors report NaN until enabled and sampled, then the joint angle of the last step;
 ``setJointPosition`` moves a joint at once; the robot node's fields and velocity are what
-the Supervisor reports. Its device names are typed here from SPOT_FACTS.md, independently
+the Supervisor reports. Its device names are typed here from docs/spot_facts.md, independently
 of spot_webots.conversion.
 """
 
