@@ -721,7 +721,7 @@ def test_nan_policy_with_no_previous_one(table, policies):
     accepted, _ = slot.offer('safetensors', 1, sha256, data)
     result = core.tick(JointReading(STANDING_POSE.copy(), np.zeros(12), 0.0),
                        ImuReading(np.array([0.0, 0.0, 0.0, 1.0]), np.zeros(3), 0.0),
-                       OdometryReading(np.zeros(3), 0.0))
+                       OdometryReading(np.zeros(2), 0.0))
     row.observe(f'{result.dropped_policy}; that tick acted with v{result.policy_version}, '
                 f'action finite: {bool(np.all(np.isfinite(result.action)))}', steps_lost=0,
                 ticks_missed=0)

@@ -268,7 +268,11 @@ class Agent(Node):
         self.stats.tick(now)
         ready = self.recorder.ready(time.monotonic(), self.step_pub.get_subscription_count())
         was_holding = self.core.hold
-        decision = self.core.decide(now, self.sensors.snapshot(), ready, self._policy_image())
+        sensors = self.sensors.snapshot()
+        if sensors.joints is not None:
+            # Name the joints in commands as the robot names them in joint_states.
+            self._joint_names = [sensors.joints.prefix + n for n in JOINT_NAMES]
+        decision = self.core.decide(now, sensors, ready, self._policy_image())
         if isinstance(decision, Hold):
             self._ticks_held += 1
             if was_holding is None or was_holding.cause != decision.cause:

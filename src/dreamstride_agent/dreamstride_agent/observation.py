@@ -36,6 +36,9 @@ class JointReading:
     position: np.ndarray
     velocity: np.ndarray
     stamp: float
+    # The robot prefix of the names as received ('spot/' from spot_ros2 with a spot_name):
+    # commands must name the joints the same way for the controller to accept them.
+    prefix: str = ''
 
 
 @dataclass
@@ -111,6 +114,9 @@ def joint_reading(names: list[str], position: list[float], velocity: list[float]
     leg_names = [base[i] for i in legs]
     if len(set(leg_names)) != len(leg_names):
         raise SensorError('joint_states repeats a joint name')
+    prefixes = {names[i][:len(names[i]) - len(base[i])] for i in legs}
+    if len(prefixes) > 1:
+        raise SensorError(f'joint_states mixes robot prefixes {_shown(sorted(prefixes))}')
     missing = [n for n in JOINT_NAMES if n not in set(leg_names)]
     if missing:
         raise SensorError(f'joint_states lacks joints {_shown(missing, 12)}')
@@ -123,7 +129,7 @@ def joint_reading(names: list[str], position: list[float], velocity: list[float]
     if not (_finite32(pos) and _finite32(vel)):
         raise SensorError('joint_states contains non-finite values (or values beyond '
                           'float32 range)')
-    return JointReading(pos, vel, stamp)
+    return JointReading(pos, vel, stamp, prefixes.pop() if prefixes else '')
 
 
 def imu_reading(orientation: tuple[float, float, float, float],

@@ -61,6 +61,11 @@ def test_spot_ros2_names_prefix_and_arm_are_accepted():
     names = [f'spot/{n}' for n in reversed(JOINT_NAMES)] + ['spot/arm_sh0', 'arm_f1x']
     reading = joint_reading(names, list(range(12)) + [7.0, 8.0], [], 1.0)
     assert reading.position[0] == 11 and reading.position[11] == 0
+    assert reading.prefix == 'spot/'
+    assert joint_reading(list(JOINT_NAMES), [0.0] * 12, [], 1.0).prefix == ''
+    mixed = ['a/' + n for n in JOINT_NAMES[:6]] + ['b/' + n for n in JOINT_NAMES[6:]]
+    with pytest.raises(SensorError, match='mixes robot prefixes'):
+        joint_reading(mixed, [0.0] * 12, [], 1.0)
 
 
 def test_imu_and_odometry_beyond_float32_are_refused():
