@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import os
 from pathlib import Path
+import time
 from typing import Any
 
 MODES = ('train', 'eval', 'sim')
@@ -23,6 +24,31 @@ REAL_SPOT_REMAPS = (
     ('joint_states', 'low_level/joint_states'),
     ('imu', 'imu_sensor_broadcaster/imu'),
 )
+
+
+RUNS_ROOT = Path('runs')
+
+
+def fresh_run_dir(mode: str, root: Path | str = RUNS_ROOT) -> Path:
+    """Create and return a new, empty run directory ``<root>/<mode>-<time>``.
+
+    The ``dreamstride`` command and the launch files both use it when no run directory
+    is given, so a run never resumes another run's checkpoint or mixes its replay by
+    accident. Two runs started in the same second get ``-2``, ``-3``, ... suffixes:
+    the directory is created here (``exist_ok=False``), so two processes never pick
+    the same one.
+    """
+    root = Path(root).expanduser()
+    stem = f'{mode}-{time.strftime("%Y%m%d-%H%M%S")}'
+    root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        candidate = root / (stem if attempt == 1 else f'{stem}-{attempt}')
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate.resolve()
+    raise RuntimeError(f'no free run directory named {stem}-N under {root}')
 
 
 @dataclass
@@ -70,6 +96,10 @@ def node_graph(mode: str = 'train', backend: str = 'mujoco',
         raise ValueError("mode 'sim' needs a simulation backend (mujoco or webots)")
     if mode == 'eval' and policy is None:
         raise ValueError("mode 'eval' needs a policy checkpoint (policy:=/path/to/checkpoint)")
+    if mode != 'eval' and policy is not None:
+        # Silently ignoring it would let a user believe a run starts from that policy.
+        raise ValueError(f'a policy ({policy}) is only used in eval mode; mode {mode!r} '
+                         'does not load one (train resumes from its run directory)')
     cfg = config_dir()
     extra = [Path(config).expanduser().resolve()] if config else []
     run_dir = Path(run_dir).expanduser().resolve()

@@ -5,7 +5,7 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from dreamstride_bringup.graph import BACKENDS, REAL_SPOT_REMAPS, node_graph
+from dreamstride_bringup.graph import BACKENDS, REAL_SPOT_REMAPS, fresh_run_dir, node_graph
 from dreamstride_bringup.process_supervisor import node_command
 import pytest
 import yaml
@@ -147,3 +147,16 @@ def test_rviz_config():
     classes = {d['Class'] for d in manager['Displays']}
     assert {'rviz_default_plugins/RobotModel', 'rviz_default_plugins/TF',
             'rviz_default_plugins/Image'} <= classes
+
+
+def test_fresh_run_dirs_never_repeat(tmp_path):
+    first = fresh_run_dir('train', root=tmp_path)
+    second = fresh_run_dir('train', root=tmp_path)
+    assert first != second
+    assert first.is_dir() and second.is_dir()
+    assert first.name.startswith('train-') and second.parent == tmp_path.resolve()
+
+
+def test_policy_outside_eval_is_refused(tmp_path):
+    with pytest.raises(ValueError, match='only used in eval mode'):
+        node_graph('train', 'mujoco', run_dir=tmp_path, policy=tmp_path / 'x.safetensors')
