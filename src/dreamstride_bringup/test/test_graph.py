@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 from dreamstride_bringup.graph import BACKENDS, REAL_SPOT_REMAPS, fresh_run_dir, node_graph
+from dreamstride_bringup.launch_common import rviz_config
 from dreamstride_bringup.process_supervisor import node_command
 import pytest
 import yaml
@@ -140,10 +141,20 @@ def test_launch_file_matches_the_command(backend, tmp_path):
         [n.executable for n in node_graph('train', backend, run_dir=tmp_path)]
 
 
-def test_rviz_config():
-    config = yaml.safe_load((PKG / 'rviz/dreamstride.rviz').read_text())
+@pytest.mark.parametrize('namespace,prefix,topic_root', [
+    ('spot', '', '/spot'), ('/robot2', 'robot2/', '/robot2'), ('', '', '')])
+def test_rviz_config_follows_the_namespace(namespace, prefix, topic_root):
+    text = rviz_config(namespace, prefix, template=PKG / 'rviz/dreamstride.rviz.in')
+    assert '@' not in text
+    config = yaml.safe_load(text)
     manager = config['Visualization Manager']
-    assert manager['Global Options']['Fixed Frame'] == 'odom'
+    assert manager['Global Options']['Fixed Frame'] == f'{prefix}odom'
+    assert manager['Views']['Current']['Target Frame'] == f'{prefix}body'
+    topics = {d['Name']: d.get('Description Topic', d.get('Topic', {})).get('Value')
+              for d in manager['Displays']}
+    assert topics['RobotModel'] == f'{topic_root}/robot_description'
+    assert topics['Odometry'] == f'{topic_root}/odometry'
+    assert topics['Camera'] == f'{topic_root}/camera/image'
     classes = {d['Class'] for d in manager['Displays']}
     assert {'rviz_default_plugins/RobotModel', 'rviz_default_plugins/TF',
             'rviz_default_plugins/Image'} <= classes
