@@ -18,8 +18,15 @@ MODES = ('train', 'eval', 'sim')
 BACKENDS = ('mujoco', 'webots', 'real')
 DEFAULT_NAMESPACE = 'spot'
 
-# On the real robot, the spot_ros2 driver and spot_ros2_control publish the contract's
-# data under other names; the agent is remapped onto them (SPOT_FACTS.md).
+# On the real robot, spot_ros2 (started with spot_name:=NAME) runs everything in the
+# namespace /NAME, which must be the agent's namespace too (empty without a spot_name):
+# - spot_ros2_control's joint_state_broadcaster publishes low_level/joint_states (its
+#   launch file remaps joint_states there; the driver's joint_states is the 50 Hz one);
+# - its SpotIMUBroadcaster publishes imu_sensor_broadcaster/imu;
+# - spot_driver's state publisher publishes odometry under its own name;
+# - the JointTrajectoryController of config/spot_ros2_controllers.yaml, named
+#   joint_trajectory_controller, subscribes joint_trajectory_controller/joint_trajectory
+#   in the same namespace: the contract's command topic needs no remap.
 REAL_SPOT_REMAPS = (
     ('joint_states', 'low_level/joint_states'),
     ('imu', 'imu_sensor_broadcaster/imu'),
