@@ -491,10 +491,12 @@ class SpotPlugin:
         """Find the HingeJoint of every motor (the node whose ``device`` field holds it)."""
         joints = []
         for motor in self.motors:
-            try:
-                node = self.robot.getFromDevice(motor)
-            except Exception:  # controller APIs whose getFromDevice takes the device tag
-                node = self.robot.getFromDevice(getattr(motor, '_tag', None))
+            # Webots' Python controller library (R2023b on) defines
+            # Supervisor.getFromDevice(tag) and hands the device's integer tag to the C API;
+            # passing the Motor object itself is a type error there. Bindings without
+            # tags take the device, as the reference manual writes it.
+            tag = getattr(motor, '_tag', None)
+            node = self.robot.getFromDevice(motor if tag is None else tag)
             joint = node.getParentNode() if node is not None else None
             if joint is None or not hasattr(joint, 'setJointPosition'):
                 self.node.get_logger().warning(

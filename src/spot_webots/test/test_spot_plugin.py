@@ -516,12 +516,14 @@ class TagSpot(FakeSpot):
 
     def __init__(self) -> None:
         super().__init__()
+        self.from_device_args: list = []
         self.by_tag = {}
         for tag, motor in enumerate(self.motors.values(), start=1):
             motor._tag = tag
             self.by_tag[tag] = motor
 
     def getFromDevice(self, tag: int) -> FakeDeviceNode:  # noqa: N802
+        self.from_device_args.append(tag)
         if not isinstance(tag, int):
             raise TypeError("Don't know how to convert parameter 1")
         return FakeDeviceNode(self.joints[self.by_tag[tag].name])
@@ -536,6 +538,9 @@ def test_joint_angles_are_set_with_either_getfromdevice_flavour(harness):
     h = harness(robot=TagSpot())
     h.step(2)
     np.testing.assert_allclose(h.latest('joints').position, spot.STANDING_POSE, atol=1e-9)
+    # Webots' Python API takes the device's tag: it is never handed the Motor object.
+    assert h.robot.from_device_args
+    assert all(isinstance(arg, int) for arg in h.robot.from_device_args)
 
 
 def test_without_joint_nodes_a_reset_leaves_the_legs_to_the_motors(harness):
