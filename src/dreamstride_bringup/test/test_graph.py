@@ -171,3 +171,15 @@ def test_fresh_run_dirs_never_repeat(tmp_path):
 def test_policy_outside_eval_is_refused(tmp_path):
     with pytest.raises(ValueError, match='only used in eval mode'):
         node_graph('train', 'mujoco', run_dir=tmp_path, policy=tmp_path / 'x.safetensors')
+
+
+@pytest.mark.skipif(importlib.util.find_spec('launch_ros') is None,
+                    reason='launch_ros is not installed (no ROS 2 apt install on this machine)')
+@pytest.mark.parametrize('backend,publishers', [('mujoco', 1), ('real', 0)])
+def test_rviz_starts_robot_state_publisher_only_in_simulation(backend, publishers):
+    from dreamstride_bringup.launch_common import _rviz
+
+    actions = _rviz('spot', True, backend)
+    executables = [a.node_executable for a in actions]
+    assert executables.count('robot_state_publisher') == publishers
+    assert executables.count('rviz2') == 1
