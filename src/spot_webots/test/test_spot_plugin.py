@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
 import time
 from types import SimpleNamespace
 
@@ -26,6 +28,7 @@ from sensor_msgs.msg import CameraInfo, Image, JointState
 from spot_description import contract, spot
 from spot_webots import conversion, poses
 from spot_webots.spot_plugin import (
+    START_FAILURE_EXIT_CODE,
     PluginConfig,
     SpotPlugin,
     namespace_from_arguments,
@@ -256,7 +259,7 @@ class Harness:
                  **properties: str) -> None:
         self.namespace = f'webots_test_{next(_namespaces)}'
         self.robot = robot or FakeSpot()
-        self.plugin = SpotPlugin()
+        self.plugin = SpotPlugin(exit_on_start_failure=False)
         self.plugin.init(SimpleNamespace(robot=self.robot),
                          {'namespace': self.namespace, **properties})
         self.peer = rclpy.create_node('peer', namespace=self.namespace, context=context)
@@ -552,12 +555,25 @@ def test_without_joint_nodes_a_reset_leaves_the_legs_to_the_motors(harness):
 
 
 def test_missing_devices_stop_the_start_with_their_names(peer_context):
-    plugin = SpotPlugin()
+    plugin = SpotPlugin(exit_on_start_failure=False)
     robot = FakeSpot(missing=('rear right elbow motor',))
     with pytest.raises(RuntimeError, match='rear right elbow motor'):
         plugin.init(SimpleNamespace(robot=robot), {'namespace': 'webots_test_missing'})
     plugin.step()  # a plugin whose init failed does nothing, quietly
     plugin.stop()
+
+
+def test_inside_the_driver_a_failed_start_ends_the_driver_process(peer_context):
+    # webots_ros2_driver only prints an exception from init(); the process must end.
+    script = ('from types import SimpleNamespace\n'
+              'from spot_webots.spot_plugin import SpotPlugin\n'
+              "SpotPlugin().init(SimpleNamespace(robot=None), {'publishRate': '0'})\n"
+              "print('carried on')\n")
+    out = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == START_FAILURE_EXIT_CODE, out
+    assert 'carried on' not in out.stdout
+    assert 'the Spot plugin cannot start' in out.stderr and 'publishRate' in out.stderr
 
 
 # --- pieces without a ROS graph ------------------------------------------------------------
