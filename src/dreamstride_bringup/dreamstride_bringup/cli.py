@@ -1,7 +1,7 @@
 """The ``dreamstride`` command: DreamStride's node graph without launch_ros.
 
     dreamstride train [--backend mujoco] [--duration S] [--run-dir DIR] ...
-    dreamstride eval --policy RUN_DIR/learner/checkpoint.pt
+    dreamstride eval --policy RUN_DIR/learner/checkpoint.safetensors
     dreamstride sim
     dreamstride benchmark [--minutes 10] [--rate 20]
 
@@ -18,13 +18,13 @@ from pathlib import Path
 import shutil
 import signal
 import sys
-import time
 from typing import Any
 
 from dreamstride_bringup.graph import (
     BACKENDS,
     DEFAULT_NAMESPACE,
     MODES,
+    fresh_run_dir,
     node_graph,
     ros_environment,
 )
@@ -115,9 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         print('dreamstride: --discovery-range SUBNET is only for a real robot.',
               file=sys.stderr)
         return 2
-    run_dir = (args.run_dir or Path('runs') / f'{args.mode}-{time.strftime("%Y%m%d-%H%M%S")}')
-    run_dir = run_dir.expanduser().resolve()
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if args.run_dir is None:
+        run_dir = fresh_run_dir(args.mode)
+    else:
+        run_dir = args.run_dir.expanduser().resolve()
+        run_dir.mkdir(parents=True, exist_ok=True)
     if args.mode == 'eval' and args.backend == 'mujoco' and not args.ros:
         return _evaluate_in_process(args, run_dir)
     if args.mode == 'eval' and args.policy is None:

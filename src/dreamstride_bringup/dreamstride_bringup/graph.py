@@ -11,18 +11,52 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import os
 from pathlib import Path
+import time
 from typing import Any
 
 MODES = ('train', 'eval', 'sim')
 BACKENDS = ('mujoco', 'webots', 'real')
 DEFAULT_NAMESPACE = 'spot'
 
-# On the real robot, the spot_ros2 driver and spot_ros2_control publish the contract's
-# data under other names; the agent is remapped onto them (docs/spot_facts.md).
+# On the real robot, spot_ros2 (started with spot_name:=NAME) runs everything in the
+# namespace /NAME, which must be the agent's namespace too (empty without a spot_name):
+# - spot_ros2_control's joint_state_broadcaster publishes low_level/joint_states (its
+#   launch file remaps joint_states there; the driver's joint_states is the 50 Hz one);
+# - its SpotIMUBroadcaster publishes imu_sensor_broadcaster/imu;
+# - spot_driver's state publisher publishes odometry under its own name;
+# - the JointTrajectoryController of config/spot_ros2_controllers.yaml, named
+#   joint_trajectory_controller, subscribes joint_trajectory_controller/joint_trajectory
+#   in the same namespace: the contract's command topic needs no remap.
+# (docs/spot_facts.md has the real robot's names.)
 REAL_SPOT_REMAPS = (
     ('joint_states', 'low_level/joint_states'),
     ('imu', 'imu_sensor_broadcaster/imu'),
 )
+
+
+RUNS_ROOT = Path('runs')
+
+
+def fresh_run_dir(mode: str, root: Path | str = RUNS_ROOT) -> Path:
+    """Create and return a new, empty run directory ``<root>/<mode>-<time>``.
+
+    The ``dreamstride`` command and the launch files both use it when no run directory
+    is given, so a run never resumes another run's checkpoint or mixes its replay by
+    accident. Two runs started in the same second get ``-2``, ``-3``, ... suffixes:
+    the directory is created here (``exist_ok=False``), so two processes never pick
+    the same one.
+    """
+    root = Path(root).expanduser()
+    stem = f'{mode}-{time.strftime("%Y%m%d-%H%M%S")}'
+    root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        candidate = root / (stem if attempt == 1 else f'{stem}-{attempt}')
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate.resolve()
+    raise RuntimeError(f'no free run directory named {stem}-N under {root}')
 
 
 @dataclass
@@ -70,6 +104,10 @@ def node_graph(mode: str = 'train', backend: str = 'mujoco',
         raise ValueError("mode 'sim' needs a simulation backend (mujoco or webots)")
     if mode == 'eval' and policy is None:
         raise ValueError("mode 'eval' needs a policy checkpoint (policy:=/path/to/checkpoint)")
+    if mode != 'eval' and policy is not None:
+        # Silently ignoring it would let a user believe a run starts from that policy.
+        raise ValueError(f'a policy ({policy}) is only used in eval mode; mode {mode!r} '
+                         'does not load one (train resumes from its run directory)')
     cfg = config_dir()
     extra = [Path(config).expanduser().resolve()] if config else []
     run_dir = Path(run_dir).expanduser().resolve()

@@ -1,6 +1,7 @@
 """Run a saved policy on a backend without learning.
 
-ros2 launch dreamstride_bringup eval.launch.py policy:=runs/x/learner/checkpoint.pt
+ros2 launch dreamstride_bringup eval.launch.py \
+        policy:=runs/X/learner/checkpoint.safetensors
 """
 
 from dreamstride_bringup.launch_common import generate_graph_launch_description

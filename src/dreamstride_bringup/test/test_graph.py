@@ -5,7 +5,8 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from dreamstride_bringup.graph import BACKENDS, REAL_SPOT_REMAPS, node_graph
+from dreamstride_bringup.graph import BACKENDS, REAL_SPOT_REMAPS, fresh_run_dir, node_graph
+from dreamstride_bringup.launch_common import rviz_config
 from dreamstride_bringup.process_supervisor import node_command
 import pytest
 import yaml
@@ -140,10 +141,45 @@ def test_launch_file_matches_the_command(backend, tmp_path):
         [n.executable for n in node_graph('train', backend, run_dir=tmp_path)]
 
 
-def test_rviz_config():
-    config = yaml.safe_load((PKG / 'rviz/dreamstride.rviz').read_text())
+@pytest.mark.parametrize('namespace,prefix,topic_root', [
+    ('spot', '', '/spot'), ('/robot2', 'robot2/', '/robot2'), ('', '', '')])
+def test_rviz_config_follows_the_namespace(namespace, prefix, topic_root):
+    text = rviz_config(namespace, prefix, template=PKG / 'rviz/dreamstride.rviz.in')
+    assert '@' not in text
+    config = yaml.safe_load(text)
     manager = config['Visualization Manager']
-    assert manager['Global Options']['Fixed Frame'] == 'odom'
+    assert manager['Global Options']['Fixed Frame'] == f'{prefix}odom'
+    assert manager['Views']['Current']['Target Frame'] == f'{prefix}body'
+    topics = {d['Name']: d.get('Description Topic', d.get('Topic', {})).get('Value')
+              for d in manager['Displays']}
+    assert topics['RobotModel'] == f'{topic_root}/robot_description'
+    assert topics['Odometry'] == f'{topic_root}/odometry'
+    assert topics['Camera'] == f'{topic_root}/camera/image'
     classes = {d['Class'] for d in manager['Displays']}
     assert {'rviz_default_plugins/RobotModel', 'rviz_default_plugins/TF',
             'rviz_default_plugins/Image'} <= classes
+
+
+def test_fresh_run_dirs_never_repeat(tmp_path):
+    first = fresh_run_dir('train', root=tmp_path)
+    second = fresh_run_dir('train', root=tmp_path)
+    assert first != second
+    assert first.is_dir() and second.is_dir()
+    assert first.name.startswith('train-') and second.parent == tmp_path.resolve()
+
+
+def test_policy_outside_eval_is_refused(tmp_path):
+    with pytest.raises(ValueError, match='only used in eval mode'):
+        node_graph('train', 'mujoco', run_dir=tmp_path, policy=tmp_path / 'x.safetensors')
+
+
+@pytest.mark.skipif(importlib.util.find_spec('launch_ros') is None,
+                    reason='launch_ros is not installed (no ROS 2 apt install on this machine)')
+@pytest.mark.parametrize('backend,publishers', [('mujoco', 1), ('real', 0)])
+def test_rviz_starts_robot_state_publisher_only_in_simulation(backend, publishers):
+    from dreamstride_bringup.launch_common import _rviz
+
+    actions = _rviz('spot', True, backend)
+    executables = [a.node_executable for a in actions]
+    assert executables.count('robot_state_publisher') == publishers
+    assert executables.count('rviz2') == 1

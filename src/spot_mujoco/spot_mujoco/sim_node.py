@@ -1,9 +1,10 @@
 """ROS 2 node that runs SpotSimulation behind the DreamStride robot contract.
 
-Publishes joint_states, imu, odometry, /clock and optionally camera/image and
-camera/camera_info; takes joint_trajectory_controller/joint_trajectory as position servo
-targets; offers the reset service. Simulated time is published on /clock, so the other
-nodes run with use_sim_time and the simulation may run faster or slower than real time.
+Publishes joint_states, imu, odometry, /clock, the odom -> body transform on /tf (where
+tf2_msgs is installed) and optionally camera/image and camera/camera_info; takes
+joint_trajectory_controller/joint_trajectory as position servo targets; offers the reset
+service. Simulated time is published on /clock, so the other nodes run with use_sim_time
+and the simulation may run faster or slower than real time.
 
 The node steps the physics from a timer on the steady (wall) clock, a chunk at a time, so
 that the executor serves trajectories and resets between chunks at any speed: paced at
@@ -18,6 +19,7 @@ import time
 
 from builtin_interfaces.msg import Time
 from dreamstride_msgs.srv import ResetRobot
+from geometry_msgs.msg import TransformStamped
 from nav_msgs.msg import Odometry
 import numpy as np
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
@@ -26,12 +28,23 @@ from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
 from spot_description import contract, mjcf, spot
 from spot_description.contract import targets_from_trajectory
 from spot_mujoco.simulation import POSES, ImuNoise, RenderingUnavailableError, SpotSimulation
 from trajectory_msgs.msg import JointTrajectory
+
+try:  # tf2_msgs comes with ROS 2 from apt; PyPI has no wheel of it
+    from tf2_msgs.msg import TFMessage
+except ImportError:
+    TFMessage = None
+
+TF_TOPIC = '/tf'
+# tf2_ros' dynamic broadcaster QoS, so TransformListeners and RViz accept it.
+TF_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
+                    reliability=ReliabilityPolicy.RELIABLE)
 
 RESET_POSES = {
     ResetRobot.Request.POSE_STANDING: 'standing',
@@ -76,6 +89,13 @@ class SimNode(Node):
         self._imu_pub = self.create_publisher(Imu, contract.IMU, sensor_qos)
         self._odom_pub = self.create_publisher(Odometry, contract.ODOMETRY, sensor_qos)
         self._clock_pub = self.create_publisher(ClockMsg, contract.CLOCK, contract.CLOCK_QOS)
+        self._tf_pub = None
+        if p['publish_tf'] and TFMessage is None:
+            self.get_logger().info(
+                'odom -> body is not published on /tf: tf2_msgs is not installed (it comes '
+                'with a ROS 2 install; PyPI has no wheel of it)')
+        elif p['publish_tf']:
+            self._tf_pub = self.create_publisher(TFMessage, TF_TOPIC, TF_QOS)
         self._camera_every = 0
         if p['camera.enabled']:
             self._setup_camera(p)
@@ -144,6 +164,10 @@ class SimNode(Node):
                 "Prefix of the frame ids (body, odom, head_camera_optical), e.g. 'spot1/' "
                 "when several robots share one TF tree (robot_state_publisher's "
                 'frame_prefix).'),
+            'publish_tf': declare(
+                'publish_tf', True,
+                'Publish odom -> body on /tf with each odometry message (where tf2_msgs '
+                'exists), so RViz and robot_state_publisher show the robot in odom.'),
         }
         if p['initial_pose'] not in POSES:
             raise ValueError(f"initial_pose must be one of {list(POSES)}, "
@@ -301,6 +325,8 @@ class SimNode(Node):
         _set_vector(odom.twist.twist.linear, body.linear_velocity)
         _set_vector(odom.twist.twist.angular, body.angular_velocity)
         self._odom_pub.publish(odom)
+        if self._tf_pub is not None:
+            self._tf_pub.publish(TFMessage(transforms=[odom_transform(odom)]))
 
     def _publish_image(self) -> None:
         name, width, height = self._camera
@@ -349,6 +375,17 @@ class SimNode(Node):
         response.message = f'reset to {pose} at t={self.sim.time:.3f} s'
         self.get_logger().info(response.message)
         return response
+
+
+def odom_transform(odom: Odometry) -> TransformStamped:
+    """Return the odom -> body transform that ``odom`` describes (same stamp and frames)."""
+    transform = TransformStamped(header=odom.header, child_frame_id=odom.child_frame_id)
+    position = odom.pose.pose.position
+    transform.transform.translation.x = position.x
+    transform.transform.translation.y = position.y
+    transform.transform.translation.z = position.z
+    transform.transform.rotation = odom.pose.pose.orientation
+    return transform
 
 
 def _set_vector(target, values: np.ndarray) -> None:

@@ -4,8 +4,9 @@
 
 Included by dreamstride_bringup for ``backend:=webots`` (with ``namespace``). Needs Webots
 R2025a and webots_ros2 (webots_ros2_driver); the first start downloads the Spot PROTO from
-GitHub, later ones use Webots' cache. Webots' Ros2Supervisor publishes /clock; when Webots
-exits, the whole launch shuts down.
+GitHub, later ones use Webots' cache. Webots' Ros2Supervisor publishes /clock. When Webots,
+the supervisor or the driver (which runs the Spot plugin) exits outside a shutdown, the
+whole launch stops with a non-zero exit code: a run must not carry on without data.
 """
 
 import os
@@ -16,18 +17,40 @@ from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import (
     DeclareLaunchArgument,
-    EmitEvent,
     LogInfo,
     OpaqueFunction,
     RegisterEventHandler,
 )
 from launch.event_handlers import OnProcessExit
-from launch.events import Shutdown
+import launch.logging
 from spot_description.contract import DEFAULT_NAMESPACE
 from webots_ros2_driver.webots_controller import WebotsController
 from webots_ros2_driver.webots_launcher import WebotsLauncher
 
 ROBOT_NAME = 'Spot'  # the Robot's name in the world, which WebotsController connects to
+
+
+class WebotsPartExitedError(RuntimeError):
+    """Webots, its supervisor or the driver exited while the launch was running."""
+
+
+def _stop_on_exit(action, name: str) -> RegisterEventHandler:
+    """Stop the launch, non-zero, when ``action`` exits outside a shutdown.
+
+    An ``EmitEvent(Shutdown())`` would end ``ros2 launch`` with exit code 0; launch's
+    LaunchService returns 1 when an event handler raises, so this handler raises.
+    (dreamstride_bringup.launch_common does the same for DreamStride's nodes; this
+    package does not depend on it.)
+    """
+    def on_exit(event, context):
+        if context.is_shutdown:
+            return None
+        error = WebotsPartExitedError(f'{name} exited with code {event.returncode}; '
+                                      'stopping the run')
+        launch.logging.get_logger('spot_webots').error(str(error))
+        raise error
+
+    return RegisterEventHandler(OnProcessExit(target_action=action, on_exit=on_exit))
 
 
 def _webots_and_driver(context):
@@ -60,8 +83,9 @@ def _webots_and_driver(context):
         webots,
         webots._supervisor,  # webots_ros2's Ros2Supervisor: /clock and spawning services
         driver,
-        RegisterEventHandler(OnProcessExit(target_action=webots,
-                                           on_exit=[EmitEvent(event=Shutdown())])),
+        _stop_on_exit(webots, 'webots'),
+        _stop_on_exit(webots._supervisor, 'webots Ros2Supervisor'),
+        _stop_on_exit(driver, 'webots_ros2 driver (Spot plugin)'),
     ]
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 import math
+import os
 from pathlib import Path
 import sys
 from typing import Any
@@ -159,6 +160,9 @@ def process_arguments() -> list[str]:
         return list(sys.argv)
 
 
+START_FAILURE_EXIT_CODE = 1  # the driver's exit code when the plugin cannot start
+
+
 def stamp(seconds: float) -> Time:
     """Convert simulated time (s) to a message stamp."""
     sec, nanosec = divmod(round(seconds * 1e9), 1_000_000_000)
@@ -170,9 +174,27 @@ class SpotPlugin:
 
     _ready = False  # set once init() has succeeded; step() does nothing before
 
+    def __init__(self, exit_on_start_failure: bool = True) -> None:
+        # webots_ros2_driver only prints an exception raised by init() (PythonPlugin::init
+        # calls PyErr_Print) and keeps stepping the robot with a dead plugin: a run would
+        # carry on without data. So inside the driver (which constructs the plugin without
+        # arguments) a failed start ends the driver process, and the launch stops on its
+        # exit. Tests that drive the plugin themselves pass False to get the exception.
+        self.exit_on_start_failure = exit_on_start_failure
+
     # --- webots_ros2_driver's plugin interface -------------------------------------------
     def init(self, webots_node: Any, properties: dict[str, str]) -> None:
         """Set up devices, the ROS node and the initial pose (called once by the driver)."""
+        try:
+            self._start(webots_node, properties)
+        except Exception as error:
+            if not self.exit_on_start_failure:
+                raise
+            print(f'[spot_webots] the Spot plugin cannot start: {error}; stopping the '
+                  'webots_ros2 driver', file=sys.stderr, flush=True)
+            os._exit(START_FAILURE_EXIT_CODE)  # no cleanup: nothing of the plugin runs yet
+
+    def _start(self, webots_node: Any, properties: dict[str, str]) -> None:
         self.config = PluginConfig.from_properties(properties)
         self.robot = webots_node.robot
         self._owns_context = not rclpy.ok()
@@ -491,10 +513,12 @@ class SpotPlugin:
         """Find the HingeJoint of every motor (the node whose ``device`` field holds it)."""
         joints = []
         for motor in self.motors:
-            try:
-                node = self.robot.getFromDevice(motor)
-            except Exception:  # noqa: BLE001 - controller APIs whose getFromDevice takes the device tag
-                node = self.robot.getFromDevice(getattr(motor, '_tag', None))
+            # Webots' Python controller library (R2023b on) defines
+            # Supervisor.getFromDevice(tag) and hands the device's integer tag to the C API;
+            # passing the Motor object itself is a type error there. Bindings without
+            # tags take the device, as the reference manual writes it.
+            tag = getattr(motor, '_tag', None)
+            node = self.robot.getFromDevice(motor if tag is None else tag)
             joint = node.getParentNode() if node is not None else None
             if joint is None or not hasattr(joint, 'setJointPosition'):
                 self.node.get_logger().warning(

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
 import time
 from types import SimpleNamespace
 
@@ -26,6 +28,7 @@ from sensor_msgs.msg import CameraInfo, Image, JointState
 from spot_description import contract, spot
 from spot_webots import conversion, poses
 from spot_webots.spot_plugin import (
+    START_FAILURE_EXIT_CODE,
     PluginConfig,
     SpotPlugin,
     namespace_from_arguments,
@@ -256,7 +259,7 @@ class Harness:
                  **properties: str) -> None:
         self.namespace = f'webots_test_{next(_namespaces)}'
         self.robot = robot or FakeSpot()
-        self.plugin = SpotPlugin()
+        self.plugin = SpotPlugin(exit_on_start_failure=False)
         self.plugin.init(SimpleNamespace(robot=self.robot),
                          {'namespace': self.namespace, **properties})
         self.peer = rclpy.create_node('peer', namespace=self.namespace, context=context)
@@ -516,12 +519,14 @@ class TagSpot(FakeSpot):
 
     def __init__(self) -> None:
         super().__init__()
+        self.from_device_args: list = []
         self.by_tag = {}
         for tag, motor in enumerate(self.motors.values(), start=1):
             motor._tag = tag
             self.by_tag[tag] = motor
 
     def getFromDevice(self, tag: int) -> FakeDeviceNode:  # noqa: N802
+        self.from_device_args.append(tag)
         if not isinstance(tag, int):
             raise TypeError("Don't know how to convert parameter 1")
         return FakeDeviceNode(self.joints[self.by_tag[tag].name])
@@ -536,6 +541,9 @@ def test_joint_angles_are_set_with_either_getfromdevice_flavour(harness):
     h = harness(robot=TagSpot())
     h.step(2)
     np.testing.assert_allclose(h.latest('joints').position, spot.STANDING_POSE, atol=1e-9)
+    # Webots' Python API takes the device's tag: it is never handed the Motor object.
+    assert h.robot.from_device_args
+    assert all(isinstance(arg, int) for arg in h.robot.from_device_args)
 
 
 def test_without_joint_nodes_a_reset_leaves_the_legs_to_the_motors(harness):
@@ -547,12 +555,25 @@ def test_without_joint_nodes_a_reset_leaves_the_legs_to_the_motors(harness):
 
 
 def test_missing_devices_stop_the_start_with_their_names(peer_context):
-    plugin = SpotPlugin()
+    plugin = SpotPlugin(exit_on_start_failure=False)
     robot = FakeSpot(missing=('rear right elbow motor',))
     with pytest.raises(RuntimeError, match='rear right elbow motor'):
         plugin.init(SimpleNamespace(robot=robot), {'namespace': 'webots_test_missing'})
     plugin.step()  # a plugin whose init failed does nothing, quietly
     plugin.stop()
+
+
+def test_inside_the_driver_a_failed_start_ends_the_driver_process(peer_context):
+    # webots_ros2_driver only prints an exception from init(); the process must end.
+    script = ('from types import SimpleNamespace\n'
+              'from spot_webots.spot_plugin import SpotPlugin\n'
+              "SpotPlugin().init(SimpleNamespace(robot=None), {'publishRate': '0'})\n"
+              "print('carried on')\n")
+    out = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == START_FAILURE_EXIT_CODE, out
+    assert 'carried on' not in out.stdout
+    assert 'the Spot plugin cannot start' in out.stderr and 'publishRate' in out.stderr
 
 
 # --- pieces without a ROS graph ------------------------------------------------------------
