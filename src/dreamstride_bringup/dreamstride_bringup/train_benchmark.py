@@ -4,7 +4,8 @@
 
 Starts exactly what ``dreamstride train --backend mujoco`` starts (the same graph,
 parameter files and supervisor), watches the status topics from a small node of its
-own, and afterwards reads the replay store. It prints one table:
+own, runs for N minutes from the agent's first step, and afterwards reads the replay
+store. It prints one table:
 
 - steps stored against steps expected: the store's steps of the run, against the
   control rate times the simulated time between the agent's first and last stored step;
@@ -149,6 +150,11 @@ def run(minutes: float, rate: float, prefill: int, run_dir: Path, namespace: str
     monitor = Monitor(namespace)
     previous = signal.signal(signal.SIGINT, supervisor.request_stop)
     supervisor.start()
+    # Measure from the agent's first step: start-up (imports, discovery) is not the job.
+    deadline = time.monotonic() + 120.0
+    while (monitor.agent is None or monitor.agent.steps == 0) and time.monotonic() < deadline \
+            and all(r.proc.poll() is None for r in supervisor.running):
+        time.sleep(0.1)
     cpu_start = {r.spec.name: _cpu_seconds(r.proc.pid) for r in supervisor.running}
     wall_start = time.monotonic()
     code = supervisor.watch(minutes * 60.0, stop_at_end=False)
