@@ -708,6 +708,39 @@ def test_hostile_policies(robot, table, policies):
     robot.node.destroy_client(client)
 
 
+def test_parallel_policy_requests_are_all_answered(robot, table, policies):
+    """40 load_policy calls at once, from 4 clients: every one is answered and counted."""
+    w = robot.watch
+    row = table.row('40 parallel load_policy calls from 4 clients',
+                    'every call answered; each counted once in policies_refused; acting '
+                    'goes on')
+    clients = [robot.node.create_client(LoadPolicy, f'{Robot.namespace}/{LOAD_POLICY}')
+               for _ in range(4)]
+    assert robot.spin_until(lambda: all(c.service_is_ready() for c in clients), 30)
+    before = robot.status_after(time.monotonic(), lambda s: True)
+    assert before is not None
+    # Valid bytes under version 0, never newer than the active one: each is refused
+    # without being built.
+    data, sha256 = policies.valid(1)
+    sent_at = time.monotonic()
+    futures = [c.call_async(LoadPolicy.Request(format='safetensors', version=0,
+                                               sha256=sha256, weights=data))
+               for _ in range(10) for c in clients]
+    answered = robot.spin_until(lambda: all(f.done() for f in futures), 60)
+    done = sum(f.done() for f in futures)
+    after = robot.status_after(time.monotonic(), lambda s: s.policies_refused
+                               >= before.policies_refused + done)
+    refused = (after or w.agent).policies_refused - before.policies_refused
+    row.observe(f'{done} of 40 answered in {time.monotonic() - sent_at:.1f} s; '
+                f'policies_refused +{refused}; {len(w.steps_after(sent_at))} steps meanwhile')
+    assert answered and done == 40
+    assert all(not f.result().accepted for f in futures)
+    assert refused == 40 and len(w.steps_after(sent_at)) > 0
+    for c in clients:
+        robot.node.destroy_client(c)
+    row.passed()
+
+
 def test_nan_policy_with_no_previous_one(table, policies):
     """In process (AgentCore and PolicySlot): with no policy to restore, back to random."""
     from dreamstride_agent.agent_core import AgentConfig, AgentCore

@@ -49,32 +49,58 @@ CLOCK_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
 
 
+# Bounds on a JointTrajectory a backend accepts, checked before anything else: the
+# command topic is an input from the network, and checking a message must stay cheap
+# whatever it holds (12 joints and one point is what the agent sends).
+MAX_TRAJECTORY_JOINTS = 64
+MAX_TRAJECTORY_POINTS = 1000
+MAX_JOINT_NAME = 128
+
+
+def _few(names, limit: int = 3) -> str:
+    """Render some names for an error message, in bounded length."""
+    names = sorted(names)
+    shown = [n[:40] + ('...' if len(n) > 40 else '') for n in names[:limit]]
+    return f'{shown}' + (f' and {len(names) - limit} more' if len(names) > limit else '')
+
+
 def targets_from_trajectory(msg) -> dict[str, float]:
     """Position targets by joint name from a JointTrajectory: its last point's positions.
 
     Every backend applies commands by these rules (trajectory_msgs/JointTrajectory on
     JOINT_TRAJECTORY).
 
-    Raises ValueError naming the problem for a message that cannot be applied: no joint
-    names or points, unknown or repeated joint names, a point whose positions do not match
-    the joint names, non-finite positions.
+    Raises ValueError naming the problem (in a message of bounded length) for a message
+    that cannot be applied: no joint names or points, more joints, points or longer
+    names than the bounds above, unknown or repeated joint names, a point whose
+    positions do not match the joint names, non-finite positions.
     """
     names = list(msg.joint_names)
     if not names:
         raise ValueError('no joint names')
+    if len(names) > MAX_TRAJECTORY_JOINTS:
+        raise ValueError(f'{len(names)} joint names (at most {MAX_TRAJECTORY_JOINTS})')
     if not msg.points:
         raise ValueError('no points')
-    unknown = sorted(set(names) - set(JOINT_NAMES))
+    if len(msg.points) > MAX_TRAJECTORY_POINTS:
+        raise ValueError(f'{len(msg.points)} points (at most {MAX_TRAJECTORY_POINTS})')
+    if any(len(n) > MAX_JOINT_NAME for n in names):
+        raise ValueError(f'a joint name longer than {MAX_JOINT_NAME} characters')
+    unknown = set(names) - _KNOWN_JOINTS
     if unknown:
-        raise ValueError(f'unknown joint name(s) {unknown}')
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise ValueError(f'repeated joint name(s) {repeated}')
+        raise ValueError(f'unknown joint name(s) {_few(unknown)}')
+    if len(set(names)) != len(names):
+        seen: set[str] = set()
+        repeated = {n for n in names if n in seen or seen.add(n)}
+        raise ValueError(f'repeated joint name(s) {_few(repeated)}')
     for i, point in enumerate(msg.points):
         if len(point.positions) != len(names):
             raise ValueError(f'point {i} has {len(point.positions)} positions '
                              f'for {len(names)} joint names')
         bad = [n for n, p in zip(names, point.positions, strict=True) if not math.isfinite(p)]
         if bad:
-            raise ValueError(f'point {i} has non-finite positions for {bad}')
+            raise ValueError(f'point {i} has non-finite positions for {_few(bad)}')
     return dict(zip(names, (float(p) for p in msg.points[-1].positions), strict=True))
+
+
+_KNOWN_JOINTS = frozenset(JOINT_NAMES)

@@ -350,9 +350,10 @@ class SimNode(Node):
             targets = targets_from_trajectory(msg)
         except ValueError as error:
             self.rejected_trajectories += 1
+            # At most one line a second: a flood of bad commands must not flood the log.
             self.get_logger().error(
                 f'rejected joint trajectory, not applied: {error} '
-                f'({self.rejected_trajectories} rejected so far)')
+                f'({self.rejected_trajectories} rejected so far)', throttle_duration_sec=1.0)
             return
         clamped = self.sim.set_position_targets(targets)
         if clamped:

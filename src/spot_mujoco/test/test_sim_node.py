@@ -67,6 +67,20 @@ def test_targets_from_trajectory_names_the_problem(msg, problem):
     assert problem in str(error.value)
 
 
+@pytest.mark.parametrize('msg,problem', [
+    # Thousands of repeated names: refused by count before any per-name work (this froze
+    # the simulation loop for seconds, quadratic in the count).
+    (trajectory(['front_left_knee'] * 5000, [0.0] * 5000), '5000 joint names (at most 64)'),
+    (trajectory(['front_left_knee'], *([[0.0]] * 5000)), '5000 points (at most 1000)'),
+    (trajectory(['x' * 100_000], [0.0]), 'longer than 128'),
+    (trajectory([f'joint_{i:05d}' for i in range(60)], [0.0] * 60), 'and 57 more'),
+])
+def test_hostile_trajectories_are_refused_with_a_short_message(msg, problem):
+    with pytest.raises(ValueError) as error:
+        targets_from_trajectory(msg)
+    assert problem in str(error.value) and len(str(error.value)) < 300
+
+
 # --- the node in its own process -----------------------------------------------------------
 class SimProcess:
     """sim_node running as a separate process; its log lines are collected as they come."""
