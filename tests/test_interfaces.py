@@ -41,6 +41,7 @@ LEARNER_STATUS_FIELDS = {
     'replay_segments', 'replay_segments_refused', 'prefill_steps', 'train_ratio',
     'train_ratio_target', 'world_model_loss', 'kl_loss', 'actor_loss', 'critic_loss',
     'policy_version', 'policy_accepted', 'last_push_age', 'last_push_latency',
+    'env_step_budget',
 }
 
 

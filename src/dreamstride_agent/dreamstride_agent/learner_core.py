@@ -43,6 +43,10 @@ class LearnerSettings:
     seed: int = 0
     torch_threads: int = 0
     max_updates: int = 0          # stop after this many updates (0: never); offline runs
+    # Environment steps the collection may run ahead of train_ratio (the ratio lock). More
+    # than a segment plus a scan interval of steps, so the lock never waits for a segment
+    # to close.
+    ratio_slack_steps: int = 400
     # The sizes every replay segment must have; None: the first accepted segment fixes them.
     step_layout: StepLayout | None = None
 
@@ -187,6 +191,19 @@ class LearnerCore:
         t = self.config.train
         return self.train_step * t.batch * t.length / self.replay_steps()
 
+    def env_step_budget(self) -> int:
+        """Environment steps that may have been collected by now (0: no limit).
+
+        With ``train_ratio`` R the learner allows updates x batch x length / R steps (at
+        least the prefill) plus ``ratio_slack_steps``: a simulation that pauses at this
+        budget can never outrun the learner, whatever the machine's speed.
+        """
+        if self.s.train_ratio <= 0:
+            return 0
+        t = self.config.train
+        allowed = self.train_step * t.batch * t.length / self.s.train_ratio
+        return int(max(self.s.prefill_steps, allowed)) + self.s.ratio_slack_steps
+
     def run(self) -> None:
         """Train until stop() (the learner node's training thread)."""
         try:
@@ -300,7 +317,8 @@ class LearnerCore:
                 'updates_per_second': self.updates_per_second(),
                 'replay_steps': self.replay_steps(), 'replay_segments': len(self.loaded),
                 'replay_segments_refused': len(self.refused), 'train_ratio': self.ratio(),
-                'losses': losses, 'policy_version': self.policy_version}
+                'losses': losses, 'policy_version': self.policy_version,
+                'env_step_budget': self.env_step_budget()}
 
     def stop(self) -> None:
         """Ask the training loop to finish (it checkpoints on the way out)."""

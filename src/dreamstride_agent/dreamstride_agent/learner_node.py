@@ -39,7 +39,10 @@ PARAMS = [
     Param('device', 'cpu', "Torch device: 'cpu', 'cuda' or 'auto' (a missing cuda is an error)."),
     Param('prefill_steps', 5000, 'Environment steps in the store before training starts.'),
     Param('train_ratio', 0.0,
-          'Replayed steps per collected step (0: train as fast as possible).'),
+          'Replayed steps per collected step (0: train as fast as possible). On a simulation '
+          'backend the ratio is locked: the simulation pauses at env_step_budget.'),
+    Param('ratio_slack_steps', 400,
+          'Environment steps the collection may run ahead of train_ratio (ratio lock).'),
     Param('sync_every', 20.0, 'Seconds between policy pushes to the agents.'),
     Param('agents', [LOAD_POLICY], 'load_policy services to push the policy to.'),
     Param('push_timeout', 10.0,
@@ -65,6 +68,7 @@ class Learner(Node):
             logdir=Path(self.p['logdir']).expanduser(), model=self.p['model'],
             overrides=[o for o in self.p['model_overrides'] if o], device=self.p['device'],
             prefill_steps=self.p['prefill_steps'], train_ratio=self.p['train_ratio'],
+            ratio_slack_steps=self.p['ratio_slack_steps'],
             sync_every=self.p['sync_every'], checkpoint_every=self.p['checkpoint_every'],
             scan_every=self.p['scan_every'], log_every=self.p['log_every'],
             image_every=self.p['image_every'], seed=self.p['seed'],
@@ -183,7 +187,7 @@ class Learner(Node):
             critic_loss=s['losses'].get('critic', 0.0), policy_version=s['policy_version'],
             policy_accepted=any(p['accepted'] for p in self._pushes.values()),
             last_push_age=(time.monotonic() - max(last_push)) if last_push else -1.0,
-            last_push_latency=self._push_latency))
+            last_push_latency=self._push_latency, env_step_budget=s['env_step_budget']))
 
     def close(self) -> None:
         """Stop training and write a final checkpoint."""

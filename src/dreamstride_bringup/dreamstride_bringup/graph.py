@@ -116,8 +116,15 @@ def node_graph(mode: str = 'train', backend: str = 'mujoco',
     nodes: list[NodeSpec] = []
 
     if backend == 'mujoco':
+        sim_params: dict[str, Any] = {}
+        if mode == 'train':
+            # The train-ratio lock: the simulation pauses while the agent is ahead of the
+            # learner's env_step_budget (no effect with train_ratio 0).
+            from dreamstride_agent.graph_names import AGENT_STATUS, LEARNER_STATUS
+            sim_params = {'ratio_lock.learner_status': LEARNER_STATUS,
+                          'ratio_lock.agent_status': [AGENT_STATUS]}
         nodes.append(NodeSpec('spot_mujoco', 'spot_mujoco', 'sim_node', 'spot_mujoco.sim_node',
-                              [cfg / 'spot_mujoco.yaml', *extra], {}))
+                              [cfg / 'spot_mujoco.yaml', *extra], sim_params))
     # webots: the simulator and its driver are started by the launch file (webots_ros2);
     # real: the spot_ros2 driver runs on its own (it holds the robot's lease).
     if mode == 'sim':

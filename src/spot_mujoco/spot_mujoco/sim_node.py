@@ -18,6 +18,7 @@ import os
 import time
 
 from builtin_interfaces.msg import Time
+from dreamstride_msgs.msg import AgentStatus, LearnerStatus
 from dreamstride_msgs.srv import ResetRobot
 from geometry_msgs.msg import TransformStamped
 from nav_msgs.msg import Odometry
@@ -28,11 +29,12 @@ from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
 from spot_description import contract, mjcf, spot
 from spot_description.contract import targets_from_trajectory
+from spot_mujoco.ratio_lock import RatioLock
 from spot_mujoco.simulation import POSES, ImuNoise, RenderingUnavailableError, SpotSimulation
 from trajectory_msgs.msg import JointTrajectory
 
@@ -102,6 +104,8 @@ class SimNode(Node):
         self.create_subscription(JointTrajectory, contract.JOINT_TRAJECTORY,
                                  self._on_trajectory, contract.COMMAND_QOS)
         self.create_service(ResetRobot, contract.RESET_SERVICE, self._on_reset)
+        self.ratio_lock = RatioLock()
+        self._setup_ratio_lock(p)
 
         # Stepping runs on the steady clock: this node is the source of /clock and must not
         # wait for it, whatever use_sim_time says.
@@ -159,6 +163,13 @@ class SimNode(Node):
             'camera.width': declare('camera.width', 64, 'Image width (pixels).'),
             'camera.height': declare('camera.height', 64, 'Image height (pixels).'),
             'camera.rate': declare('camera.rate', 20.0, 'Image rate (Hz, simulated time).'),
+            'ratio_lock.learner_status': declare(
+                'ratio_lock.learner_status', '',
+                'LearnerStatus topic whose env_step_budget pauses the simulation while the '
+                "agents' steps reach it (the train-ratio lock); empty: no lock."),
+            'ratio_lock.agent_status': declare(
+                'ratio_lock.agent_status', [''],
+                'AgentStatus topics whose step counts the lock adds up.'),
             'frame_prefix': declare(
                 'frame_prefix', '',
                 "Prefix of the frame ids (body, odom, head_camera_optical), e.g. 'spot1/' "
@@ -228,6 +239,35 @@ class SimNode(Node):
         self.get_logger().info(f"camera '{name}' {width}x{height} rgb8 every "
                                f'{self._camera_every} steps, rendered with MUJOCO_GL={backend}')
 
+    # --- the train-ratio lock ------------------------------------------------------------
+    def _setup_ratio_lock(self, p: dict) -> None:
+        learner, agents = p['ratio_lock.learner_status'], [a for a in p['ratio_lock.agent_status']
+                                                          if a]
+        if not learner or not agents:
+            return
+        # The learning system's status QoS: the latest value, kept for late joiners.
+        qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
+        self.create_subscription(LearnerStatus, learner,
+                                 lambda m: self.ratio_lock.set_budget(m.env_step_budget), qos)
+        for topic in agents:
+            self.create_subscription(
+                AgentStatus, topic,
+                lambda m, t=topic: self.ratio_lock.set_steps(t, m.steps), qos)
+        self.get_logger().info(f'train-ratio lock: pausing while the steps of {agents} reach '
+                               f'the env_step_budget of {learner}')
+
+    def _locked(self) -> bool:
+        if self.ratio_lock.may_step(time.monotonic()):
+            return False
+        self.get_logger().info(
+            f'paused by the train-ratio lock: {self.ratio_lock.taken} steps taken, the '
+            f'learner allows {self.ratio_lock.budget}', throttle_duration_sec=30.0)
+        self._anchor()      # paced time starts again from here when the lock opens
+        if self._rtf == 0:
+            time.sleep(0.005)   # the unpaced timer fires back to back: do not spin hot
+        return True
+
     # --- stepping ------------------------------------------------------------------------
     def _tick_period(self) -> float:
         """Wall-clock period of the stepping timer: one /clock period, or 0 when unpaced."""
@@ -238,6 +278,8 @@ class SimNode(Node):
         self._anchor_steps = self.steps
 
     def _tick(self) -> None:
+        if self._locked():
+            return
         start = time.monotonic()
         if self._rtf > 0:
             due = self._anchor_steps + int((start - self._anchor_wall) * self._rtf
@@ -288,7 +330,8 @@ class SimNode(Node):
             self.get_logger().info(
                 f'simulated {self.sim.time:.1f} s; real-time factor {rate:.2f} over the last '
                 f'{now - wall_start:.0f} s; {self.sim.clamped_targets} joint targets clamped, '
-                f'{self.rejected_trajectories} trajectories rejected')
+                f'{self.rejected_trajectories} trajectories rejected; paused by the ratio '
+                f'lock {self.ratio_lock.pauses} times, {self.ratio_lock.paused_seconds:.0f} s')
             self._stats = (now, self.sim.time)
 
     # --- publishing ----------------------------------------------------------------------

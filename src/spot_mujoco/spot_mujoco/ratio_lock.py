@@ -1,0 +1,51 @@
+"""The ratio lock, simulation side: pause while the agents are ahead of the learner.
+
+The learner publishes how many environment steps may have been collected by now (its
+updates times the replayed steps per update, over the train ratio, plus some slack);
+the agents publish how many steps they took. While the steps reach that budget the
+simulation stops stepping and stops publishing /clock, so agents on simulated time
+wait with it. Replayed steps per environment step then follow the train ratio on a
+loaded laptop and on an idle workstation alike.
+"""
+
+from __future__ import annotations
+
+
+class RatioLock:
+    """Whether the simulation may advance, from the latest budget and step counts."""
+
+    def __init__(self) -> None:
+        self.budget = 0                     # 0: no learner, or no ratio to lock
+        self.steps: dict[str, int] = {}     # steps taken, by agent (status publisher)
+        self.pauses = 0
+        self.paused_seconds = 0.0
+        self._paused_at: float | None = None
+
+    def set_budget(self, budget: int) -> None:
+        """Record the learner's latest environment step budget."""
+        self.budget = int(budget)
+
+    def set_steps(self, agent: str, steps: int) -> None:
+        """Record an agent's latest step count."""
+        self.steps[agent] = int(steps)
+
+    @property
+    def taken(self) -> int:
+        """Environment steps taken by every agent together."""
+        return sum(self.steps.values())
+
+    def may_step(self, now: float) -> bool:
+        """Whether to advance the simulation at ``now`` (s, wall clock; for statistics)."""
+        hold = self.budget > 0 and self.taken >= self.budget
+        if hold and self._paused_at is None:
+            self._paused_at = now
+            self.pauses += 1
+        elif not hold and self._paused_at is not None:
+            self.paused_seconds += now - self._paused_at
+            self._paused_at = None
+        return not hold
+
+    @property
+    def paused(self) -> bool:
+        """Whether the simulation is paused now."""
+        return self._paused_at is not None

@@ -1,0 +1,23 @@
+"""The simulation side of the train-ratio lock, without ROS."""
+
+from spot_mujoco.ratio_lock import RatioLock
+
+
+def test_no_budget_never_pauses():
+    lock = RatioLock()
+    lock.set_steps('agent/status', 10**9)
+    assert lock.may_step(0.0)
+
+
+def test_pauses_while_the_agents_together_reach_the_budget():
+    lock = RatioLock()
+    lock.set_budget(500)
+    lock.set_steps('spot_0/agent/status', 200)
+    lock.set_steps('spot_1/agent/status', 299)
+    assert lock.may_step(0.0)
+    lock.set_steps('spot_1/agent/status', 300)            # 500 together: the budget
+    assert not lock.may_step(1.0) and lock.paused
+    assert not lock.may_step(2.0)
+    lock.set_budget(600)                                   # the learner caught up
+    assert lock.may_step(4.0) and not lock.paused
+    assert lock.pauses == 1 and lock.paused_seconds == 3.0
