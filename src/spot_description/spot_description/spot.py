@@ -2,7 +2,8 @@
 
 Values follow spot_description (bdaiinstitute) and the real robot's ROS 2 driver
 (spot_ros2): joint names and order, angle conventions (hip_x about +x, hip_y and
-knee about +y, radians), limits. See ../shared/design/SPOT_FACTS.md.
+knee about +y, radians), limits. See ../shared/design/SPOT_FACTS.md. The masses and the
+body's collision box follow Boston Dynamics instead (see "Inertia" below).
 """
 
 from __future__ import annotations
@@ -85,9 +86,10 @@ def link_name(leg: str, kind: str) -> str:
 # --- Inertia (kg, m, kg m^2) ----------------------------------------------------------
 # The real Spot weighs 32.5 kg (Boston Dynamics, Spot SDK "About Spot": net weight).
 # spot_description's masses (body 32.86 kg plus 17.48 kg of legs: 50.34 kg) come from Isaac
-# Sim and overstate it by 55%; a robot that heavy cannot lift itself off its back with the
-# real motors. The legs keep spot_description's link masses (4.37 kg a leg, as the real
-# robot's heavy legs) and the body takes the rest. Body inertia: Boston Dynamics' own
+# Sim and overstate it by 55%; at 50 kg the scripted self-right (spot_mujoco) fails with the
+# real torque limits. The legs keep spot_description's link masses (4.37 kg a leg; Boston
+# Dynamics' joint-control URDF has 1.14 kg hips and 2.26 kg upper legs, close to these) and
+# the body takes the rest. Body inertia: Boston Dynamics' own
 # joint-control URDF (base link, 16.71 kg: 0.0815, 0.549, 0.569 kg m^2, a long box-like
 # body, not spot_description's sphere-like 0.13144 guess), scaled to BODY_MASS.
 ROBOT_MASS = 32.5
@@ -141,7 +143,7 @@ def leg_link_inertial(leg: str, kind: str) -> tuple[float, np.ndarray, np.ndarra
 
 # --- Simple geometry for collision and display (m) -------------------------------------
 # Body collision box: Boston Dynamics' joint-control URDF (0.85 x 0.24 x 0.18 m, centre
-# 1.5 cm below the body origin). spot_description collides with a mesh of the same extent.
+# 1.5 cm below the body origin); spot_description collides with a mesh instead.
 BODY_BOX_SIZE = (0.85, 0.24, 0.18)  # full length, width, height of the body box
 BODY_BOX_CENTER = (0.0, 0.0, -0.015)  # in the body frame
 HIP_RADIUS = 0.05  # display only; the hips carry no collision geometry, as in spot_description
