@@ -117,7 +117,7 @@ def generate_mjcf(*, timestep: float = spot.TIMESTEP, kp: ArrayLike = spot.POSIT
     _sub(base, 'freejoint', name='root')
     _inertial(base, spot.BODY_MASS, spot.BODY_COM, np.diag(spot.BODY_INERTIA))
     _sub(base, 'geom', name=spot.BODY_LINK, type='box', size=np.array(spot.BODY_BOX_SIZE) / 2,
-         material='yellow')
+         pos=spot.BODY_BOX_CENTER, material='yellow')
     _sub(base, 'site', name=IMU_SITE, size=0.01, group=4)
     pitch = spot.HEAD_CAMERA_PITCH
     _sub(base, 'camera', name=HEAD_CAMERA, pos=spot.HEAD_CAMERA_POSITION,

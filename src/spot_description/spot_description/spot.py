@@ -2,7 +2,8 @@
 
 Values follow spot_description (bdaiinstitute) and the real robot's ROS 2 driver
 (spot_ros2): joint names and order, angle conventions (hip_x about +x, hip_y and
-knee about +y, radians), limits. See docs/spot_facts.md.
+knee about +y, radians), limits. See docs/spot_facts.md. The masses and the
+body's collision box follow Boston Dynamics instead (see "Inertia" below).
 """
 
 from __future__ import annotations
@@ -82,16 +83,25 @@ def link_name(leg: str, kind: str) -> str:
     return f'{leg}_{kind}'
 
 
-# --- Inertia (kg, m, kg m^2), spot_description's spot.urdf -----------------------------
-# Body: mass and COM of base_link; diagonal inertia as published (a sphere-like guess).
-BODY_MASS = 32.86
-BODY_COM = (0.0063944, -0.0000981, 0.0009114)
-BODY_INERTIA = (0.13144, 0.13144, 0.13144)
-
-# Per link kind, for the front-left leg: mass, COM, principal moments and the rpy (rad) of
-# the principal axes in the link frame. Other legs mirror the left leg in y, and the rear
-# hips mirror the front hips in x (as mujoco_menagerie's Spot does).
+# --- Inertia (kg, m, kg m^2) ----------------------------------------------------------
+# The real Spot weighs 32.5 kg (Boston Dynamics, Spot SDK "About Spot": net weight).
+# spot_description's masses (body 32.86 kg plus 17.48 kg of legs: 50.34 kg) come from Isaac
+# Sim and overstate it by 55%; at 50 kg the scripted self-right (spot_mujoco) fails with the
+# real torque limits. The legs keep spot_description's link masses (4.37 kg a leg; Boston
+# Dynamics' joint-control URDF has 1.14 kg hips and 2.26 kg upper legs, close to these) and
+# the body takes the rest. Body inertia: Boston Dynamics' own
+# joint-control URDF (base link, 16.71 kg: 0.0815, 0.549, 0.569 kg m^2, a long box-like
+# body, not spot_description's sphere-like 0.13144 guess), scaled to BODY_MASS.
+ROBOT_MASS = 32.5
 LEG_LINK_MASS = {'hip': 1.68, 'upper_leg': 2.34, 'lower_leg': 0.35}
+BODY_MASS = ROBOT_MASS - len(LEGS) * sum(LEG_LINK_MASS.values())  # 15.02 kg
+BODY_COM = (0.0063944, -0.0000981, 0.0009114)
+_BD_BODY_MASS, _BD_BODY_INERTIA = 16.70765207, (0.081543792, 0.549231154, 0.569454373)
+BODY_INERTIA = tuple(i * BODY_MASS / _BD_BODY_MASS for i in _BD_BODY_INERTIA)
+
+# Per link kind, for the front-left leg (spot_description's spot.urdf): COM, principal
+# moments and the rpy (rad) of the principal axes in the link frame. Other legs mirror the
+# left leg in y, and the rear hips mirror the front hips in x (as mujoco_menagerie's Spot).
 _LEG_LINK_COM = {
     'hip': (-0.0053743, 0.0128418, 0.0000988),
     'upper_leg': (0.0051424, -0.0024324, -0.1210092),
@@ -108,7 +118,7 @@ _LEG_LINK_RPY = {
     'lower_leg': (-0.0072669, -0.0095918, 0.0003526),
 }
 
-TOTAL_MASS = BODY_MASS + len(LEGS) * sum(LEG_LINK_MASS.values())  # 50.34 kg
+TOTAL_MASS = BODY_MASS + len(LEGS) * sum(LEG_LINK_MASS.values())  # ROBOT_MASS
 
 
 def rpy_matrix(rpy: tuple[float, float, float] | np.ndarray) -> np.ndarray:
@@ -132,7 +142,10 @@ def leg_link_inertial(leg: str, kind: str) -> tuple[float, np.ndarray, np.ndarra
 
 
 # --- Simple geometry for collision and display (m) -------------------------------------
-BODY_BOX_SIZE = (0.84, 0.22, 0.17)  # full length, width, height of the body box
+# Body collision box: Boston Dynamics' joint-control URDF (0.85 x 0.24 x 0.18 m, centre
+# 1.5 cm below the body origin); spot_description collides with a mesh instead.
+BODY_BOX_SIZE = (0.85, 0.24, 0.18)  # full length, width, height of the body box
+BODY_BOX_CENTER = (0.0, 0.0, -0.015)  # in the body frame
 HIP_RADIUS = 0.05  # display only; the hips carry no collision geometry, as in spot_description
 UPPER_LEG_RADIUS = 0.04  # capsule from hip_y to the knee
 LOWER_LEG_RADIUS = 0.02  # capsule from the knee towards the foot

@@ -86,7 +86,8 @@ def generate_urdf(name: str = 'spot') -> str:
 
     body = ET.SubElement(robot, 'link', name=spot.BODY_LINK)
     _shape(body, ('visual', 'collision'),
-           ('box', {'size': _fmt(spot.BODY_BOX_SIZE)}), colour='yellow')
+           ('box', {'size': _fmt(spot.BODY_BOX_SIZE)}), xyz=spot.BODY_BOX_CENTER,
+           colour='yellow')
     base = ET.SubElement(robot, 'link', name='base_link')
     _inertial(base, spot.BODY_MASS, spot.BODY_COM, np.diag(spot.BODY_INERTIA))
     _joint(robot, 'base_link_joint', 'fixed', spot.BODY_LINK, 'base_link', (0.0, 0.0, 0.0))

@@ -1,4 +1,4 @@
-"""The URDF and the MJCF are generated from one source and agree with docs/spot_facts.md."""
+"""The URDF and the MJCF are generated from one source and agree with the real robot."""
 
 import io
 from pathlib import Path
@@ -10,8 +10,11 @@ from spot_description import mjcf, spot, urdf
 import yourdfpy
 
 PACKAGE = Path(__file__).resolve().parents[1]
-# docs/spot_facts.md: body 32.86 kg, hip 1.68, upper leg 2.34, lower leg 0.35 (x4), "about 50.3 kg"
-FACTS_TOTAL_MASS = 32.86 + 4 * (1.68 + 2.34 + 0.35)
+# The real robot's net weight (Boston Dynamics, Spot SDK "About Spot"), not spot_description's
+# 50.34 kg; the legs keep spot_description's link masses: hip 1.68, upper leg 2.34, lower
+# leg 0.35 kg (x4).
+FACTS_TOTAL_MASS = 32.5
+FACTS_LEG_MASS = 1.68 + 2.34 + 0.35
 
 
 @pytest.fixture(scope='module')
@@ -70,6 +73,21 @@ def test_total_mass_matches_the_facts(robot, model):
     assert urdf_mass == pytest.approx(FACTS_TOTAL_MASS, rel=0.02)
     assert mjcf_mass == pytest.approx(FACTS_TOTAL_MASS, rel=0.02)
     assert urdf_mass == pytest.approx(mjcf_mass, rel=1e-6)
+    legs = [model.body(spot.link_name(leg, kind)).mass[0]
+            for leg in spot.LEGS for kind in spot.LINK_KINDS]
+    assert sum(legs) == pytest.approx(4 * FACTS_LEG_MASS)
+
+
+def test_body_collision_box_and_inertia_are_boston_dynamics(model):
+    # Boston Dynamics' joint-control URDF: a 0.85 x 0.24 x 0.18 m box 1.5 cm below the
+    # origin; its base inertia (0.0815, 0.549, 0.569 kg m^2 at 16.71 kg) scaled to our body.
+    body = model.geom(spot.BODY_LINK)
+    np.testing.assert_allclose(body.size * 2, [0.85, 0.24, 0.18])
+    np.testing.assert_allclose(body.pos, [0.0, 0.0, -0.015])
+    scale = model.body(spot.BODY_LINK).mass[0] / 16.70765207
+    np.testing.assert_allclose(np.sort(model.body(spot.BODY_LINK).inertia),
+                               np.array([0.081543792, 0.549231154, 0.569454373]) * scale,
+                               rtol=1e-6)
 
 
 def test_link_inertias_agree(robot, model):

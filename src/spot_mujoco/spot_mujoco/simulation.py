@@ -28,6 +28,37 @@ _UPSIDE_DOWN = np.array([0.0, 1.0, 0.0, 0.0])  # half a turn about the body x ax
 LYING_LEG = {'hip_x': 0.0, 'hip_y': 1.55, 'knee': -2.75}
 
 
+# A scripted recovery from the back ('on_back') onto the belly, using joint position targets
+# only: key poses (rad) of the left legs and of the right legs (hip_x, hip_y, knee; the rear
+# legs as the front ones), each approached at most max_step rad per control tick and held
+# SELF_RIGHT_TICKS ticks, the last one SELF_RIGHT_SETTLE_TICKS. The left legs swing over
+# the back and lever the body onto its right side while the right legs fold under it, then
+# the right legs reach under the body and roll it onto its belly. Found by a random search
+# over key poses at the agent's default max_step (0.25 rad per 50 ms tick), scored on the
+# up axis after the last pose over several start delays and hold times; it works for holds
+# of 14 to 17 ticks. It shows what the model allows, not how the real Spot does it.
+SELF_RIGHT_KEY_POSES: tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...] = (
+    ((0.5, -0.9, -1.75), (-0.73, 1.64, -2.79)),
+    ((0.79, -0.47, -2.73), (0.01, 0.4, -2.79)),
+    ((-0.14, 0.86, -0.25), (-0.11, -0.9, -2.55)),
+    ((0.28, 2.3, -2.27), (-0.69, -0.9, -2.6)),
+    ((0.79, 1.72, -0.25), (0.3, 2.16, -2.48)),
+    ((0.43, 0.94, -2.67), (0.79, 2.3, -2.79)),
+)
+SELF_RIGHT_TICKS = 15
+SELF_RIGHT_SETTLE_TICKS = 40
+
+
+def self_right_poses() -> list[np.ndarray]:
+    """SELF_RIGHT_KEY_POSES as joint arrays (JOINT_NAMES order), clipped to the joint limits."""
+    poses = []
+    for left, right in SELF_RIGHT_KEY_POSES:
+        legs = {leg: left if spot.LEG_SIGNS[leg][1] > 0 else right for leg in spot.LEGS}
+        pose = np.array([legs[leg] for leg in spot.LEGS]).ravel()
+        poses.append(np.clip(pose, spot.JOINT_LOWER, spot.JOINT_UPPER))
+    return poses
+
+
 _GL_HINT = (' Use MUJOCO_GL=egl (Mesa libEGL, apt install libegl1 libgl1-mesa-dri) or '
             'MUJOCO_GL=osmesa (apt install libosmesa6).')
 
@@ -173,6 +204,31 @@ class SpotSimulation:
         self.data.ctrl[self._actuators] = wanted
         self.clamped_targets += len(clamped)
         return clamped
+
+    def move_to(self, target: ArrayLike, ticks: int, max_step: float,
+                period: float = 0.05) -> np.ndarray:
+        """Drive the servo targets towards ``target`` as a rate-limited controller would.
+
+        For ``ticks`` control periods of ``period`` s, each target moves at most ``max_step``
+        rad towards ``target`` (rad, JOINT_NAMES order) and the physics runs one period.
+
+        Returns:
+            The body's up axis z component (body_z_axis()[2]) after each tick.
+
+        """
+        target = np.asarray(target, dtype=float)
+        if target.shape != (spot.NUM_JOINTS,):
+            raise ValueError(f'expected {spot.NUM_JOINTS} targets, got shape {target.shape}')
+        if not max_step > 0:
+            raise ValueError(f'max_step must be positive, got {max_step}')
+        steps = max(1, round(period / self.timestep))
+        up = np.empty(int(ticks))
+        for tick in range(int(ticks)):
+            current = self.position_targets
+            self.set_position_targets(current + np.clip(target - current, -max_step, max_step))
+            self.step(steps)
+            up[tick] = self.body_z_axis()[2]
+        return up
 
     # --- resets --------------------------------------------------------------------------
     def reset(self, pose: str = 'standing', seed: int | None = None) -> None:

@@ -227,7 +227,10 @@ def test_saturated_servos_move_smoothly_within_the_velocity_limits(sim):
     assert np.all(peak < 1.1 * spot.JOINT_VELOCITY)
     flips = (velocities[1:] * velocities[:-1] < 0) & (
         np.maximum(np.abs(velocities[1:]), np.abs(velocities[:-1])) > 1.0)
-    assert np.all(flips.sum(axis=0) <= 5), flips.sum(axis=0)  # chatter flips every step
+    # Servo chatter flips the velocity nearly every step (hundreds of flips here); a knee
+    # that folds its lower leg against the body box bounces a few times (8 for the front
+    # left knee with Boston Dynamics' 0.24 x 0.18 m box).
+    assert np.all(flips.sum(axis=0) <= 20), flips.sum(axis=0)
     front_left = slice(0, 3)  # the rear legs' swing forwards ends on the ground
     np.testing.assert_allclose(sim.joints().position[front_left], spot.JOINT_LOWER[front_left],
                                atol=0.05)
