@@ -26,6 +26,7 @@ from dreamstride_agent.params import Param, declare
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy
 import rclpy
+from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import Header
@@ -83,8 +84,11 @@ class Learner(Node):
         self._push_latency = -1.0
         self.status_pub = self.create_publisher(LearnerStatus, LEARNER_STATUS, STATUS_QOS)
         # A cheap check at 10 Hz: a new export goes out within 0.1 s.
-        self.create_timer(0.1, self._push_policies)
-        self.create_timer(1.0, self._publish_status)
+        # On the steady clock: a simulation paused by the ratio lock waits for this status
+        # (its env_step_budget), so it must go out while simulated time stands still.
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(0.1, self._push_policies, clock=steady)
+        self.create_timer(1.0, self._publish_status, clock=steady)
         self.failure: str | None = None
         self._thread = threading.Thread(target=self._train, name='training', daemon=True)
         self._thread.start()

@@ -18,6 +18,7 @@ from dreamstride_agent.recorder_core import IncomingStep, RecorderCore, Recorder
 from dreamstride_agent.replay_store import make_typestore
 from dreamstride_msgs.msg import RecorderStatus, Step
 import rclpy
+from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
@@ -49,8 +50,11 @@ class ReplayRecorder(Node):
                                  clock=time.monotonic, log=self._log)
         self._status_pub = self.create_publisher(RecorderStatus, RECORDER_STATUS, STATUS_QOS)
         self.create_subscription(Step, STEPS, self._on_step, STEP_QOS, raw=True)
-        self.create_timer(0.5, self.core.housekeeping)
-        self.create_timer(1.0, self._publish_status)
+        # Housekeeping runs on the steady clock: segments must close when the agent stops,
+        # also while simulated time stands still (a paused simulation, the ratio lock).
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(0.5, self.core.housekeeping, clock=steady)
+        self.create_timer(1.0, self._publish_status, clock=steady)
         self.get_logger().info(f'recording {STEPS} into {self.replay_dir}')
 
     def _log(self, level: str, message: str) -> None:
