@@ -19,20 +19,33 @@ from .config import DreamerConfig
 from .nets import Head, TwoHot
 from .world_model import WorldModel, features
 
+# Scale of the actor's output weights at initialisation (DreamerV3's latest release uses
+# 0.01): an untrained policy then outputs a mean of about 0, which for a robot is the
+# standing pose, and a std of about its value at zero logits (``action_std_offset``).
+ACTOR_OUTSCALE = 0.01
+
 
 class Actor(nn.Module):
-    """Bounded normal policy: mean tanh-squashed to [-1, 1], std in [min_std, max_std]."""
+    """Bounded normal policy: mean tanh-squashed to [-1, 1], std in [min_std, max_std].
+
+    ``std = (max_std - min_std) * sigmoid(logit + action_std_offset) + min_std``, as in
+    DreamerV3, whose offset 2.0 gives 0.89 at zero logits (with stds 0.1 to 1.0).
+    """
 
     def __init__(self, config: DreamerConfig, feat_dim: int, act_dim: int) -> None:
         super().__init__()
         m = config.model
         self.head = Head(feat_dim, 2 * act_dim, m.units, m.head_layers, m.norm)
+        with torch.no_grad():
+            self.head.out.weight.mul_(ACTOR_OUTSCALE)
         self.min_std, self.max_std = m.action_min_std, m.action_max_std
+        self.std_offset = m.action_std_offset
 
     def forward(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return mean and standard deviation (float32) of the action distribution."""
         mean, std = self.head(feat).float().chunk(2, -1)
-        std = (self.max_std - self.min_std) * torch.sigmoid(std + 2.0) + self.min_std
+        std = ((self.max_std - self.min_std) * torch.sigmoid(std + self.std_offset)
+               + self.min_std)
         return torch.tanh(mean), std
 
     @staticmethod
