@@ -1,6 +1,6 @@
 """Actor-critic details that DreamerV3 (and DayDreamer) fix and a quick test would miss."""
 
-from dreamstride_agent.dreamer.behavior import Actor
+from dreamstride_agent.dreamer.behavior import Actor, ActorCritic
 from dreamstride_agent.dreamer.config import ROBOT_INIT_STD, load_config, std_offset
 from dreamstride_agent.dreamer.world_model import WorldModel
 import pytest
@@ -49,3 +49,50 @@ def test_std_offset_gives_the_requested_std_at_zero_logits():
     assert 0.9 * torch.sigmoid(torch.tensor(offset)).item() + 0.1 == pytest.approx(0.15)
     with pytest.raises(ValueError, match='init_std'):
         std_offset(0.05, 0.1, 1.0)
+
+
+def constant_critic(ac: ActorCritic, bin_index: int) -> float:
+    """Make the (zero-initialised) critic predict one bin's value everywhere."""
+    with torch.no_grad():
+        ac.critic.out.weight.zero_()
+        ac.critic.out.bias.zero_()
+        ac.critic.out.bias[bin_index] = 50.0
+    return float(ac.twohot.bins[bin_index])
+
+
+@pytest.mark.parametrize('actor_grad', ['dynamics', 'reinforce'])
+def test_returns_bootstrap_from_the_critic_not_the_slow_critic(actor_grad):
+    torch.manual_seed(0)
+    config = load_config('tiny', [f'train.actor_grad={actor_grad}'])
+    wm = WorldModel(config, OBS_DIM, ACT_DIM, None)
+    ac = ActorCritic(config, wm.rssm.feat_dim, ACT_DIM)
+    # The slow critic stays at its zero initialisation (value 0); the critic says about 3.8.
+    value = constant_critic(ac, len(ac.twohot.bins) // 2 + 10)
+    assert 1.0 < value < 10.0
+    deter, stoch = random_states(wm, 32)
+    loss, metrics = ac.loss(wm, deter, stoch, torch.ones(32))
+    assert float(metrics['imag_value']) == pytest.approx(value, rel=1e-3)
+    assert float(metrics['imag_slow_value']) == pytest.approx(0.0, abs=1e-6)
+
+
+def critic_grad(retnorm_limit: float) -> torch.Tensor:
+    """Gradient on the critic's output bias of one dynamics-backprop actor-critic loss."""
+    torch.manual_seed(0)
+    config = load_config('tiny', ['train.actor_grad=dynamics',
+                                  f'train.retnorm_limit={retnorm_limit}'])
+    wm = WorldModel(config, OBS_DIM, ACT_DIM, None)
+    ac = ActorCritic(config, wm.rssm.feat_dim, ACT_DIM)
+    # An unsaturated critic, whose outputs respond to its parameters.
+    torch.nn.init.normal_(ac.critic.out.weight, std=1e-3)
+    deter, stoch = random_states(wm, 32)
+    loss, _ = ac.loss(wm, deter, stoch, torch.ones(32))
+    loss.backward()
+    return ac.critic.out.bias.grad
+
+
+def test_actor_loss_does_not_train_the_critic():
+    # The return scale changes only the actor's objective, so the critic's gradient
+    # must not depend on it, although the returns (and so the actor) read the critic.
+    small, large = critic_grad(1.0), critic_grad(1000.0)
+    assert float(small.abs().max()) > 0.0
+    torch.testing.assert_close(small, large)

@@ -152,9 +152,11 @@ class ActorCritic(nn.Module):
         """
         t = self.config.train
         backprop = t.actor_grad == 'dynamics'
-        # With backprop through the dynamics the world model is a frozen function here:
-        # gradients flow through it to the actor but never into its parameters.
+        # With backprop through the dynamics the world model and the critic are frozen
+        # functions here: gradients flow through them to the actor but never into their
+        # parameters (the critic learns only from its own loss below).
         wm.requires_grad_(not backprop)
+        self.critic.requires_grad_(not backprop)
         try:
             with torch.set_grad_enabled(backprop):
                 traj = self.imagine(wm, deter.detach(), stoch.detach())
@@ -164,9 +166,12 @@ class ActorCritic(nn.Module):
                 # the backward pass.
                 reward = self.twohot.mean(wm.reward(feat))[1:]
                 cont = torch.sigmoid(wm.cont(feat).float().squeeze(-1))[1:]
-                value = self.twohot.mean(self.slow_critic(feat))
+                # The returns bootstrap from the critic itself, as in both DreamerV3
+                # releases; the slow critic only regularises the critic (below).
+                value = self.twohot.mean(self.critic(feat))
         finally:
             wm.requires_grad_(True)
+            self.critic.requires_grad_(True)
         returns = lambda_returns(reward, cont, value, t.discount, t.lam)
         with torch.no_grad():
             conts = torch.cat([start_cont.float()[None], cont.detach()], 0)
@@ -185,9 +190,10 @@ class ActorCritic(nn.Module):
         actor_loss = -(weight * (objective + t.entropy * entropy)).mean()
 
         critic_logits = self.critic(feat[:-1].detach())
+        with torch.no_grad():
+            slow_value = self.twohot.mean(self.slow_critic(feat[:-1].detach()))
         critic_loss = self.twohot.loss(critic_logits, returns.detach())
-        critic_loss = critic_loss + t.slow_reg * self.twohot.loss(critic_logits,
-                                                                  value[:-1].detach())
+        critic_loss = critic_loss + t.slow_reg * self.twohot.loss(critic_logits, slow_value)
         critic_loss = (weight * critic_loss).mean()
         metrics = {
             'actor_loss': actor_loss.detach(),
@@ -197,6 +203,7 @@ class ActorCritic(nn.Module):
             'imag_return': returns.mean().detach(),
             'imag_reward': reward.mean().detach(),
             'imag_value': value.mean().detach(),
+            'imag_slow_value': slow_value.mean(),
             'return_scale': scale,
         }
         return actor_loss + critic_loss, metrics
