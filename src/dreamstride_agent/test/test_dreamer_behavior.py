@@ -96,3 +96,20 @@ def test_actor_loss_does_not_train_the_critic():
     small, large = critic_grad(1.0), critic_grad(1000.0)
     assert float(small.abs().max()) > 0.0
     torch.testing.assert_close(small, large)
+
+
+def test_imagined_actions_do_not_backpropagate_into_the_states_they_read():
+    torch.manual_seed(0)
+    config = load_config('tiny', ['train.horizon=3'])
+    wm = WorldModel(config, OBS_DIM, ACT_DIM, None)
+    ac = ActorCritic(config, wm.rssm.feat_dim, ACT_DIM)
+    deter, stoch = random_states(wm, 8)
+    deter.requires_grad_(True)
+    traj = ac.imagine(wm, deter, stoch)
+    # The states themselves still depend on the start (the dynamics path) ...
+    assert torch.autograd.grad(traj['feat'][1].sum(), deter, retain_graph=True)[0] is not None
+    # ... but the actor's outputs reach it through no path.
+    for key in ('mean', 'std'):
+        grads = torch.autograd.grad(traj[key].sum(), deter, retain_graph=True,
+                                    allow_unused=True)
+        assert grads[0] is None, key

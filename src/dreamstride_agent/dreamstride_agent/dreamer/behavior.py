@@ -126,7 +126,10 @@ class ActorCritic(nn.Module):
         feats, samples, actions, means, stds = [], [], [], [], []
         for _ in range(horizon):
             feat = features(deter, stoch)
-            mean, std = self.actor(feat)
+            # Stop-gradient on the actor's input (as in DreamerV3, DayDreamer and NM512):
+            # an action is credited through the dynamics only, never through how later
+            # actions would react to the states it leads to.
+            mean, std = self.actor(feat.detach())
             sample = self.actor.sample(mean, std)
             action = clip_action(sample)
             deter, stoch = wm.rssm.img_step(deter, stoch, action)
