@@ -8,16 +8,23 @@ paid first for being upright, then for each joint group reaching the standing po
     r_hip_x    = 1 - mean |q - q_stand| / normaliser   over the hip_x joints (if r_upright > gate)
     r_hip_y    = likewise over hip_y                   (if r_hip_x > gate)
     r_knee     = likewise over the knees               (if r_hip_y > gate)
-    r_velocity = clip(v_forward / target, -1, 1)       (if r_knee > gate, else 0)
+    r_velocity = max(0, v_fwd) / |v| * clip(v_fwd / target, -1, 1)   (if r_knee > gate, else 0)
     reward     = r_upright + r_hip_x + r_hip_y + r_knee + w * (r_velocity + 1) / 2
 
-With w = 10 the reward ranges over 0..14 as DayDreamer's A1 reward; a robot that has
-not yet stood scores about 5 (the velocity term at zero).
+``v = (v_fwd, v_lat)`` is the horizontal velocity of the body in the heading frame (the
+world frame turned by the body's yaw only), as DayDreamer projects the world velocity onto
+the heading. The forward fraction ``max(0, v_fwd) / |v|`` makes ``r_velocity`` lie in
+[0, 1]: moving backwards or sideways earns nothing, but never less than standing still, so
+no term lowers the reward below the level the previous gate reached. With w = 10 the
+reward ranges over 0..14 as DayDreamer's A1 reward; a robot that has not yet stood scores
+about 5 (the velocity term at zero).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+import math
 
 import numpy as np
 from spot_description.spot import JOINT_GROUPS, STANDING_POSE
@@ -30,7 +37,7 @@ POSE_TERMS = ('hip_x', 'hip_y', 'knee')
 class RewardConfig:
     """Parameters of the gated reward."""
 
-    velocity_target: float = 0.3      # m/s forward (body x) for full velocity reward
+    velocity_target: float = 0.3      # m/s forward (heading frame) for full velocity reward
     velocity_weight: float = 10.0
     gate: float = 0.7
     # Deviation (rad) from the standing pose at which a pose term reaches 0.
@@ -60,11 +67,71 @@ def upright_from_quaternion(qx: float, qy: float, qz: float, qw: float) -> float
     return float(1.0 - 2.0 * (qx * qx + qy * qy))
 
 
-def gated_reward(joint_positions: np.ndarray, up_z: float, forward_velocity: float,
+def heading_velocity(body_velocity: Sequence[float],
+                     orientation: Sequence[float]) -> tuple[float, float]:
+    """Return (forward, lateral) m/s in the heading frame from a body-frame velocity.
+
+    ``body_velocity`` is (vx, vy, vz) in the body frame (an odometry twist);
+    ``orientation`` is the body's world orientation quaternion (x, y, z, w). The velocity
+    is rotated into the world frame and then back by the yaw alone, so that pitching or
+    rolling does not change what counts as forward.
+    """
+    v = np.asarray(body_velocity, dtype=np.float64)
+    q = np.asarray(orientation, dtype=np.float64)
+    if v.shape != (3,) or q.shape != (4,):
+        raise ValueError(f'heading_velocity needs a 3-vector and an (x, y, z, w) quaternion, '
+                         f'got shapes {v.shape} and {q.shape}')
+    norm = float(np.linalg.norm(q))
+    if not math.isfinite(norm) or norm < 1e-6:
+        raise ValueError(f'orientation {q.tolist()} is not a rotation quaternion')
+    x, y, z, w = q / norm
+    rotation = np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+    ])
+    world = rotation @ v
+    # Heading: the body x axis projected onto the ground (DayDreamer's heading_dir).
+    yaw = math.atan2(rotation[1, 0], rotation[0, 0])
+    cos, sin = math.cos(yaw), math.sin(yaw)
+    return (float(cos * world[0] + sin * world[1]), float(-sin * world[0] + cos * world[1]))
+
+
+def velocity_reward(velocity: float | Sequence[float], target: float) -> float:
+    """Return DayDreamer's velocity term in [0, 1] from (forward, lateral) m/s.
+
+    A scalar is a forward velocity with no lateral part.
+    """
+    forward, lateral = _as_heading_velocity(velocity)
+    speed = math.hypot(forward, lateral)
+    if speed == 0.0:
+        return 0.0
+    forward_fraction = max(0.0, forward) / speed
+    return float(forward_fraction * np.clip(forward / target, -1.0, 1.0))
+
+
+def _as_heading_velocity(velocity: float | Sequence[float]) -> tuple[float, float]:
+    try:
+        values = np.atleast_1d(np.asarray(velocity, dtype=np.float64))
+    except (TypeError, ValueError):
+        values = np.full(3, np.nan)  # rejected below
+    if values.shape not in ((1,), (2,)) or not np.all(np.isfinite(values)):
+        raise ValueError(f'velocity must be a finite forward speed or (forward, lateral) '
+                         f'pair in m/s, got {velocity!r}')
+    return float(values[0]), float(values[1]) if len(values) == 2 else 0.0
+
+
+def gated_reward(joint_positions: np.ndarray, up_z: float,
+                 velocity: float | Sequence[float],
                  config: RewardConfig | None = None,
                  standing_pose: np.ndarray = STANDING_POSE) -> RewardTerms:
-    """Compute the gated reward from joint angles (rad), body up_z and forward speed (m/s)."""
+    """Compute the gated reward from joint angles (rad), body up_z and velocity (m/s).
+
+    ``velocity`` is the horizontal (forward, lateral) velocity in the heading frame
+    (:func:`heading_velocity`); a scalar is taken as a forward velocity alone.
+    """
     cfg = config or RewardConfig()
+    heading = _as_heading_velocity(velocity)  # checked even while the gate is closed
     upright = float(np.clip(up_z / 2.0 + 0.5, 0.0, 1.0))
     terms = {'upright': upright}
     previous = upright
@@ -78,10 +145,10 @@ def gated_reward(joint_positions: np.ndarray, up_z: float, forward_velocity: flo
             value = 0.0
         terms[name] = value
         previous = value
-    velocity = 0.0
+    r_velocity = 0.0
     if previous > cfg.gate:
-        velocity = float(np.clip(forward_velocity / cfg.velocity_target, -1.0, 1.0))
+        r_velocity = velocity_reward(heading, cfg.velocity_target)
     total = (upright + terms['hip_x'] + terms['hip_y'] + terms['knee']
-             + cfg.velocity_weight * (velocity + 1.0) / 2.0)
+             + cfg.velocity_weight * (r_velocity + 1.0) / 2.0)
     return RewardTerms(total=float(total), upright=upright, hip_x=terms['hip_x'],
-                       hip_y=terms['hip_y'], knee=terms['knee'], velocity=velocity)
+                       hip_y=terms['hip_y'], knee=terms['knee'], velocity=r_velocity)

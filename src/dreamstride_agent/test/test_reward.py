@@ -1,4 +1,12 @@
-from dreamstride_agent.reward import RewardConfig, gated_reward, upright_from_quaternion
+import math
+
+from dreamstride_agent.reward import (
+    RewardConfig,
+    gated_reward,
+    heading_velocity,
+    upright_from_quaternion,
+    velocity_reward,
+)
 import numpy as np
 import pytest
 from spot_description.spot import JOINT_GROUPS, STANDING_POSE
@@ -12,13 +20,13 @@ def test_upright_from_quaternion():
 
 
 def test_standing_and_walking_scores_the_maximum():
-    r = gated_reward(STANDING_POSE, up_z=1.0, forward_velocity=0.3)
+    r = gated_reward(STANDING_POSE, up_z=1.0, velocity=0.3)
     assert r.total == pytest.approx(14.0)
     assert gated_reward(STANDING_POSE, 1.0, 0.6).total == pytest.approx(14.0)   # clipped
 
 
 def test_on_its_back_scores_only_the_neutral_velocity_term():
-    r = gated_reward(STANDING_POSE, up_z=-1.0, forward_velocity=1.0)
+    r = gated_reward(STANDING_POSE, up_z=-1.0, velocity=1.0)
     assert (r.upright, r.hip_x, r.hip_y, r.knee, r.velocity) == (0, 0, 0, 0, 0)
     assert r.total == pytest.approx(5.0)
 
@@ -26,15 +34,58 @@ def test_on_its_back_scores_only_the_neutral_velocity_term():
 def test_terms_are_gated_in_order():
     pose = STANDING_POSE.copy()
     pose[JOINT_GROUPS['hip_y']] += 1.0        # thighs far from standing
-    r = gated_reward(pose, up_z=1.0, forward_velocity=0.3)
+    r = gated_reward(pose, up_z=1.0, velocity=0.3)
     assert r.hip_x == pytest.approx(1.0)
     assert r.hip_y < 0.7
     assert r.knee == 0.0 and r.velocity == 0.0   # gated off despite a good knee pose
     assert r.total == pytest.approx(1.0 + 1.0 + r.hip_y + 5.0)
 
 
-def test_backwards_walking_is_penalised_and_target_is_a_parameter():
-    back = gated_reward(STANDING_POSE, 1.0, -0.3)
-    assert back.velocity == -1.0 and back.total == pytest.approx(4.0)
-    slow = gated_reward(STANDING_POSE, 1.0, 0.3, RewardConfig(velocity_target=0.6))
+def test_moving_backwards_never_scores_below_standing_still():
+    still = gated_reward(STANDING_POSE, 1.0, 0.0)
+    assert still.velocity == 0.0 and still.total == pytest.approx(9.0)
+    for velocity in (-0.3, (-0.3, 0.0), (-0.2, 0.2), (0.0, 0.3)):
+        r = gated_reward(STANDING_POSE, 1.0, velocity)
+        assert r.velocity == 0.0 and r.total == pytest.approx(9.0), velocity
+    # Standing and drifting backwards beats lying on the back (5.0).
+    assert gated_reward(STANDING_POSE, 1.0, -0.3).total > gated_reward(
+        STANDING_POSE, -1.0, 0.0).total
+
+
+def test_velocity_term_is_the_forward_fraction_times_the_clipped_speed():
+    # Diagonal at 45 degrees: forward fraction cos(45), forward speed 0.3 m/s.
+    r = gated_reward(STANDING_POSE, 1.0, (0.3, 0.3))
+    assert r.velocity == pytest.approx(math.sqrt(0.5))
+    assert r.total == pytest.approx(4.0 + 10.0 * (math.sqrt(0.5) + 1.0) / 2.0)
+    assert velocity_reward((0.15, 0.0), 0.3) == pytest.approx(0.5)
+    assert velocity_reward(0.15, 0.6) == pytest.approx(0.25)
+    slow = gated_reward(STANDING_POSE, 1.0, (0.3, 0.0), RewardConfig(velocity_target=0.6))
     assert slow.velocity == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize('velocity', [(0.1, 0.2, 0.3), float('nan'), 'fast'])
+def test_malformed_velocity_is_rejected(velocity):
+    with pytest.raises(ValueError, match='velocity'):
+        gated_reward(STANDING_POSE, -1.0, velocity)
+
+
+def yaw_pitch_quaternion(yaw: float, pitch: float) -> tuple[float, float, float, float]:
+    """(x, y, z, w) of a rotation by yaw about world z after pitch about body y."""
+    cy, sy = math.cos(yaw / 2), math.sin(yaw / 2)
+    cp, sp = math.cos(pitch / 2), math.sin(pitch / 2)
+    return (-sy * sp, cy * sp, sy * cp, cy * cp)
+
+
+def test_heading_velocity_turns_by_yaw_only():
+    # Yawed 90 degrees: a body-frame forward velocity stays forward in the heading frame.
+    q = yaw_pitch_quaternion(math.pi / 2, 0.0)
+    assert heading_velocity((0.3, 0.0, 0.0), q) == pytest.approx((0.3, 0.0), abs=1e-9)
+    assert heading_velocity((0.0, 0.2, 0.0), q) == pytest.approx((0.0, 0.2), abs=1e-9)
+    # Pitched nose-down 30 degrees and moving along its body x: part of that is downwards,
+    # which does not count, and heading is still the yaw direction.
+    q = yaw_pitch_quaternion(1.0, math.radians(30))
+    forward, lateral = heading_velocity((0.4, 0.0, 0.0), q)
+    assert forward == pytest.approx(0.4 * math.cos(math.radians(30)))
+    assert lateral == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match='quaternion'):
+        heading_velocity((0.4, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0))

@@ -19,20 +19,33 @@ from .config import DreamerConfig
 from .nets import Head, TwoHot
 from .world_model import WorldModel, features
 
+# Scale of the actor's output weights at initialisation (DreamerV3's latest release uses
+# 0.01): an untrained policy then outputs a mean of about 0, which for a robot is the
+# standing pose, and a std of about its value at zero logits (``action_std_offset``).
+ACTOR_OUTSCALE = 0.01
+
 
 class Actor(nn.Module):
-    """Bounded normal policy: mean tanh-squashed to [-1, 1], std in [min_std, max_std]."""
+    """Bounded normal policy: mean tanh-squashed to [-1, 1], std in [min_std, max_std].
+
+    ``std = (max_std - min_std) * sigmoid(logit + action_std_offset) + min_std``, as in
+    DreamerV3, whose offset 2.0 gives 0.89 at zero logits (with stds 0.1 to 1.0).
+    """
 
     def __init__(self, config: DreamerConfig, feat_dim: int, act_dim: int) -> None:
         super().__init__()
         m = config.model
         self.head = Head(feat_dim, 2 * act_dim, m.units, m.head_layers, m.norm)
+        with torch.no_grad():
+            self.head.out.weight.mul_(ACTOR_OUTSCALE)
         self.min_std, self.max_std = m.action_min_std, m.action_max_std
+        self.std_offset = m.action_std_offset
 
     def forward(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return mean and standard deviation (float32) of the action distribution."""
         mean, std = self.head(feat).float().chunk(2, -1)
-        std = (self.max_std - self.min_std) * torch.sigmoid(std + 2.0) + self.min_std
+        std = ((self.max_std - self.min_std) * torch.sigmoid(std + self.std_offset)
+               + self.min_std)
         return torch.tanh(mean), std
 
     @staticmethod
@@ -113,7 +126,10 @@ class ActorCritic(nn.Module):
         feats, samples, actions, means, stds = [], [], [], [], []
         for _ in range(horizon):
             feat = features(deter, stoch)
-            mean, std = self.actor(feat)
+            # Stop-gradient on the actor's input (as in DreamerV3, DayDreamer and NM512):
+            # an action is credited through the dynamics only, never through how later
+            # actions would react to the states it leads to.
+            mean, std = self.actor(feat.detach())
             sample = self.actor.sample(mean, std)
             action = clip_action(sample)
             deter, stoch = wm.rssm.img_step(deter, stoch, action)
@@ -139,9 +155,11 @@ class ActorCritic(nn.Module):
         """
         t = self.config.train
         backprop = t.actor_grad == 'dynamics'
-        # With backprop through the dynamics the world model is a frozen function here:
-        # gradients flow through it to the actor but never into its parameters.
+        # With backprop through the dynamics the world model and the critic are frozen
+        # functions here: gradients flow through them to the actor but never into their
+        # parameters (the critic learns only from its own loss below).
         wm.requires_grad_(not backprop)
+        self.critic.requires_grad_(not backprop)
         try:
             with torch.set_grad_enabled(backprop):
                 traj = self.imagine(wm, deter.detach(), stoch.detach())
@@ -151,9 +169,12 @@ class ActorCritic(nn.Module):
                 # the backward pass.
                 reward = self.twohot.mean(wm.reward(feat))[1:]
                 cont = torch.sigmoid(wm.cont(feat).float().squeeze(-1))[1:]
-                value = self.twohot.mean(self.slow_critic(feat))
+                # The returns bootstrap from the critic itself, as in both DreamerV3
+                # releases; the slow critic only regularises the critic (below).
+                value = self.twohot.mean(self.critic(feat))
         finally:
             wm.requires_grad_(True)
+            self.critic.requires_grad_(True)
         returns = lambda_returns(reward, cont, value, t.discount, t.lam)
         with torch.no_grad():
             conts = torch.cat([start_cont.float()[None], cont.detach()], 0)
@@ -172,9 +193,10 @@ class ActorCritic(nn.Module):
         actor_loss = -(weight * (objective + t.entropy * entropy)).mean()
 
         critic_logits = self.critic(feat[:-1].detach())
+        with torch.no_grad():
+            slow_value = self.twohot.mean(self.slow_critic(feat[:-1].detach()))
         critic_loss = self.twohot.loss(critic_logits, returns.detach())
-        critic_loss = critic_loss + t.slow_reg * self.twohot.loss(critic_logits,
-                                                                  value[:-1].detach())
+        critic_loss = critic_loss + t.slow_reg * self.twohot.loss(critic_logits, slow_value)
         critic_loss = (weight * critic_loss).mean()
         metrics = {
             'actor_loss': actor_loss.detach(),
@@ -184,6 +206,7 @@ class ActorCritic(nn.Module):
             'imag_return': returns.mean().detach(),
             'imag_reward': reward.mean().detach(),
             'imag_value': value.mean().detach(),
+            'imag_slow_value': slow_value.mean(),
             'return_scale': scale,
         }
         return actor_loss + critic_loss, metrics

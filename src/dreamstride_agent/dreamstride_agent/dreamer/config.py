@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 import dataclasses
 from dataclasses import dataclass, field
 import json
+import math
 from pathlib import Path
 import typing
 from typing import Any
@@ -36,6 +37,9 @@ class ModelConfig:
     bins: int = 255  # two-hot bins of reward and critic (symexp spaced)
     action_min_std: float = 0.1
     action_max_std: float = 1.0
+    # Logit offset of the actor's std: zero logits (an untrained actor) give
+    # (max_std - min_std) * sigmoid(offset) + min_std. 2.0 is DreamerV3's (std 0.89).
+    action_std_offset: float = 2.0
 
 
 @dataclass
@@ -143,6 +147,9 @@ class DreamerConfig:
             raise ValueError(f'model.unimix must be in [0, 1), got {m.unimix}')
         if not 0.0 < m.action_min_std <= m.action_max_std:
             raise ValueError('need 0 < model.action_min_std <= model.action_max_std')
+        if not -20.0 <= m.action_std_offset <= 20.0:
+            raise ValueError(f'model.action_std_offset must be in [-20, 20], got '
+                             f'{m.action_std_offset}')
         if t.actor_grad not in ('reinforce', 'dynamics'):
             raise ValueError(f"train.actor_grad must be 'reinforce' or 'dynamics', "
                              f'got {t.actor_grad!r}')
@@ -157,11 +164,32 @@ class DreamerConfig:
                              f'{self.run.device!r}')
 
 
+# Std of an untrained actor in the robot presets. Zero actions are the standing pose, and
+# noise of std about 0.15 or more around it tips Spot over before it learns anything; the
+# DreamerV3 offset (0.89 at zero logits) would start far above that.
+ROBOT_INIT_STD = 0.15
+
+
+def std_offset(init_std: float, min_std: float, max_std: float) -> float:
+    """Return the ``action_std_offset`` at which zero logits give ``init_std``."""
+    if not min_std < init_std < max_std:
+        raise ValueError(f'init_std must lie strictly between {min_std} and {max_std}, '
+                         f'got {init_std}')
+    fraction = (init_std - min_std) / (max_std - min_std)
+    return math.log(fraction / (1.0 - fraction))
+
+
+def _robot_std(config: DreamerConfig) -> None:
+    m = config.model
+    m.action_std_offset = std_offset(ROBOT_INIT_STD, m.action_min_std, m.action_max_std)
+
+
 def _daydreamer() -> DreamerConfig:
     # DayDreamer's A1 agent: deter 256, 32x32 latents, 4x512 MLP encoder/decoder,
     # batch 32 x 32, all learning rates 1e-4.
     config = DreamerConfig(name='daydreamer')
     config.model.layers = 4
+    _robot_std(config)
     return config
 
 
@@ -183,6 +211,7 @@ def _cpu() -> DreamerConfig:
     config.train.batch, config.train.length = 16, 64
     config.train.wm_lr, config.train.actor_lr, config.train.critic_lr = 3e-4, 1e-4, 1e-4
     config.train.imag_starts = 256
+    _robot_std(config)
     return config
 
 

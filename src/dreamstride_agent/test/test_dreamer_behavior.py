@@ -1,0 +1,115 @@
+"""Actor-critic details that DreamerV3 (and DayDreamer) fix and a quick test would miss."""
+
+from dreamstride_agent.dreamer.behavior import Actor, ActorCritic
+from dreamstride_agent.dreamer.config import ROBOT_INIT_STD, load_config, std_offset
+from dreamstride_agent.dreamer.world_model import WorldModel
+import pytest
+import torch
+
+OBS_DIM, ACT_DIM = 5, 12
+
+
+def random_states(wm: WorldModel, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Start states with the spread of real posteriors: deter in (-1, 1), one-hot stoch."""
+    gen = torch.Generator().manual_seed(seed)
+    rssm = wm.rssm
+    deter = torch.tanh(torch.randn(n, rssm.deter, generator=gen))
+    classes = torch.randint(0, rssm.classes, (n, rssm.stoch_dim // rssm.classes),
+                            generator=gen)
+    stoch = torch.nn.functional.one_hot(classes, rssm.classes).float().flatten(1)
+    return deter, stoch
+
+
+@pytest.mark.parametrize('size', ['daydreamer', 'cpu'])
+def test_untrained_robot_actor_stays_near_the_standing_pose(size):
+    torch.manual_seed(0)
+    config = load_config(size)
+    wm = WorldModel(config, OBS_DIM, ACT_DIM, None)
+    actor = Actor(config, wm.rssm.feat_dim, ACT_DIM)
+    deter, stoch = random_states(wm, 256)
+    with torch.no_grad():
+        mean, std = actor(torch.cat([deter, stoch], -1))
+    # Zero actions are the standing targets; an untrained policy must not push away.
+    assert float(mean.abs().max()) < 0.05
+    assert float(std.max()) < ROBOT_INIT_STD + 0.01
+    assert float(std.min()) >= config.model.action_min_std
+
+
+def test_default_std_offset_is_dreamerv3s():
+    config = load_config('tiny')
+    actor = Actor(config, 10, ACT_DIM)
+    torch.nn.init.zeros_(actor.head.out.weight)
+    _, std = actor(torch.randn(4, 10))
+    # (1.0 - 0.1) * sigmoid(2.0) + 0.1, DreamerV3's std at zero logits.
+    torch.testing.assert_close(std, torch.full_like(std, 0.8927), atol=1e-4, rtol=0)
+
+
+def test_std_offset_gives_the_requested_std_at_zero_logits():
+    offset = std_offset(0.15, 0.1, 1.0)
+    assert 0.9 * torch.sigmoid(torch.tensor(offset)).item() + 0.1 == pytest.approx(0.15)
+    with pytest.raises(ValueError, match='init_std'):
+        std_offset(0.05, 0.1, 1.0)
+
+
+def constant_critic(ac: ActorCritic, bin_index: int) -> float:
+    """Make the (zero-initialised) critic predict one bin's value everywhere."""
+    with torch.no_grad():
+        ac.critic.out.weight.zero_()
+        ac.critic.out.bias.zero_()
+        ac.critic.out.bias[bin_index] = 50.0
+    return float(ac.twohot.bins[bin_index])
+
+
+@pytest.mark.parametrize('actor_grad', ['dynamics', 'reinforce'])
+def test_returns_bootstrap_from_the_critic_not_the_slow_critic(actor_grad):
+    torch.manual_seed(0)
+    config = load_config('tiny', [f'train.actor_grad={actor_grad}'])
+    wm = WorldModel(config, OBS_DIM, ACT_DIM, None)
+    ac = ActorCritic(config, wm.rssm.feat_dim, ACT_DIM)
+    # The slow critic stays at its zero initialisation (value 0); the critic says about 3.8.
+    value = constant_critic(ac, len(ac.twohot.bins) // 2 + 10)
+    assert 1.0 < value < 10.0
+    deter, stoch = random_states(wm, 32)
+    loss, metrics = ac.loss(wm, deter, stoch, torch.ones(32))
+    assert float(metrics['imag_value']) == pytest.approx(value, rel=1e-3)
+    assert float(metrics['imag_slow_value']) == pytest.approx(0.0, abs=1e-6)
+
+
+def critic_grad(retnorm_limit: float) -> torch.Tensor:
+    """Gradient on the critic's output bias of one dynamics-backprop actor-critic loss."""
+    torch.manual_seed(0)
+    config = load_config('tiny', ['train.actor_grad=dynamics',
+                                  f'train.retnorm_limit={retnorm_limit}'])
+    wm = WorldModel(config, OBS_DIM, ACT_DIM, None)
+    ac = ActorCritic(config, wm.rssm.feat_dim, ACT_DIM)
+    # An unsaturated critic, whose outputs respond to its parameters.
+    torch.nn.init.normal_(ac.critic.out.weight, std=1e-3)
+    deter, stoch = random_states(wm, 32)
+    loss, _ = ac.loss(wm, deter, stoch, torch.ones(32))
+    loss.backward()
+    return ac.critic.out.bias.grad
+
+
+def test_actor_loss_does_not_train_the_critic():
+    # The return scale changes only the actor's objective, so the critic's gradient
+    # must not depend on it, although the returns (and so the actor) read the critic.
+    small, large = critic_grad(1.0), critic_grad(1000.0)
+    assert float(small.abs().max()) > 0.0
+    torch.testing.assert_close(small, large)
+
+
+def test_imagined_actions_do_not_backpropagate_into_the_states_they_read():
+    torch.manual_seed(0)
+    config = load_config('tiny', ['train.horizon=3'])
+    wm = WorldModel(config, OBS_DIM, ACT_DIM, None)
+    ac = ActorCritic(config, wm.rssm.feat_dim, ACT_DIM)
+    deter, stoch = random_states(wm, 8)
+    deter.requires_grad_(True)
+    traj = ac.imagine(wm, deter, stoch)
+    # The states themselves still depend on the start (the dynamics path) ...
+    assert torch.autograd.grad(traj['feat'][1].sum(), deter, retain_graph=True)[0] is not None
+    # ... but the actor's outputs reach it through no path.
+    for key in ('mean', 'std'):
+        grads = torch.autograd.grad(traj[key].sum(), deter, retain_graph=True,
+                                    allow_unused=True)
+        assert grads[0] is None, key
