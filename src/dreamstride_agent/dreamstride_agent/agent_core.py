@@ -279,7 +279,7 @@ class AgentCore:
         forward = odom.forward_velocity
         if not is_first:
             terms = gated_reward(joints.position, upright_from_quaternion(*imu.orientation),
-                                 forward, self.config.reward)
+                                 odom.heading_velocity, self.config.reward)
         action, version, dropped = self._act(obs, is_first, image)
         command = self.filter(action)
         self._commanded = True

@@ -13,10 +13,11 @@ paid first for being upright, then for each joint group reaching the standing po
 
 ``v = (v_fwd, v_lat)`` is the horizontal velocity of the body in the heading frame (the
 world frame turned by the body's yaw only), as DayDreamer projects the world velocity onto
-the heading. The forward fraction ``max(0, v_fwd) / |v|`` makes ``r_velocity`` lie in
-[0, 1]: moving backwards or sideways earns nothing, but never less than standing still, so
-no term lowers the reward below the level the previous gate reached. With w = 10 the
-reward ranges over 0..14 as DayDreamer's A1 reward; a robot that has not yet stood scores
+the heading (observation.odometry_reading computes it from an odometry message). The
+forward fraction ``max(0, v_fwd) / |v|`` makes ``r_velocity`` lie in [0, 1]: moving
+backwards or sideways earns nothing, but never less than standing still, so no term
+lowers the reward below the level the previous gate reached. With w = 10 the reward
+ranges over 0..14 as DayDreamer's A1 reward; a robot that has not yet stood scores
 about 5 (the velocity term at zero).
 """
 
@@ -65,36 +66,6 @@ def upright_from_quaternion(qx: float, qy: float, qz: float, qw: float) -> float
     """Return the world-z component of the body z axis (1 upright, -1 on its back)."""
     del qz, qw
     return float(1.0 - 2.0 * (qx * qx + qy * qy))
-
-
-def heading_velocity(body_velocity: Sequence[float],
-                     orientation: Sequence[float]) -> tuple[float, float]:
-    """Return (forward, lateral) m/s in the heading frame from a body-frame velocity.
-
-    ``body_velocity`` is (vx, vy, vz) in the body frame (an odometry twist);
-    ``orientation`` is the body's world orientation quaternion (x, y, z, w). The velocity
-    is rotated into the world frame and then back by the yaw alone, so that pitching or
-    rolling does not change what counts as forward.
-    """
-    v = np.asarray(body_velocity, dtype=np.float64)
-    q = np.asarray(orientation, dtype=np.float64)
-    if v.shape != (3,) or q.shape != (4,):
-        raise ValueError(f'heading_velocity needs a 3-vector and an (x, y, z, w) quaternion, '
-                         f'got shapes {v.shape} and {q.shape}')
-    norm = float(np.linalg.norm(q))
-    if not math.isfinite(norm) or norm < 1e-6:
-        raise ValueError(f'orientation {q.tolist()} is not a rotation quaternion')
-    x, y, z, w = q / norm
-    rotation = np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-    ])
-    world = rotation @ v
-    # Heading: the body x axis projected onto the ground (DayDreamer's heading_dir).
-    yaw = math.atan2(rotation[1, 0], rotation[0, 0])
-    cos, sin = math.cos(yaw), math.sin(yaw)
-    return (float(cos * world[0] + sin * world[1]), float(-sin * world[0] + cos * world[1]))
 
 
 def velocity_reward(velocity: float | Sequence[float], target: float) -> float:

@@ -1,9 +1,9 @@
 import math
 
+from dreamstride_agent.observation import SensorError, odometry_reading
 from dreamstride_agent.reward import (
     RewardConfig,
     gated_reward,
-    heading_velocity,
     upright_from_quaternion,
     velocity_reward,
 )
@@ -76,6 +76,11 @@ def yaw_pitch_quaternion(yaw: float, pitch: float) -> tuple[float, float, float,
     return (-sy * sp, cy * sp, sy * cp, cy * cp)
 
 
+def heading_velocity(body_velocity, orientation):
+    """The reward's velocity input as the agent computes it (one definition, observation)."""
+    return tuple(odometry_reading(body_velocity, orientation, 0.0).heading_velocity)
+
+
 def test_heading_velocity_turns_by_yaw_only():
     # Yawed 90 degrees: a body-frame forward velocity stays forward in the heading frame.
     q = yaw_pitch_quaternion(math.pi / 2, 0.0)
@@ -87,5 +92,5 @@ def test_heading_velocity_turns_by_yaw_only():
     forward, lateral = heading_velocity((0.4, 0.0, 0.0), q)
     assert forward == pytest.approx(0.4 * math.cos(math.radians(30)))
     assert lateral == pytest.approx(0.0, abs=1e-9)
-    with pytest.raises(ValueError, match='quaternion'):
+    with pytest.raises(SensorError, match='quaternion'):
         heading_velocity((0.4, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0))
