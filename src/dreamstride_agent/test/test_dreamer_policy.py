@@ -409,3 +409,14 @@ def test_every_named_size_passes_the_strict_metadata_check(name):
     for image_shape in (None, (64, 64, 3)):
         meta = PolicyMetadata(12, 40, 12, image_shape, config.model, config_name=name)
         assert _parse_metadata(meta.to_strings(), 12) == meta
+
+
+def test_every_float_field_of_the_model_config_has_import_limits():
+    """A new ModelConfig field must get its bounds in the validator, or exports break."""
+    import dataclasses
+
+    from dreamstride_agent.dreamer.config import ModelConfig
+    from dreamstride_agent.dreamer.policy import _FLOAT_LIMITS
+    floats = {f.name for f in dataclasses.fields(ModelConfig)
+              if isinstance(getattr(ModelConfig(), f.name), float)}
+    assert floats == set(_FLOAT_LIMITS)

@@ -323,7 +323,8 @@ _MAX_IMAGE_SIDE = 1024
 _MAX_IMAGE_CHANNELS = 1024
 # Float fields of ModelConfig: (low, high, whether low itself is allowed).
 _FLOAT_LIMITS = {'unimix': (0.0, 1.0, True), 'action_min_std': (0.0, 100.0, False),
-                 'action_max_std': (0.0, 100.0, False)}
+                 'action_max_std': (0.0, 100.0, False),
+                 'action_std_offset': (-20.0, 20.0, True)}
 _STRING_CHOICES = {'norm': ('layer', 'rms')}
 
 
