@@ -26,3 +26,7 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     assert evals[-1]['policy'] == 'random' and len(evals) >= 2
     assert list((results / 'checkpoints').glob('update_*.safetensors'))
     assert (results / 'curve.png').read_bytes()[:4] == b'\x89PNG'
+    # The final policy evaluates on its own, as `dreamstride eval --policy` loads it.
+    from dreamstride_bringup.evaluate import load_policy
+    slot, version = load_policy(results / 'final_policy.safetensors', 0)
+    assert slot.active is not None and version == summary['learner']['updates']

@@ -56,24 +56,39 @@ class EvaluationResult:
 
 
 def load_policy(checkpoint: Path | str | None, seed: int):
-    """Return (PolicySlot with the checkpoint's policy active, its update step)."""
+    """Return (PolicySlot with the file's policy active, its update step).
+
+    ``checkpoint`` is a learner checkpoint or an exported policy (what the learner pushes
+    to agents, e.g. an experiment's final_policy.safetensors); None: random actions.
+    """
+    from dreamstride_agent.dreamer.policy import POLICY_FORMAT
     from dreamstride_agent.observation import ObservationSpec
     from dreamstride_agent.policy_slot import PolicySlot
+    from safetensors import safe_open
     from spot_description.spot import NUM_JOINTS
 
     slot = PolicySlot(ObservationSpec().size, NUM_JOINTS, max_bytes=1 << 30)
     if checkpoint is None:
         return slot, 0
-    from dreamstride_agent.dreamer.agent import DreamerAgent
-    learner = DreamerAgent.from_checkpoint(checkpoint, device='cpu')
-    slot.obs_dim = learner.obs_dim
-    version = max(learner.step, 1)
-    data, sha256 = learner.export_policy(version)
-    accepted, message = slot.offer('safetensors', version, sha256, data)
+    with safe_open(str(checkpoint), 'pt') as f:
+        metadata = f.metadata() or {}
+    if metadata.get('format') == POLICY_FORMAT:
+        import hashlib
+        data = Path(checkpoint).read_bytes()
+        version = int(metadata['version'])
+        accepted, message = slot.offer('safetensors', version, hashlib.sha256(data).hexdigest(),
+                                       data)
+        step = version
+    else:
+        from dreamstride_agent.dreamer.agent import DreamerAgent
+        learner = DreamerAgent.from_checkpoint(checkpoint, device='cpu')
+        version = step = max(learner.step, 1)
+        data, sha256 = learner.export_policy(version)
+        accepted, message = slot.offer('safetensors', version, sha256, data)
     if not accepted:
         raise ValueError(f'{checkpoint}: {message}')
     slot.swap()
-    return slot, learner.step
+    return slot, step
 
 
 def sensor_snapshot(sim):

@@ -13,6 +13,8 @@ afterwards writes into the results directory:
                            snapshots, the random-policy baseline, DayDreamer's numbers)
     eval.csv               evaluation of every snapshot and of the random policy
     final.mp4              the final policy, from lying down
+    final_policy.safetensors  the final policy as the agent loads it (dreamstride eval
+                           --policy final_policy.safetensors evaluates it)
     summary.json           command, configuration, machine, timing, first stood / walked
     status.csv             agent and learner status every few seconds during the run
     run/                   the training run itself (logs, replay store, TensorBoard)
@@ -40,7 +42,8 @@ DAYDREAMER_A1 = {'reward_bins': [(0, 5000, 5.1), (25000, 30000, 7.2), (65000, 70
                  'first_episode_10': 37700, 'first_episode_12': 57900, 'reward_max': 14.0}
 START_POSE = 'lying'         # as in config/daydreamer_walk.yaml
 STAND_HOLD_STEPS = 20        # standing for 1 s at 20 Hz counts as having stood
-OUTPUTS = ('curve.csv', 'curve.png', 'eval.csv', 'final.mp4', 'summary.json', 'status.csv')
+OUTPUTS = ('curve.csv', 'curve.png', 'eval.csv', 'final.mp4', 'summary.json', 'status.csv',
+           'final_policy.safetensors')
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -330,6 +333,8 @@ def _analyse(args, results: Path, run_dir: Path, snapshots: list[dict], status_r
     final = evaluate(final_ckpt, episodes=1, episode_length=episode_length,
                      initial_pose=START_POSE, seed=args.seed + 100, video=results / 'final.mp4')
     _plot(results / 'curve.png', curve, evals, args)
+    if final_ckpt is not None:
+        _export_policy(Path(final_ckpt), results / 'final_policy.safetensors')
     import torch
     summary = {
         'command': ' '.join(['dreamstride', 'experiment', *sys.argv[2:]]) if len(sys.argv) > 1
@@ -353,6 +358,15 @@ def _analyse(args, results: Path, run_dir: Path, snapshots: list[dict], status_r
     }
     (results / 'summary.json').write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _export_policy(checkpoint: Path, path: Path) -> None:
+    """Write the checkpoint's policy as the agent loads it (a few MB, no optimiser state)."""
+    from dreamstride_agent.dreamer.agent import DreamerAgent
+    from dreamstride_agent.dreamer.checkpoint import write_atomic
+    learner = DreamerAgent.from_checkpoint(checkpoint, device='cpu')
+    data, _ = learner.export_policy(max(learner.step, 1))
+    write_atomic(path, data)
 
 
 def _eval_numbers(summary: dict) -> dict:
