@@ -64,9 +64,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--rescue-after', type=float, default=0.0,
                         help='put the robot back on its belly (reset service, pose lying) '
-                             'after it has lain on its back this many seconds; 0: never, '
-                             "DayDreamer's no-reset setting. Our simulated Spot cannot right "
-                             'itself from its back (see docs/results.md)')
+                             'after it has lain on its back this many simulated seconds; 0: '
+                             "never, DayDreamer's no-reset setting. The simulation withholds "
+                             'its sensors briefly on a reset, so the agent cuts the episode '
+                             'there (is_first) and no stored transition spans the jump. Our '
+                             "simulated Spot cannot right itself within the agent's action "
+                             'range (see docs/results.md)')
     parser.add_argument('--smoke', action='store_true',
                         help='a short run with a tiny model that checks every output file')
 
@@ -208,10 +211,12 @@ class _StatusWatcher:
             self.file.flush()
 
     def _on_imu(self, msg) -> None:
-        """Count time on the back (wall clock); call the reset service when it is too long."""
+        """Count time on the back (simulated); call the reset service when it is too long."""
         q = msg.orientation
         up_z = 1.0 - 2.0 * (q.x * q.x + q.y * q.y)
-        now = time.monotonic()
+        # Simulated time from the stamp: paused by the ratio lock, the robot waits as long
+        # in simulated time as on a fast machine.
+        now = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         if up_z > -0.5:
             self._on_back_since = None
             return

@@ -105,6 +105,8 @@ class SimNode(Node):
                                  self._on_trajectory, contract.COMMAND_QOS)
         self.create_service(ResetRobot, contract.RESET_SERVICE, self._on_reset)
         self.ratio_lock = RatioLock()
+        self._reset_quiet_time = p['reset_quiet_time']
+        self._quiet_until = -1.0      # simulated time before which no sensors are published
         self._setup_ratio_lock(p)
 
         # Stepping runs on the steady clock: this node is the source of /clock and must not
@@ -170,6 +172,11 @@ class SimNode(Node):
             'ratio_lock.agent_status': declare(
                 'ratio_lock.agent_status', [''],
                 'AgentStatus topics whose step counts the lock adds up.'),
+            'reset_quiet_time': declare(
+                'reset_quiet_time', 0.2,
+                'Simulated seconds without sensor messages after a reset: longer than any '
+                "agent's max_sensor_age, so agents hold and start a new episode there and no "
+                'transition they record spans the jump.'),
             'frame_prefix': declare(
                 'frame_prefix', '',
                 "Prefix of the frame ids (body, odom, head_camera_optical), e.g. 'spot1/' "
@@ -339,6 +346,8 @@ class SimNode(Node):
         self._clock_pub.publish(ClockMsg(clock=stamp(self.sim.time)))
 
     def _publish_sensors(self) -> None:
+        if self.sim.time < self._quiet_until:
+            return      # just reset: the silence tells agents to cut their episode
         now = stamp(self.sim.time)
         joints = self.sim.joints()
         joint_state = JointState(name=list(spot.JOINT_NAMES), position=joints.position,
@@ -414,7 +423,7 @@ class SimNode(Node):
             self.get_logger().error(f'reset refused: {response.message}')
             return response
         self.sim.reset(pose, seed=request.seed or None)
-        self._publish_sensors()
+        self._quiet_until = self.sim.time + self._reset_quiet_time
         response.success = True
         response.message = f'reset to {pose} at t={self.sim.time:.3f} s'
         self.get_logger().info(response.message)

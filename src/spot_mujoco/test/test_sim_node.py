@@ -272,6 +272,19 @@ def test_reset_on_back_turns_the_body_upside_down(peer):
     assert body_z_up(peer.fresh('odom')) > 0.99
 
 
+def test_a_reset_withholds_sensors_so_agents_cut_their_episode(peer):
+    peer.wait_sim(0.2)
+    before = peer.counts.get('joints', 0)
+    assert peer.reset(ResetRobot.Request.POSE_LYING).success
+    reset_at = peer.sim_time()
+    first = peer.fresh('joints')
+    gap = seconds(first.header.stamp) - reset_at
+    # No joint_states stamped within reset_quiet_time (0.2 s) of the reset: longer than
+    # any agent's max_sensor_age, so every agent holds and starts a new episode.
+    assert gap >= 0.19, gap
+    assert peer.counts['joints'] > before
+
+
 def test_reset_random_and_unknown_poses(peer):
     assert peer.reset(ResetRobot.Request.POSE_RANDOM, seed=5).success
     response = peer.reset(7)
