@@ -63,11 +63,29 @@ ROS_MODULES = {'rclpy', 'rosidl_runtime_py', 'launch', 'launch_ros', 'dreamstrid
                'builtin_interfaces', 'rosgraph_msgs'}
 
 
+# The ROS-free cores that nodes are thin shells over, and that tests drive directly.
+CORE_MODULES = [
+    'src/dreamstride_agent/dreamstride_agent/' + name for name in (
+        'agent_core.py', 'observation.py', 'commands.py', 'reward.py', 'policy_slot.py',
+        'control_stats.py', 'learner_core.py', 'recorder_core.py', 'replay_store.py')
+] + ['src/spot_mujoco/spot_mujoco/simulation.py', 'src/spot_mujoco/spot_mujoco/ratio_lock.py',
+     'src/spot_description/spot_description/spot.py',
+     'src/spot_description/spot_description/mjcf.py',
+     'src/spot_webots/spot_webots/conversion.py', 'src/spot_webots/spot_webots/poses.py']
+
+
 def test_learning_code_is_free_of_ros():
     dreamer = ROOT / 'src/dreamstride_agent/dreamstride_agent/dreamer'
     for path in dreamer.rglob('*.py'):
         leaked = _imported_modules(path) & ROS_MODULES
         assert not leaked, f'{path.relative_to(ROOT)} imports {sorted(leaked)}'
+
+
+@pytest.mark.parametrize('relative', CORE_MODULES)
+def test_core_modules_are_free_of_ros(relative):
+    path = ROOT / relative
+    leaked = _imported_modules(path) & ROS_MODULES
+    assert not leaked, f'{relative} imports {sorted(leaked)}'
 
 
 def test_env_script_keeps_ros_on_localhost():
