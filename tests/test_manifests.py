@@ -28,6 +28,7 @@ PYTHON_PACKAGES = sorted(p.parent.name for p in (ROOT / 'src').glob('*/setup.py'
 # (python3-torch, python3-imageio), otherwise its pip keys. python3-safetensors-pip is
 # not in rosdistro yet; a ROS machine needs it from a local rosdep source (or pip).
 ROSDEP_KEYS = {
+    'tf2_msgs': 'tf2_msgs',
     'numpy': 'python3-numpy',
     'scipy': 'python3-scipy',
     'yaml': 'python3-yaml',
@@ -59,6 +60,7 @@ RUNTIME_ONLY = {
     'dreamstride_bringup': {
         'robot_state_publisher',  # started as a node by the launch files (rviz:=true)
         'rviz2',                  # likewise
+        'spot_webots',            # backend:=webots includes its launch file (package share)
     },
 }
 

@@ -343,7 +343,15 @@ class Agent(Node):
             policies_refused=self.policies.refused, last_refusal=self.policies.last_refusal))
 
     def close(self) -> None:
-        """Stop the validation worker (pending requests are abandoned)."""
+        """Let the last steps reach the recorder; stop the validation worker."""
+        # Steps are reliable, but a writer destroyed before its readers acknowledged the
+        # last samples loses them: wait (briefly) until every published step is acked.
+        try:
+            acked = self.step_pub.wait_for_all_acked(Duration(seconds=2.0))
+        except Exception:  # noqa: BLE001 - the context may be gone already; nothing to wait for
+            acked = True
+        if not acked:
+            self.get_logger().warning('stopping with steps not yet acknowledged by a recorder')
         self._validator.shutdown(wait=False, cancel_futures=True)
 
 

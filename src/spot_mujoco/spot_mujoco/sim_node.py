@@ -84,6 +84,8 @@ class SimNode(Node):
         self.clock_every = self._steps_per_period(dt, p['clock_rate'], 'clock_rate')
         self.steps = 0  # physics steps since start
         self.rejected_trajectories = 0
+        self._last_rejection: tuple[str, float] = ('', 0.0)
+        self._log_window = [0.0, 0]       # start (s, monotonic), lines logged since
         self.overruns = 0  # times the paced simulation fell MAX_LAG behind and skipped ahead
 
         sensor_qos = contract.SENSOR_QOS
@@ -402,16 +404,29 @@ class SimNode(Node):
             targets = targets_from_trajectory(msg)
         except ValueError as error:
             self.rejected_trajectories += 1
-            # At most one line a second: a flood of bad commands must not flood the log.
-            self.get_logger().error(
-                f'rejected joint trajectory, not applied: {error} '
-                f'({self.rejected_trajectories} rejected so far)', throttle_duration_sec=1.0)
+            self._log_rejection(str(error))
             return
         clamped = self.sim.set_position_targets(targets)
         if clamped:
             self.get_logger().warning(
                 f'clamped joint target(s) to the joint limits: {", ".join(clamped)} '
                 f'({self.sim.clamped_targets} clamped so far)', throttle_duration_sec=1.0)
+
+    def _log_rejection(self, error: str) -> None:
+        """Log a rejected trajectory: each new cause at once, a repeated one once a second.
+
+        Ten lines a second at most, so a flood of bad commands cannot flood the log.
+        """
+        now = time.monotonic()
+        if now - self._log_window[0] >= 1.0:
+            self._log_window = [now, 0]
+        repeated = error == self._last_rejection[0] and now - self._last_rejection[1] < 1.0
+        if repeated or self._log_window[1] >= 10:
+            return
+        self._log_window[1] += 1
+        self._last_rejection = (error, now)
+        self.get_logger().error(f'rejected joint trajectory, not applied: {error} '
+                                f'({self.rejected_trajectories} rejected so far)')
 
     def _on_reset(self, request: ResetRobot.Request,
                   response: ResetRobot.Response) -> ResetRobot.Response:

@@ -280,8 +280,9 @@ def test_a_reset_withholds_sensors_so_agents_cut_their_episode(peer):
     first = peer.fresh('joints')
     gap = seconds(first.header.stamp) - reset_at
     # No joint_states stamped within reset_quiet_time (0.2 s) of the reset: longer than
-    # any agent's max_sensor_age, so every agent holds and starts a new episode.
-    assert gap >= 0.19, gap
+    # any agent's max_sensor_age, so every agent holds and starts a new episode. (The
+    # peer's clock may lag the reset by a clock period or two.)
+    assert gap >= 0.15, gap
     assert peer.counts['joints'] > before
 
 
