@@ -14,20 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import dataclasses
-from typing import Any, NamedTuple
+from typing import Any
 
 from dreamstride_agent.agent_core import AgentConfig
-from dreamstride_agent.config_fields import description_of
+from dreamstride_agent.config_fields import ParameterSpec, description_of
 from dreamstride_agent.observation import TWIST_FRAMES
-
-
-class ParameterSpec(NamedTuple):
-    """One ROS parameter of the agent: name, default (which fixes its type), meaning."""
-
-    name: str
-    default: Any
-    description: str
-
 
 # ROS parameter name -> path of the AgentConfig field it sets (a dict field's key last).
 CONFIG_PARAMETERS: dict[str, tuple[str, ...]] = {

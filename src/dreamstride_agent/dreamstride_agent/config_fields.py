@@ -1,17 +1,26 @@
 """Dataclass fields that carry their description, so a default and its meaning live once.
 
 The agent's configuration dataclasses declare every field with :func:`described`; the
-agent node's ROS parameters (their defaults and descriptions) are read from these
-fields (see :mod:`dreamstride_agent.agent_parameters`), so nothing restates them.
+agent's and the learner's ROS parameters (their defaults and descriptions) are read
+from these fields (see :mod:`dreamstride_agent.agent_parameters` and
+:func:`dreamstride_agent.learner_core.learner_parameters`), so nothing restates them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 import dataclasses
-from typing import Any
+from typing import Any, NamedTuple
 
 DESCRIPTION = 'description'
+
+
+class ParameterSpec(NamedTuple):
+    """One ROS parameter of a node: name, default (which fixes its type), meaning."""
+
+    name: str
+    default: Any
+    description: str
 
 
 def described(description: str, default: Any = dataclasses.MISSING, *,

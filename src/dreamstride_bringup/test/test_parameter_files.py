@@ -1,4 +1,5 @@
-"""Each agent default is defined once; parameter files hold deliberate deviations only."""
+"""Each agent and learner default is defined once; parameter files hold deliberate
+deviations only."""
 
 import dataclasses
 from pathlib import Path
@@ -10,6 +11,11 @@ from dreamstride_agent.agent_parameters import (
     parameter_defaults,
 )
 from dreamstride_agent.config_fields import description_of
+from dreamstride_agent.learner_core import (
+    LearnerSettings,
+    learner_parameters,
+    learner_settings_from_parameters,
+)
 import pytest
 import yaml
 
@@ -42,16 +48,30 @@ DEVIATIONS = {
     },
 }
 
+LEARNER_DEVIATIONS = {
+    'learner.yaml': {
+        'model': ('cpu', "sized for a CPU learner; 'daydreamer' needs a GPU to keep up"),
+        'torch_threads': (1, 'more threads oversubscribe a shared 2-core machine'),
+    },
+    'daydreamer_walk.yaml': {
+        'model': ('cpu', 'the experiment runs on a CPU learner'),
+        'train_ratio': (256.0, "DayDreamer's A1 ratio, locked"),
+        'checkpoint_every': (60.0, 'snapshots for the learning curve'),
+        'torch_threads': (1, 'more threads oversubscribe a shared 2-core machine'),
+    },
+}
+
 # DayDreamer's A1 settings (Wu et al., CoRL 2022), which the walking experiment reproduces.
 DAYDREAMER = {'control_rate': 20.0, 'episode_length': 250, 'joint_velocities': False,
               'filter_cutoff': 1.5, 'velocity_target': 0.3, 'reward_gate': 0.7}
+DAYDREAMER_LEARNER = {'prefill_steps': 5000, 'sync_every': 20.0, 'train_ratio': 256.0}
 
 
-def _agent_values(path: Path) -> dict:
-    """Return the agent's values in ``path``: its /** section, then its /**/agent one."""
+def _agent_values(path: Path, node: str = 'agent') -> dict:
+    """Return the node's values in ``path``: its /** section, then its /**/NODE one."""
     data = yaml.safe_load(path.read_text())
     values = {}
-    for key in ('/**', '/**/agent'):
+    for key in ('/**', f'/**/{node}'):
         values.update((data.get(key) or {}).get('ros__parameters') or {})
     return values
 
@@ -93,3 +113,30 @@ def test_walking_experiment_runs_daydreamer_settings():
     values = {**parameter_defaults(), **_agent_values(CONFIG / 'agent.yaml'),
               **_agent_values(CONFIG / 'daydreamer_walk.yaml')}
     assert {k: values[k] for k in DAYDREAMER} == DAYDREAMER
+
+
+def test_learner_parameters_come_from_its_settings():
+    specs = learner_parameters()
+    assert all(s.description.strip() for s in specs)
+    for f in dataclasses.fields(LearnerSettings):
+        assert description_of(LearnerSettings, f.name).strip()
+    defaults = {s.name: s.default for s in specs}
+    assert learner_settings_from_parameters(defaults) == LearnerSettings()
+    assert defaults['model_overrides'] == ['']      # a typed (string array) default
+
+
+@pytest.mark.parametrize('name', sorted(LEARNER_DEVIATIONS))
+def test_learner_files_set_only_deliberate_deviations(name):
+    defaults = {s.name: s.default for s in learner_parameters()}
+    values = _agent_values(CONFIG / name, 'learner')
+    assert values == {k: v for k, (v, _reason) in LEARNER_DEVIATIONS[name].items()}, name
+    for key, value in values.items():
+        assert value != defaults[key], f'{name}: {key}: {value!r} is the default, drop it'
+        assert type(value) is type(defaults[key]), f'{name}: {key}: {value!r} has another type'
+
+
+def test_walking_experiment_learns_with_daydreamer_settings():
+    values = {**{s.name: s.default for s in learner_parameters()},
+              **_agent_values(CONFIG / 'learner.yaml', 'learner'),
+              **_agent_values(CONFIG / 'daydreamer_walk.yaml', 'learner')}
+    assert {k: values[k] for k in DAYDREAMER_LEARNER} == DAYDREAMER_LEARNER
