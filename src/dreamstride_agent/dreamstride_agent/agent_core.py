@@ -19,6 +19,7 @@ import enum
 import threading
 
 from dreamstride_agent.commands import CommandConfig, CommandFilter
+from dreamstride_agent.config_fields import described
 from dreamstride_agent.observation import (
     ImuReading,
     JointReading,
@@ -75,14 +76,20 @@ class Hold:
 class AgentConfig:
     """Everything that shapes the agent's behaviour."""
 
-    episode_length: int = 250
-    joint_velocities: bool = False
-    sample_actions: bool = True     # policy samples (training) or takes the mode (evaluation)
-    max_sensor_age: float = 0.075   # s; older readings put the agent in hold
-    hold_mode: str = 'posture'      # 'posture': repeat the last safe command; 'none'
-    dry_run: bool = False           # compute everything, send no command
-    command: CommandConfig = field(default_factory=CommandConfig)
-    reward: RewardConfig = field(default_factory=RewardConfig)
+    episode_length: int = described(
+        'Steps per episode; episodes are cut by time, no resets.', 250)
+    joint_velocities: bool = described('Add the 12 joint velocities to the observation.', False)
+    sample_actions: bool = described(
+        'Sample actions from the policy (training); false takes its mode (evaluation).', True)
+    max_sensor_age: float = described(
+        'Hold when the newest joint_states/imu/odometry is older than this (s, node clock).',
+        0.075)
+    hold_mode: str = described(
+        "In hold: 'posture' repeats the last safe command (simulation); 'none' sends "
+        'nothing (real robot).', 'posture')
+    dry_run: bool = described('Compute everything but publish no joint commands.', False)
+    command: CommandConfig = described('The action-to-command path.', factory=CommandConfig)
+    reward: RewardConfig = described('The gated reward.', factory=RewardConfig)
 
     def __post_init__(self) -> None:
         if self.hold_mode not in HOLD_MODES:

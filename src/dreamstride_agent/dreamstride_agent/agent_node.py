@@ -29,7 +29,6 @@ import time
 import uuid
 
 from dreamstride_agent.agent_core import (
-    AgentConfig,
     AgentCore,
     Hold,
     HoldKind,
@@ -38,7 +37,7 @@ from dreamstride_agent.agent_core import (
     SensorBoard,
     TickResult,
 )
-from dreamstride_agent.commands import CommandConfig
+from dreamstride_agent.agent_parameters import agent_config_from_parameters, agent_parameters
 from dreamstride_agent.control_stats import PeriodStats
 from dreamstride_agent.graph_names import (
     AGENT_STATUS,
@@ -57,7 +56,6 @@ from dreamstride_agent.observation import (
 )
 from dreamstride_agent.params import Param, declare
 from dreamstride_agent.policy_slot import PolicySlot
-from dreamstride_agent.reward import RewardConfig
 from dreamstride_msgs.msg import AgentStatus, Step
 from dreamstride_msgs.srv import LoadPolicy
 from nav_msgs.msg import Odometry
@@ -84,39 +82,9 @@ _HOLD_KIND_FIELD = {
     HoldKind.MALFORMED: AgentStatus.HOLD_MALFORMED,
 }
 
-PARAMS = [
-    Param('control_rate', 20.0, 'Agent steps per second (Hz); DayDreamer used 20.'),
-    Param('episode_length', 250, 'Steps per episode; episodes are cut by time, no resets.'),
-    Param('max_sensor_age', 0.075,
-          'Hold when the newest joint_states/imu/odometry is older than this (s, node clock).'),
-    Param('hold_mode', 'posture',
-          "In hold: 'posture' repeats the last safe command (simulation); 'none' sends "
-          'nothing (real robot).'),
-    Param('dry_run', False, 'Compute everything but publish no joint commands.'),
-    Param('joint_velocities', False, 'Add the 12 joint velocities to the observation.'),
-    Param('camera', False, 'Attach the latest camera/image to each Step.'),
-    Param('filter_cutoff', 1.5, 'Butterworth low-pass cut-off on the targets (Hz), 0 = off.'),
-    Param('max_step', 0.25, 'Largest change of a joint command per tick (rad).'),
-    Param('action_scale_hip_x', 0.6, 'Target offset from the standing pose for action 1 (rad).'),
-    Param('action_scale_hip_y', 1.2, 'Target offset from the standing pose for action 1 (rad).'),
-    Param('action_scale_knee', 1.2, 'Target offset from the standing pose for action 1 (rad).'),
-    Param('velocity_target', 0.3, 'Forward speed for the full velocity reward (m/s).'),
-    Param('reward_gate', 0.7, 'Each reward term counts once the previous one exceeds this.'),
-    Param('max_policy_bytes', 64 * 1024 * 1024, 'Largest accepted policy file (bytes).'),
-    Param('seed', 0, 'Seed of the random exploration (0: from the OS).'),
-    Param('robot_name', '', 'Robot name written into each Step (default: the namespace).'),
-    Param('policy_checkpoint', '',
-          'Act with this learner checkpoint from the start (evaluation); empty: act randomly '
-          'until the learner pushes a policy.'),
-    Param('wait_for_recorder', False,
-          'Take no step until a replay recorder subscribes to the steps, so a run records '
-          'from its first step (training graphs set it).'),
-    Param('policy_sample', True,
-          'Sample actions from the policy (training); false takes its mode (evaluation).'),
-    Param('odometry_twist_frame', 'body',
-          f'Frame of the odometry twist, one of {list(TWIST_FRAMES)}: body (the contract, '
-          "nav_msgs' child frame) or odom (spot_ros2's spot_driver)."),
-]
+# Declared from the configuration dataclasses' fields (defaults and descriptions live
+# there, and the node-only ones in agent_parameters), so no default is restated here.
+PARAMS = [Param(*spec) for spec in agent_parameters()]
 
 
 def _seconds(stamp) -> float:
@@ -134,18 +102,7 @@ class Agent(Node):
         if self.p['odometry_twist_frame'] not in TWIST_FRAMES:
             raise ValueError(f'odometry_twist_frame must be one of {list(TWIST_FRAMES)}, got '
                              f"{self.p['odometry_twist_frame']!r}")
-        config = AgentConfig(
-            episode_length=self.p['episode_length'],
-            joint_velocities=self.p['joint_velocities'],
-            sample_actions=self.p['policy_sample'],
-            max_sensor_age=self.p['max_sensor_age'], hold_mode=self.p['hold_mode'],
-            dry_run=self.p['dry_run'],
-            command=CommandConfig(
-                control_rate=self.p['control_rate'], filter_cutoff=self.p['filter_cutoff'],
-                max_step=self.p['max_step'],
-                action_scale={g: self.p[f'action_scale_{g}'] for g in ('hip_x', 'hip_y', 'knee')}),
-            reward=RewardConfig(velocity_target=self.p['velocity_target'],
-                                gate=self.p['reward_gate']))
+        config = agent_config_from_parameters(self.p)
         self.policies = PolicySlot(obs_dim=ObservationSpec(config.joint_velocities).size,
                                    act_dim=NUM_JOINTS, max_bytes=self.p['max_policy_bytes'])
         self.core = AgentCore(config, self.policies,

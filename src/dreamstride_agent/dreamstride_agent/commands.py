@@ -16,8 +16,9 @@ whatever the policy outputs, published targets respect both bounds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from dreamstride_agent.config_fields import described
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 from spot_description.spot import JOINT_GROUPS, JOINT_LOWER, JOINT_UPPER, NUM_JOINTS, STANDING_POSE
@@ -27,13 +28,15 @@ from spot_description.spot import JOINT_GROUPS, JOINT_LOWER, JOINT_UPPER, NUM_JO
 class CommandConfig:
     """Parameters of the action-to-command path."""
 
-    control_rate: float = 20.0            # Hz
-    filter_cutoff: float = 1.5            # Hz; 0 disables the low-pass filter
-    max_step: float = 0.25                # rad per tick
-    limit_margin: float = 0.02            # rad kept away from each joint limit
-    # Target offset (rad) for action +1, per joint group.
-    action_scale: dict[str, float] = field(
-        default_factory=lambda: {'hip_x': 0.6, 'hip_y': 1.2, 'knee': 1.2})
+    control_rate: float = described(
+        'Agent steps per second (Hz); DayDreamer used 20.', 20.0)
+    filter_cutoff: float = described(
+        'Butterworth low-pass cut-off on the targets (Hz), 0 = off.', 1.5)
+    max_step: float = described('Largest change of a joint command per tick (rad).', 0.25)
+    limit_margin: float = described('Distance kept from each joint limit (rad).', 0.02)
+    action_scale: dict[str, float] = described(
+        'Target offset from the standing pose for action 1 (rad).',
+        factory=lambda: {'hip_x': 0.6, 'hip_y': 1.2, 'knee': 1.2})
 
     def __post_init__(self) -> None:
         nyquist = self.control_rate / 2.0

@@ -8,12 +8,14 @@ and latest_export for the policy push.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 import threading
 import time
+from typing import Any
 
+from dreamstride_agent.config_fields import ParameterSpec, described, description_of
 from dreamstride_agent.replay_store import SegmentError, StepLayout, iter_store, make_typestore
 import numpy as np
 
@@ -26,29 +28,81 @@ POLICY_VERSION = 'policy_version.txt'
 
 @dataclass
 class LearnerSettings:
-    """What the learner node's parameters configure."""
+    """What the learner node's parameters configure (see :func:`learner_parameters`)."""
 
-    replay_dir: Path
-    logdir: Path
-    model: str = 'daydreamer'
-    overrides: list[str] = field(default_factory=list)
-    device: str = 'cpu'
-    prefill_steps: int = 5000
-    train_ratio: float = 0.0
-    sync_every: float = 20.0
-    checkpoint_every: float = 120.0
-    scan_every: float = 2.0
-    log_every: int = 25
-    image_every: float = 300.0
-    seed: int = 0
-    torch_threads: int = 0
-    max_updates: int = 0          # stop after this many updates (0: never); offline runs
-    # Environment steps the collection may run ahead of train_ratio (the ratio lock). More
-    # than a segment plus a scan interval of steps, so the lock never waits for a segment
-    # to close.
-    ratio_slack_steps: int = 400
-    # The sizes every replay segment must have; None: the first accepted segment fixes them.
-    step_layout: StepLayout | None = None
+    replay_dir: Path = described(
+        'Replay store to train from (closed rosbag2 segments).', Path('replay'))
+    logdir: Path = described(
+        'TensorBoard event files and checkpoints go here.', Path('logs/learner'))
+    model: str = described(
+        "Dreamer configuration preset ('tiny', 'cpu', 'daydreamer', 'small').", 'daydreamer')
+    overrides: list[str] = described(
+        "Overrides of the preset, e.g. ['train.batch_size=16'].", factory=list)
+    device: str = described(
+        "Torch device: 'cpu', 'cuda' or 'auto' (a missing cuda is an error).", 'cpu')
+    prefill_steps: int = described(
+        'Environment steps in the store before training starts.', 5000)
+    train_ratio: float = described(
+        'Replayed steps per collected step (0: train as fast as possible). On a simulation '
+        'backend the ratio is locked: the simulation pauses at env_step_budget.', 0.0)
+    sync_every: float = described('Seconds between policy pushes to the agents.', 20.0)
+    checkpoint_every: float = described('Seconds between checkpoints.', 120.0)
+    scan_every: float = described('Seconds between looks for new replay segments.', 2.0)
+    log_every: int = described('Updates between TensorBoard scalar writes.', 25)
+    image_every: float = described(
+        'Seconds between open-loop prediction images (0: never).', 300.0)
+    seed: int = described('Seed of replay sampling and network initialisation.', 0)
+    torch_threads: int = described('Torch intra-op threads (0: torch default).', 0)
+    max_updates: int = described(
+        'Stop after this many updates (0: never); offline runs.', 0)
+    # More than a segment plus a scan interval of steps, so the lock never waits for a
+    # segment to close.
+    ratio_slack_steps: int = described(
+        'Environment steps the collection may run ahead of train_ratio (ratio lock).', 400)
+    step_layout: StepLayout | None = described(
+        'The sizes every replay segment must have; None: the first accepted segment '
+        'fixes them.', None)
+
+
+# ROS parameter -> LearnerSettings field, for the settings the learner node sets.
+SETTINGS_PARAMETERS = {
+    'replay_dir': 'replay_dir', 'logdir': 'logdir', 'model': 'model',
+    'model_overrides': 'overrides', 'device': 'device', 'prefill_steps': 'prefill_steps',
+    'train_ratio': 'train_ratio', 'ratio_slack_steps': 'ratio_slack_steps',
+    'sync_every': 'sync_every', 'checkpoint_every': 'checkpoint_every',
+    'scan_every': 'scan_every', 'log_every': 'log_every', 'image_every': 'image_every',
+    'seed': 'seed', 'torch_threads': 'torch_threads',
+}
+_PATH_FIELDS = ('replay_dir', 'logdir')
+
+
+def learner_parameters() -> list[ParameterSpec]:
+    """Return the learner's settings parameters, defaults and descriptions from the fields."""
+    defaults = LearnerSettings()
+    specs = []
+    for name, attr in SETTINGS_PARAMETERS.items():
+        value = getattr(defaults, attr)
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, list) and not value:
+            value = ['']        # an empty list would not fix the parameter's type
+        specs.append(ParameterSpec(name, value, description_of(LearnerSettings, attr)))
+    return specs
+
+
+def learner_settings_from_parameters(values: Mapping[str, Any]) -> LearnerSettings:
+    """Build LearnerSettings from the learner's parameter values (others are ignored)."""
+    kwargs: dict[str, Any] = {}
+    for name, attr in SETTINGS_PARAMETERS.items():
+        if name not in values:
+            continue
+        value = values[name]
+        if attr in _PATH_FIELDS:
+            value = Path(value).expanduser()
+        elif attr == 'overrides':
+            value = [o for o in value if o]
+        kwargs[attr] = value
+    return LearnerSettings(**kwargs)
 
 
 def _default_log(level: str, message: str) -> None:

@@ -16,12 +16,15 @@ The learner needs no robot: pointed at an existing replay store it trains offlin
 
 from __future__ import annotations
 
-from pathlib import Path
 import threading
 import time
 
 from dreamstride_agent.graph_names import LEARNER_STATUS, LOAD_POLICY, STATUS_QOS
-from dreamstride_agent.learner_core import LearnerCore, LearnerSettings
+from dreamstride_agent.learner_core import (
+    LearnerCore,
+    learner_parameters,
+    learner_settings_from_parameters,
+)
 from dreamstride_agent.params import Param, declare
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy
@@ -31,32 +34,14 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import Header
 
-PARAMS = [
-    Param('replay_dir', 'replay', 'Replay store to train from (closed rosbag2 segments).'),
-    Param('logdir', 'logs/learner', 'TensorBoard event files and checkpoints go here.'),
-    Param('model', 'daydreamer', "Dreamer configuration preset ('tiny', 'cpu', 'daydreamer', "
-          "'small')."),
-    Param('model_overrides', [''], "Overrides of the preset, e.g. ['train.batch_size=16']."),
-    Param('device', 'cpu', "Torch device: 'cpu', 'cuda' or 'auto' (a missing cuda is an error)."),
-    Param('prefill_steps', 5000, 'Environment steps in the store before training starts.'),
-    Param('train_ratio', 0.0,
-          'Replayed steps per collected step (0: train as fast as possible). On a simulation '
-          'backend the ratio is locked: the simulation pauses at env_step_budget.'),
-    Param('ratio_slack_steps', 400,
-          'Environment steps the collection may run ahead of train_ratio (ratio lock).'),
-    Param('sync_every', 20.0, 'Seconds between policy pushes to the agents.'),
+# The settings' parameters are declared from LearnerSettings' fields (default and
+# description live there); only the node's own push parameters are defined here.
+PARAMS = [Param(*spec) for spec in learner_parameters()] + [
     Param('agents', [LOAD_POLICY], 'load_policy services to push the policy to.'),
     Param('push_timeout', 10.0,
           'Seconds to wait for an agent to answer a push before abandoning the call and '
           'retrying.'),
-    Param('checkpoint_every', 120.0, 'Seconds between checkpoints.'),
-    Param('scan_every', 2.0, 'Seconds between looks for new replay segments.'),
-    Param('log_every', 25, 'Updates between TensorBoard scalar writes.'),
-    Param('image_every', 300.0, 'Seconds between open-loop prediction images (0: never).'),
-    Param('seed', 0, 'Seed of replay sampling and network initialisation.'),
-    Param('torch_threads', 0, 'Torch intra-op threads (0: torch default).'),
 ]
-
 
 class Learner(Node):
     """ROS adapter around LearnerCore: status, policy push, parameters."""
@@ -64,16 +49,7 @@ class Learner(Node):
     def __init__(self) -> None:
         super().__init__('learner')
         self.p = declare(self, PARAMS)
-        settings = LearnerSettings(
-            replay_dir=Path(self.p['replay_dir']).expanduser(),
-            logdir=Path(self.p['logdir']).expanduser(), model=self.p['model'],
-            overrides=[o for o in self.p['model_overrides'] if o], device=self.p['device'],
-            prefill_steps=self.p['prefill_steps'], train_ratio=self.p['train_ratio'],
-            ratio_slack_steps=self.p['ratio_slack_steps'],
-            sync_every=self.p['sync_every'], checkpoint_every=self.p['checkpoint_every'],
-            scan_every=self.p['scan_every'], log_every=self.p['log_every'],
-            image_every=self.p['image_every'], seed=self.p['seed'],
-            torch_threads=self.p['torch_threads'])
+        settings = learner_settings_from_parameters(self.p)
         self.core = LearnerCore(settings, log=self._log)
         self._pushes: dict[str, dict] = {}
         for name in self.p['agents']:

@@ -24,9 +24,10 @@ about 5 (the velocity term at zero).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import math
 
+from dreamstride_agent.config_fields import described
 import numpy as np
 from spot_description.spot import JOINT_GROUPS, STANDING_POSE
 
@@ -38,12 +39,13 @@ POSE_TERMS = ('hip_x', 'hip_y', 'knee')
 class RewardConfig:
     """Parameters of the gated reward."""
 
-    velocity_target: float = 0.3      # m/s forward (heading frame) for full velocity reward
-    velocity_weight: float = 10.0
-    gate: float = 0.7
-    # Deviation (rad) from the standing pose at which a pose term reaches 0.
-    pose_normaliser: dict[str, float] = field(
-        default_factory=lambda: {'hip_x': 0.8, 'hip_y': 1.6, 'knee': 1.6})
+    velocity_target: float = described(
+        'Forward speed for the full velocity reward (m/s).', 0.3)
+    velocity_weight: float = described('Weight w of the velocity term.', 10.0)
+    gate: float = described('Each reward term counts once the previous one exceeds this.', 0.7)
+    pose_normaliser: dict[str, float] = described(
+        'Deviation from the standing pose (rad) at which a pose term reaches 0.',
+        factory=lambda: {'hip_x': 0.8, 'hip_y': 1.6, 'knee': 1.6})
 
 
 @dataclass

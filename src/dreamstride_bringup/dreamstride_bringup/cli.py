@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
                              help='learner checkpoint (run_dir/learner/checkpoint.safetensors); '
                                   'without it the agent acts randomly (the baseline)')
             cmd.add_argument('--episodes', type=int, default=3)
-            cmd.add_argument('--episode-length', type=int, default=250)
+            cmd.add_argument('--episode-length', type=int,
+                             help="steps per episode (default: the agent's episode_length)")
             cmd.add_argument('--initial-pose', default='standing',
                              choices=('standing', 'on_back', 'random'))
             cmd.add_argument('--seed', type=int, default=0)
@@ -159,14 +160,33 @@ def main(argv: list[str] | None = None) -> int:
 def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     import json
 
-    from dreamstride_bringup.evaluate import evaluate
+    from dreamstride_agent.agent_parameters import NODE_PARAMETERS
+    from dreamstride_bringup.evaluate import evaluate, evaluation_agent_config
 
     if args.policy is not None and not args.policy.is_file():
         print(f'dreamstride: --policy {args.policy}: no such checkpoint file', file=sys.stderr)
         return 2
+    overrides: dict[str, Any] = {}
+    for node, name, value in args.param:
+        if node != 'agent':
+            print(f'dreamstride: -p {node}:{name}: the in-process evaluation runs only the '
+                  "agent's logic; use --ros to set other nodes' parameters", file=sys.stderr)
+            return 2
+        overrides[name] = value
+    node_only = sorted(set(overrides) & {p.name for p in NODE_PARAMETERS})
+    if node_only:
+        print(f'dreamstride: -p agent:{", agent:".join(node_only)}: not used by the in-process '
+              'evaluation (see --policy, --seed, --ros)', file=sys.stderr)
+    if args.episode_length is not None:     # the explicit option wins over -p and files
+        overrides['episode_length'] = args.episode_length
+    try:
+        config = evaluation_agent_config(args.config, overrides, args.namespace)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        print(f'dreamstride: {exc}', file=sys.stderr)
+        return 2
     video = args.video or run_dir / 'eval.mp4'
-    result = evaluate(args.policy, episodes=args.episodes, episode_length=args.episode_length,
-                      initial_pose=args.initial_pose, seed=args.seed, video=video)
+    result = evaluate(args.policy, episodes=args.episodes, initial_pose=args.initial_pose,
+                      seed=args.seed, video=video, agent_config=config)
     summary = result.summary()
     for i, e in enumerate(result.episodes):
         print(f'episode {i}: return {e.episode_return:8.1f}  reward/step {e.mean_reward:5.2f}  '
@@ -174,12 +194,11 @@ def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
               f'stood {e.stood_fraction:4.0%}  walked {"yes" if e.walked else "no"}')
     print(f'mean return {summary["mean_return"]:.1f}, reward/step '
           f'{summary["mean_reward_per_step"]:.2f}, forward {summary["mean_forward_velocity"]:+.3f}'
-          f' m/s over {summary["episodes"]} episodes of {args.episode_length} steps '
+          f' m/s over {summary["episodes"]} episodes of {config.episode_length} steps '
           f'({summary["policy"]})')
     (run_dir / 'eval.json').write_text(json.dumps(summary, indent=2))
     print(f'video: {video}\nresults: {run_dir / "eval.json"}')
     return 0
-
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -4,15 +4,24 @@ The agent's own tick logic (AgentCore: observation, gated reward, command path) 
 SpotSimulation directly, with the simulation stepped for exactly one control period
 per tick, so an evaluation is deterministic for a seed and much faster than real time.
 Without a checkpoint the agent acts uniformly at random (the baseline).
+
+The agent's configuration comes from the parameter files a launched evaluation agent
+gets (graph.node_graph('eval', 'mujoco'), the ``--config`` file last) and ``-p``
+overrides, read as rcl reads them and turned into an AgentConfig by the function the
+agent node uses, so the in-process evaluation acts as ``dreamstride eval --ros`` would.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, replace
 import os
 from pathlib import Path
+import re
+from typing import Any
 
 import numpy as np
+import yaml
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
@@ -53,6 +62,87 @@ class EvaluationResult:
             'walked_episodes': int(sum(e.walked for e in eps)),
             'per_episode': [asdict(e) for e in eps],
         }
+
+
+def _section_pattern(key: str) -> re.Pattern:
+    """Compile a parameter file's node key (``/**``, ``/**/agent``, ``/spot/agent``)."""
+    parts = []
+    for segment in key.strip('/').split('/'):
+        if segment == '**':
+            parts.append('(?:/[^/]+)*')      # any number of namespace levels
+        else:
+            parts.append('/' + re.escape(segment).replace(r'\*', '[^/]*'))
+    return re.compile(''.join(parts))
+
+
+def _flatten(values: Mapping[str, Any], prefix: str = '') -> dict[str, Any]:
+    """Return nested parameter maps as rcl names them (``a: {b: 1}`` is ``a.b``)."""
+    flat: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f'{prefix}{name}.'))
+        else:
+            flat[f'{prefix}{name}'] = value
+    return flat
+
+
+def read_parameter_files(paths: Iterable[Path | str], node_fqn: str) -> dict[str, Any]:
+    """Return the parameters that the files ``paths`` give the node ``node_fqn``.
+
+    As rcl does: the files' sections are merged in order (a later file wins), and the
+    ``/**`` sections are applied before the sections naming the node (``/**/agent``,
+    ``/spot/agent``), whichever file those come from.
+    """
+    wildcard: dict[str, Any] = {}
+    specific: dict[str, Any] = {}
+    for path in paths:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        if not isinstance(data, Mapping):
+            raise ValueError(f'{path}: a parameter file maps node names to ros__parameters')
+        for key, section in data.items():
+            params = (section or {}).get('ros__parameters') if isinstance(section, Mapping) \
+                else None
+            if not isinstance(params, Mapping):
+                raise ValueError(f'{path}: section {key!r} has no ros__parameters map')
+            if not _section_pattern(str(key)).fullmatch(node_fqn):
+                continue
+            (wildcard if str(key).strip('/') == '**' else specific).update(_flatten(params))
+    return {**wildcard, **specific}
+
+
+def agent_parameter_values(config: Path | str | None = None,
+                           overrides: Mapping[str, Any] | None = None,
+                           namespace: str = 'spot') -> dict[str, Any]:
+    """Return the agent's parameter values in an evaluation, by name.
+
+    Defaults, then the evaluation agent's parameter files (``config`` last), then the
+    graph's own values, then ``overrides`` (``-p agent:NAME=VALUE``). Names the agent
+    does not declare are dropped from files (rcl ignores them too) but refused in
+    ``overrides``, where they are a typo.
+    """
+    from dreamstride_agent.agent_parameters import parameter_defaults
+    from dreamstride_bringup.graph import node_graph
+
+    defaults = parameter_defaults()
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(defaults))
+    if unknown:
+        raise ValueError(f'-p agent:{unknown[0]}: the agent has no parameter {unknown[0]!r} '
+                         f'(it declares {", ".join(sorted(defaults))})')
+    # The in-process evaluation loads its policy itself; the graph only needs a name.
+    agent = [n for n in node_graph('eval', 'mujoco', config=config, policy='in-process')
+             if n.name == 'agent'][0]
+    fqn = f'/{namespace.strip("/")}/{agent.name}' if namespace.strip('/') else f'/{agent.name}'
+    given = {**read_parameter_files(agent.param_files, fqn), **agent.parameters, **overrides}
+    return {**defaults, **{k: v for k, v in given.items() if k in defaults}}
+
+
+def evaluation_agent_config(config: Path | str | None = None,
+                            overrides: Mapping[str, Any] | None = None,
+                            namespace: str = 'spot'):
+    """Return the AgentConfig a launched evaluation agent would run with."""
+    from dreamstride_agent.agent_parameters import agent_config_from_parameters
+    return agent_config_from_parameters(agent_parameter_values(config, overrides, namespace))
 
 
 def load_policy(checkpoint: Path | str | None, seed: int):
@@ -110,20 +200,26 @@ def sensor_snapshot(sim):
 
 
 def evaluate(checkpoint: Path | str | None = None, episodes: int = 3,
-             episode_length: int = 250, initial_pose: str = 'standing', seed: int = 0,
+             episode_length: int | None = None, initial_pose: str = 'standing', seed: int = 0,
              video: Path | str | None = None, video_size: tuple[int, int] = (320, 240),
-             agent_config=None, control_rate: float = 20.0) -> EvaluationResult:
-    """Run ``episodes`` episodes from ``initial_pose``; film them into ``video`` if given."""
-    from dreamstride_agent.agent_core import AgentConfig, AgentCore, Hold
-    from dreamstride_agent.commands import CommandConfig
+             agent_config=None) -> EvaluationResult:
+    """Run ``episodes`` episodes from ``initial_pose``; film them into ``video`` if given.
+
+    ``agent_config`` defaults to :func:`evaluation_agent_config` (the agent's parameter
+    files); ``episode_length``, if given, replaces its episode length.
+    """
+    from dreamstride_agent.agent_core import AgentCore, Hold
     from spot_description import mjcf
     from spot_mujoco.simulation import SpotSimulation
     import torch
     torch.set_num_threads(1)
     slot, step = load_policy(checkpoint, seed)
-    config = agent_config or AgentConfig(command=CommandConfig(control_rate=control_rate))
-    config.episode_length = episode_length
-    config.sample_actions = False
+    config = agent_config or evaluation_agent_config()
+    # A copy: the caller's config stays as it was. Evaluation takes the policy's mode.
+    config = replace(config, sample_actions=False,
+                     episode_length=config.episode_length if episode_length is None
+                     else episode_length)
+    episode_length = config.episode_length
     rng = np.random.default_rng(seed)
     core = AgentCore(config, slot, rng)
     sim = SpotSimulation(seed=seed, pose=initial_pose)

@@ -1,0 +1,46 @@
+"""Dataclass fields that carry their description, so a default and its meaning live once.
+
+The agent's configuration dataclasses declare every field with :func:`described`; the
+agent's and the learner's ROS parameters (their defaults and descriptions) are read
+from these fields (see :mod:`dreamstride_agent.agent_parameters` and
+:func:`dreamstride_agent.learner_core.learner_parameters`), so nothing restates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import dataclasses
+from typing import Any, NamedTuple
+
+DESCRIPTION = 'description'
+
+
+class ParameterSpec(NamedTuple):
+    """One ROS parameter of a node: name, default (which fixes its type), meaning."""
+
+    name: str
+    default: Any
+    description: str
+
+
+def described(description: str, default: Any = dataclasses.MISSING, *,
+              factory: Callable[[], Any] | None = None) -> Any:
+    """Return a dataclass field with ``default`` (or ``factory``) and its ``description``."""
+    if not description.strip():
+        raise ValueError('a described field needs a non-empty description')
+    if (default is dataclasses.MISSING) == (factory is None):
+        raise ValueError('a described field needs exactly one of default and factory')
+    metadata = {DESCRIPTION: description}
+    if factory is not None:
+        return dataclasses.field(default_factory=factory, metadata=metadata)
+    return dataclasses.field(default=default, metadata=metadata)
+
+
+def description_of(cls: type, name: str) -> str:
+    """Return the description of field ``name`` of dataclass ``cls``."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            if DESCRIPTION not in f.metadata:
+                raise ValueError(f'{cls.__name__}.{name} has no description')
+            return f.metadata[DESCRIPTION]
+    raise KeyError(f'{cls.__name__} has no field {name!r}')

@@ -1,0 +1,142 @@
+"""Each agent and learner default is defined once; parameter files hold deliberate
+deviations only."""
+
+import dataclasses
+from pathlib import Path
+
+from dreamstride_agent.agent_core import AgentConfig
+from dreamstride_agent.agent_parameters import (
+    agent_config_from_parameters,
+    agent_parameters,
+    parameter_defaults,
+)
+from dreamstride_agent.config_fields import description_of
+from dreamstride_agent.learner_core import (
+    LearnerSettings,
+    learner_parameters,
+    learner_settings_from_parameters,
+)
+import pytest
+import yaml
+
+CONFIG = Path(__file__).resolve().parents[1] / 'config'
+
+# The agent's ROS parameter names, as launch files, scripts and users know them.
+AGENT_PARAMETER_NAMES = {
+    'control_rate', 'episode_length', 'max_sensor_age', 'hold_mode', 'dry_run',
+    'joint_velocities', 'camera', 'filter_cutoff', 'max_step', 'action_scale_hip_x',
+    'action_scale_hip_y', 'action_scale_knee', 'velocity_target', 'reward_gate',
+    'max_policy_bytes', 'seed', 'robot_name', 'policy_checkpoint', 'wait_for_recorder',
+    'policy_sample', 'odometry_twist_frame'}
+
+# Every agent value a parameter file sets, with why it differs from the default. A value
+# that drifts in a file, or a default that drifts onto (or away from) it, fails the test.
+DEVIATIONS = {
+    'agent.yaml': {},
+    'real_spot.yaml': {
+        'hold_mode': ('none', 'never command a posture the robot did not ask for'),
+        'dry_run': (True, 'nothing is sent until a person decides to'),
+        'max_step': (0.05, 'conservative rate limit on the real robot'),
+        'action_scale_hip_x': (0.15, 'conservative action range on the real robot'),
+        'action_scale_hip_y': (0.3, 'conservative action range on the real robot'),
+        'action_scale_knee': (0.3, 'conservative action range on the real robot'),
+        'max_sensor_age': (0.1, 'the robot publishes over the network'),
+        'odometry_twist_frame': ('odom', "spot_driver's odometry twist is in the odom frame"),
+    },
+    'daydreamer_walk.yaml': {
+        'max_sensor_age': (0.15, 'scheduling jitter on a busy 2-core machine'),
+    },
+}
+
+LEARNER_DEVIATIONS = {
+    'learner.yaml': {
+        'model': ('cpu', "sized for a CPU learner; 'daydreamer' needs a GPU to keep up"),
+        'torch_threads': (1, 'more threads oversubscribe a shared 2-core machine'),
+    },
+    'daydreamer_walk.yaml': {
+        'model': ('cpu', 'the experiment runs on a CPU learner'),
+        'train_ratio': (256.0, "DayDreamer's A1 ratio, locked"),
+        'checkpoint_every': (60.0, 'snapshots for the learning curve'),
+        'torch_threads': (1, 'more threads oversubscribe a shared 2-core machine'),
+    },
+}
+
+# DayDreamer's A1 settings (Wu et al., CoRL 2022), which the walking experiment reproduces.
+DAYDREAMER = {'control_rate': 20.0, 'episode_length': 250, 'joint_velocities': False,
+              'filter_cutoff': 1.5, 'velocity_target': 0.3, 'reward_gate': 0.7}
+DAYDREAMER_LEARNER = {'prefill_steps': 5000, 'sync_every': 20.0, 'train_ratio': 256.0}
+
+
+def _agent_values(path: Path, node: str = 'agent') -> dict:
+    """Return the node's values in ``path``: its /** section, then its /**/NODE one."""
+    data = yaml.safe_load(path.read_text())
+    values = {}
+    for key in ('/**', f'/**/{node}'):
+        values.update((data.get(key) or {}).get('ros__parameters') or {})
+    return values
+
+
+def test_parameter_names_and_descriptions():
+    specs = agent_parameters()
+    assert [s.name for s in specs if s.name in AGENT_PARAMETER_NAMES] == [s.name for s in specs]
+    assert {s.name for s in specs} == AGENT_PARAMETER_NAMES
+    for spec in specs:
+        assert spec.description.strip(), f'{spec.name} has no description'
+        assert type(spec.default) in (bool, int, float, str), spec
+
+
+@pytest.mark.parametrize('cls', [AgentConfig, type(AgentConfig().command),
+                                 type(AgentConfig().reward)])
+def test_every_config_field_is_described(cls):
+    for f in dataclasses.fields(cls):
+        assert description_of(cls, f.name).strip()
+
+
+def test_defaults_build_the_default_config():
+    assert agent_config_from_parameters(parameter_defaults()) == AgentConfig()
+    assert agent_config_from_parameters({}) == AgentConfig()
+
+
+@pytest.mark.parametrize('name', sorted(DEVIATIONS))
+def test_parameter_files_set_only_deliberate_deviations(name):
+    defaults = parameter_defaults()
+    values = _agent_values(CONFIG / name)
+    deviations = {k: v for k, (v, _reason) in DEVIATIONS[name].items()}
+    assert values == deviations, f'{name}: values differ from its listed deviations'
+    for key, value in values.items():
+        assert value != defaults[key], f'{name}: {key}: {value!r} is the default, drop it'
+        assert type(value) is type(defaults[key]), f'{name}: {key}: {value!r} has another type'
+    assert agent_config_from_parameters({**defaults, **values})  # and they are valid
+
+
+def test_walking_experiment_runs_daydreamer_settings():
+    values = {**parameter_defaults(), **_agent_values(CONFIG / 'agent.yaml'),
+              **_agent_values(CONFIG / 'daydreamer_walk.yaml')}
+    assert {k: values[k] for k in DAYDREAMER} == DAYDREAMER
+
+
+def test_learner_parameters_come_from_its_settings():
+    specs = learner_parameters()
+    assert all(s.description.strip() for s in specs)
+    for f in dataclasses.fields(LearnerSettings):
+        assert description_of(LearnerSettings, f.name).strip()
+    defaults = {s.name: s.default for s in specs}
+    assert learner_settings_from_parameters(defaults) == LearnerSettings()
+    assert defaults['model_overrides'] == ['']      # a typed (string array) default
+
+
+@pytest.mark.parametrize('name', sorted(LEARNER_DEVIATIONS))
+def test_learner_files_set_only_deliberate_deviations(name):
+    defaults = {s.name: s.default for s in learner_parameters()}
+    values = _agent_values(CONFIG / name, 'learner')
+    assert values == {k: v for k, (v, _reason) in LEARNER_DEVIATIONS[name].items()}, name
+    for key, value in values.items():
+        assert value != defaults[key], f'{name}: {key}: {value!r} is the default, drop it'
+        assert type(value) is type(defaults[key]), f'{name}: {key}: {value!r} has another type'
+
+
+def test_walking_experiment_learns_with_daydreamer_settings():
+    values = {**{s.name: s.default for s in learner_parameters()},
+              **_agent_values(CONFIG / 'learner.yaml', 'learner'),
+              **_agent_values(CONFIG / 'daydreamer_walk.yaml', 'learner')}
+    assert {k: values[k] for k in DAYDREAMER_LEARNER} == DAYDREAMER_LEARNER
