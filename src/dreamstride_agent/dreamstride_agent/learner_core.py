@@ -248,15 +248,24 @@ class LearnerCore:
     def env_step_budget(self) -> int:
         """Environment steps that may have been collected by now (0: no limit).
 
-        With ``train_ratio`` R the learner allows updates x batch x length / R steps (at
-        least the prefill) plus ``ratio_slack_steps``: a simulation that pauses at this
+        With ``train_ratio`` R, after the prefill every update allows batch x length / R
+        more steps, as DreamerV3's ratio counts from the end of the prefill (the prefill is
+        not trained back); plus ``ratio_slack_steps``. A simulation that pauses at this
         budget can never outrun the learner, whatever the machine's speed.
         """
         if self.s.train_ratio <= 0:
             return 0
         t = self.config.train
         allowed = self.train_step * t.batch * t.length / self.s.train_ratio
-        return int(max(self.s.prefill_steps, allowed)) + self.s.ratio_slack_steps
+        return int(self.s.prefill_steps + allowed) + self.s.ratio_slack_steps
+
+    def ahead_of_ratio(self) -> bool:
+        """Whether the updates made already reach train_ratio for the steps after the prefill."""
+        if self.s.train_ratio <= 0:
+            return False
+        t = self.config.train
+        collected = max(0, self.replay_steps() - self.s.prefill_steps)
+        return self.train_step * t.batch * t.length >= collected * self.s.train_ratio
 
     def run(self) -> None:
         """Train until stop() (the learner node's training thread)."""
@@ -284,7 +293,7 @@ class LearnerCore:
                 self.message = f'{self.replay_steps()}/{self.s.prefill_steps} steps'
                 self._stop.wait(0.2)
                 continue
-            if self.s.train_ratio > 0 and self.ratio() >= self.s.train_ratio:
+            if self.ahead_of_ratio():
                 self.state, self.message = 'idle', 'train ratio reached; waiting for data'
                 self._stop.wait(0.05)
                 continue
