@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-COLUMNS = ('fault', 'expected outcome', 'observed outcome', 'steps lost', 'ticks missed',
-           'result')
+COLUMNS = ('fault', 'expected outcome', 'observed outcome', 'steps lost', 'ticks missed', 'result')
 
 
 @dataclass
@@ -25,11 +24,13 @@ class Row:
     ticks_missed: str = '-'
     result: str = 'FAIL'
 
-    def observe(self, observed: str, steps_lost: object = '-',
-                ticks_missed: object = '-') -> None:
+    def observe(self, observed: str, steps_lost: object = '-', ticks_missed: object = '-') -> None:
         """Record what happened (before asserting on it)."""
-        self.observed, self.steps_lost, self.ticks_missed = \
-            observed, str(steps_lost), str(ticks_missed)
+        self.observed, self.steps_lost, self.ticks_missed = (
+            observed,
+            str(steps_lost),
+            str(ticks_missed),
+        )
 
     def passed(self) -> None:
         """Mark the row passed (after its last assertion)."""

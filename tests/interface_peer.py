@@ -20,7 +20,6 @@ from std_msgs.msg import String
 
 
 class InterfacePeer(Node):
-
     def __init__(self) -> None:
         super().__init__('interface_peer')
         qos = QoSProfile(history=HistoryPolicy.KEEP_ALL, reliability=ReliabilityPolicy.RELIABLE)
@@ -30,12 +29,16 @@ class InterfacePeer(Node):
         self.create_service(ResetRobot, 'reset', self._on_reset)
 
     def _report(self, kind: str, msg) -> str:
-        return json.dumps({
-            'kind': kind,
-            'data': to_plain(msg),
-            'env': {k: os.environ.get(k) for k in ('ROS_AUTOMATIC_DISCOVERY_RANGE',
-                                                    'ROS_DOMAIN_ID')},
-        })
+        return json.dumps(
+            {
+                'kind': kind,
+                'data': to_plain(msg),
+                'env': {
+                    k: os.environ.get(k)
+                    for k in ('ROS_AUTOMATIC_DISCOVERY_RANGE', 'ROS_DOMAIN_ID')
+                },
+            }
+        )
 
     def _on_step(self, msg: Step) -> None:
         self._echo.publish(String(data=self._report('step', msg)))

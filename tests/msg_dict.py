@@ -16,7 +16,8 @@ def to_plain(msg: Any) -> Any:
     if hasattr(msg, 'get_fields_and_field_types'):
         return {name: to_plain(getattr(msg, name)) for name in msg.get_fields_and_field_types()}
     if isinstance(msg, (bytes, bytearray)) or (
-            isinstance(msg, array.array) and msg.typecode == 'B'):
+        isinstance(msg, array.array) and msg.typecode == 'B'
+    ):
         data = bytes(msg)
         return {'len': len(data), 'sha256': hashlib.sha256(data).hexdigest()}
     if isinstance(msg, (list, tuple, array.array)) or type(msg).__name__ == 'ndarray':

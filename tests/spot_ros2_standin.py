@@ -50,13 +50,19 @@ ARM_JOINTS = ('arm_sh0', 'arm_sh1', 'arm_el0', 'arm_el1', 'arm_wr0', 'arm_wr1', 
 ARM_STOWED = (0.0, -3.1, 3.1, 0.0, 0.0, 0.0, 0.0)  # about the stowed arm (rad)
 
 # rclcpp::SystemDefaultsQoS: what ros2_controllers' broadcasters and controllers use.
-SYSTEM_DEFAULT_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
-                                reliability=ReliabilityPolicy.RELIABLE,
-                                durability=DurabilityPolicy.VOLATILE)
+SYSTEM_DEFAULT_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=10,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)
 # spot_driver's makePublisherQoS(1): reliable, transient local, depth 1.
-DRIVER_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                        reliability=ReliabilityPolicy.RELIABLE,
-                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
+DRIVER_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
 STATUS_QOS = DRIVER_QOS
 
 
@@ -80,24 +86,33 @@ class SpotRos2Standin(Node):
         self.distance = 0.0
         self.last_odom_ns: int | None = None
 
-        self.low_level_pub = self.create_publisher(JointState, 'low_level/joint_states',
-                                                   SYSTEM_DEFAULT_QOS)
+        self.low_level_pub = self.create_publisher(
+            JointState, 'low_level/joint_states', SYSTEM_DEFAULT_QOS
+        )
         self.driver_joints_pub = self.create_publisher(JointState, 'joint_states', DRIVER_QOS)
-        self.imu_pub = self.create_publisher(Imu, 'imu_sensor_broadcaster/imu',
-                                             SYSTEM_DEFAULT_QOS)
+        self.imu_pub = self.create_publisher(Imu, 'imu_sensor_broadcaster/imu', SYSTEM_DEFAULT_QOS)
         self.odom_pub = self.create_publisher(Odometry, 'odometry', DRIVER_QOS)
-        self.twist_pub = self.create_publisher(TwistWithCovarianceStamped, 'odometry/twist',
-                                               DRIVER_QOS)
+        self.twist_pub = self.create_publisher(
+            TwistWithCovarianceStamped, 'odometry/twist', DRIVER_QOS
+        )
         self.status_pub = self.create_publisher(String, 'standin/status', STATUS_QOS)
-        self.create_subscription(JointTrajectory, 'joint_trajectory_controller/joint_trajectory',
-                                 self._on_command, SYSTEM_DEFAULT_QOS)
+        self.create_subscription(
+            JointTrajectory,
+            'joint_trajectory_controller/joint_trajectory',
+            self._on_command,
+            SYSTEM_DEFAULT_QOS,
+        )
         self.create_timer(1.0 / rate, self._publish_low_level)
         self.create_timer(1.0 / 50.0, self._publish_driver_state)
         self.create_timer(0.5, self._publish_status)
 
     def _joint_state(self) -> JointState:
-        msg = JointState(name=list(self.names), position=list(self.positions),
-                         velocity=[0.0] * len(self.names), effort=[0.0] * len(self.names))
+        msg = JointState(
+            name=list(self.names),
+            position=list(self.positions),
+            velocity=[0.0] * len(self.names),
+            effort=[0.0] * len(self.names),
+        )
         msg.header.stamp = self.get_clock().now().to_msg()
         return msg
 
@@ -159,9 +174,17 @@ class SpotRos2Standin(Node):
         return ''
 
     def _publish_status(self) -> None:
-        self.status_pub.publish(String(data=json.dumps({
-            'received': self.received, 'accepted': self.accepted,
-            'last_refusal': self.last_refusal})))
+        self.status_pub.publish(
+            String(
+                data=json.dumps(
+                    {
+                        'received': self.received,
+                        'accepted': self.accepted,
+                        'last_refusal': self.last_refusal,
+                    }
+                )
+            )
+        )
 
 
 def main() -> None:

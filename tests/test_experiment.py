@@ -10,9 +10,21 @@ from dreamstride_bringup.experiment import OUTPUTS
 
 def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     results = tmp_path / 'results'
-    out = subprocess.run([sys.executable, '-m', 'dreamstride_bringup.cli', 'experiment',
-                          '--smoke', '--results', str(results)], env=ros_env,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'dreamstride_bringup.cli',
+            'experiment',
+            '--smoke',
+            '--results',
+            str(results),
+        ],
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     for name in OUTPUTS:
         assert (results / name).stat().st_size > 0, name
@@ -28,5 +40,6 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     assert (results / 'curve.png').read_bytes()[:4] == b'\x89PNG'
     # The final policy evaluates on its own, as `dreamstride eval --policy` loads it.
     from dreamstride_bringup.evaluate import load_policy
+
     slot, version = load_policy(results / 'final_policy.safetensors', 0)
     assert slot.active is not None and version == summary['learner']['updates']

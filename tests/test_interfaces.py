@@ -25,22 +25,71 @@ HERE = Path(__file__).parent
 
 # Fields the learning system relies on; dropping one must fail these tests.
 STEP_FIELDS = {
-    'header', 'seq', 'run_id', 'episode_id', 'episode_step', 'observation',
-    'observation_keys', 'image', 'action', 'reward', 'is_first', 'is_last', 'is_terminal',
-    'policy_version', 'hold', 'forward_velocity', 'reward_terms',
+    'header',
+    'seq',
+    'run_id',
+    'episode_id',
+    'episode_step',
+    'observation',
+    'observation_keys',
+    'image',
+    'action',
+    'reward',
+    'is_first',
+    'is_last',
+    'is_terminal',
+    'policy_version',
+    'hold',
+    'forward_velocity',
+    'reward_terms',
 }
 AGENT_STATUS_FIELDS = {
-    'header', 'mode', 'hold', 'hold_reason', 'policy_version', 'policy_age', 'policy_sha256',
-    'steps', 'episode_id', 'episode_step', 'control_period_mean', 'control_period_p50',
-    'control_period_p99', 'control_period_max', 'deadline_misses', 'mean_reward',
-    'policies_refused', 'last_refusal', 'hold_kind', 'hold_sensor', 'holds_no_recorder',
-    'holds_no_data', 'holds_stale', 'holds_malformed', 'ticks_held',
+    'header',
+    'mode',
+    'hold',
+    'hold_reason',
+    'policy_version',
+    'policy_age',
+    'policy_sha256',
+    'steps',
+    'episode_id',
+    'episode_step',
+    'control_period_mean',
+    'control_period_p50',
+    'control_period_p99',
+    'control_period_max',
+    'deadline_misses',
+    'mean_reward',
+    'policies_refused',
+    'last_refusal',
+    'hold_kind',
+    'hold_sensor',
+    'holds_no_recorder',
+    'holds_no_data',
+    'holds_stale',
+    'holds_malformed',
+    'ticks_held',
 }
 LEARNER_STATUS_FIELDS = {
-    'header', 'state', 'message', 'train_step', 'updates_per_second', 'replay_steps',
-    'replay_segments', 'replay_segments_refused', 'prefill_steps', 'train_ratio',
-    'train_ratio_target', 'world_model_loss', 'kl_loss', 'actor_loss', 'critic_loss',
-    'policy_version', 'policy_accepted', 'last_push_age', 'last_push_latency',
+    'header',
+    'state',
+    'message',
+    'train_step',
+    'updates_per_second',
+    'replay_steps',
+    'replay_segments',
+    'replay_segments_refused',
+    'prefill_steps',
+    'train_ratio',
+    'train_ratio_target',
+    'world_model_loss',
+    'kl_loss',
+    'actor_loss',
+    'critic_loss',
+    'policy_version',
+    'policy_accepted',
+    'last_push_age',
+    'last_push_latency',
     'env_step_budget',
 }
 
@@ -48,8 +97,13 @@ LEARNER_STATUS_FIELDS = {
 @pytest.fixture
 def node_and_peer(ros_env):
     peer = subprocess.Popen(
-        [sys.executable, str(HERE / 'interface_peer.py')], env=ros_env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=HERE)
+        [sys.executable, str(HERE / 'interface_peer.py')],
+        env=ros_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=HERE,
+    )
     assert peer.stdout.readline().strip() == 'ready'
     rclpy.init()
     node = rclpy.create_node('interface_test')
@@ -59,7 +113,7 @@ def node_and_peer(ros_env):
     peer.send_signal(signal.SIGINT)
     try:
         peer.wait(timeout=30)
-    except subprocess.TimeoutExpired:      # a starved machine; the test's verdict stands
+    except subprocess.TimeoutExpired:  # a starved machine; the test's verdict stands
         peer.kill()
         peer.wait()
 
@@ -80,16 +134,33 @@ def call(node, client, request, timeout=20.0):
 
 
 def make_step() -> Step:
-    image = Image(header=Header(frame_id='head_camera'), height=64, width=64, encoding='rgb8',
-                  step=64 * 3, data=bytes(range(256)) * 48)
+    image = Image(
+        header=Header(frame_id='head_camera'),
+        height=64,
+        width=64,
+        encoding='rgb8',
+        step=64 * 3,
+        data=bytes(range(256)) * 48,
+    )
     return Step(
         header=Header(stamp=Time(sec=12, nanosec=345), frame_id='spot'),
-        seq=987654321, run_id='run-abc', episode_id=7, episode_step=249,
+        seq=987654321,
+        run_id='run-abc',
+        episode_id=7,
+        episode_step=249,
         observation=[0.5 * i for i in range(16)],
         observation_keys='joint_position:12,roll_pitch:2,roll_pitch_rate:2',
-        image=image, action=[-1.0 + i / 6 for i in range(12)], reward=3.25,
-        is_first=False, is_last=True, is_terminal=True, policy_version=42, hold=True,
-        forward_velocity=0.31, reward_terms=[1.0, 0.9, 0.8, 0.75, 0.5])
+        image=image,
+        action=[-1.0 + i / 6 for i in range(12)],
+        reward=3.25,
+        is_first=False,
+        is_last=True,
+        is_terminal=True,
+        policy_version=42,
+        hold=True,
+        forward_velocity=0.31,
+        reward_terms=[1.0, 0.9, 0.8, 0.75, 0.5],
+    )
 
 
 def test_fields_are_defined():
@@ -97,9 +168,11 @@ def test_fields_are_defined():
     assert AGENT_STATUS_FIELDS <= set(AgentStatus.get_fields_and_field_types())
     assert LEARNER_STATUS_FIELDS <= set(LearnerStatus.get_fields_and_field_types())
     assert {'format', 'version', 'sha256', 'weights'} <= set(
-        LoadPolicy.Request.get_fields_and_field_types())
+        LoadPolicy.Request.get_fields_and_field_types()
+    )
     assert {'accepted', 'message', 'active_version'} <= set(
-        LoadPolicy.Response.get_fields_and_field_types())
+        LoadPolicy.Response.get_fields_and_field_types()
+    )
     assert {'pose', 'seed'} <= set(ResetRobot.Request.get_fields_and_field_types())
     assert ResetRobot.Request.POSE_ON_BACK != ResetRobot.Request.POSE_STANDING
 
@@ -128,13 +201,19 @@ def test_step_round_trip(node_and_peer):
 def test_load_policy_carries_megabytes(node_and_peer):
     node = node_and_peer
     weights = os.urandom(4 * 1024 * 1024 + 17)
-    request = LoadPolicy.Request(format='safetensors', version=3,
-                                 sha256=hashlib.sha256(weights).hexdigest(), weights=weights)
+    request = LoadPolicy.Request(
+        format='safetensors',
+        version=3,
+        sha256=hashlib.sha256(weights).hexdigest(),
+        weights=weights,
+    )
     response = call(node, node.create_client(LoadPolicy, 'load_policy'), request)
     report = json.loads(response.message)
     assert report['data'] == to_plain(request)
-    assert report['data']['weights'] == {'len': len(weights),
-                                         'sha256': hashlib.sha256(weights).hexdigest()}
+    assert report['data']['weights'] == {
+        'len': len(weights),
+        'sha256': hashlib.sha256(weights).hexdigest(),
+    }
     assert response.accepted and response.active_version == 3
     check_peer_env(report)
 

@@ -28,9 +28,10 @@ import pytest
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec('launch') is None or importlib.util.find_spec('launch_ros') is None,
     reason='launch / launch_ros are not installed (they come with a ROS 2 apt install; '
-           'PyPI has no wheels of them)')
+    'PyPI has no wheels of them)',
+)
 
-RUNNER = '''
+RUNNER = """
 import sys
 from launch import LaunchService
 from launch.actions import IncludeLaunchDescription
@@ -40,13 +41,14 @@ service = LaunchService(argv=sys.argv[2:])
 service.include_launch_description(IncludeLaunchDescription(
     PythonLaunchDescriptionSource(path), launch_arguments=args))
 sys.exit(service.run())
-'''
+"""
 STARTED = re.compile(r'\[(?P<name>[\w.]+)-\d+\]: process started with pid \[(?P<pid>\d+)\]')
 RUN_DIR = re.compile(r'run directory (?P<dir>\S+)')
 
 
 def launch_file(name: str) -> Path:
     from ament_index_python.packages import get_package_share_directory
+
     return Path(get_package_share_directory('dreamstride_bringup')) / 'launch' / name
 
 
@@ -59,9 +61,15 @@ class Launch:
         else:
             cmd = [sys.executable, '-c', RUNNER, str(launch_file(name)), *args]
         self.lines: list[str] = []
-        self.proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -77,7 +85,7 @@ class Launch:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for line in list(self.lines):
-                if (match := pattern.search(line)):
+                if match := pattern.search(line):
                     return match
             if self.proc.poll() is not None:
                 break

@@ -22,9 +22,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src/dreamstride_ag
 from ros_helpers import spin_until, start_node, stop
 
 NS = ['-r', '__ns:=/e2e']
-LEARNER = {'model': 'tiny', 'prefill_steps': 200, 'sync_every': 3.0,
-           'checkpoint_every': 4.0, 'scan_every': 1.0, 'log_every': 5, 'image_every': 5.0,
-           'torch_threads': 1, 'use_sim_time': True}
+LEARNER = {
+    'model': 'tiny',
+    'prefill_steps': 200,
+    'sync_every': 3.0,
+    'checkpoint_every': 4.0,
+    'scan_every': 1.0,
+    'log_every': 5,
+    'image_every': 5.0,
+    'torch_threads': 1,
+    'use_sim_time': True,
+}
 
 
 @pytest.fixture
@@ -50,8 +58,13 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
     procs = {}
 
     def start(name, module, params):
-        procs[name] = start_node(module, params, ros_env, tmp_path / f'{name}.log',
-                                 ros_args=NS + ['-r', f'__node:={name}'])
+        procs[name] = start_node(
+            module,
+            params,
+            ros_env,
+            tmp_path / f'{name}.log',
+            ros_args=NS + ['-r', f'__node:={name}'],
+        )
         return procs[name]
 
     agent_status = Latest(node, AgentStatus, AGENT_STATUS)
@@ -60,23 +73,40 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
     learner_params = {**LEARNER, 'replay_dir': str(replay), 'logdir': str(logdir)}
     try:
         start('spot_mujoco', 'spot_mujoco.sim_node', {'real_time_factor': 0.0})
-        start('agent', 'dreamstride_agent.agent_node', {'use_sim_time': True, 'seed': 1,
-                                                         'wait_for_recorder': True})
-        start('replay_recorder', 'dreamstride_agent.recorder_node',
-              {'replay_dir': str(replay), 'segment_steps': 100, 'idle_close_seconds': 1.0,
-               'use_sim_time': True})
+        start(
+            'agent',
+            'dreamstride_agent.agent_node',
+            {'use_sim_time': True, 'seed': 1, 'wait_for_recorder': True},
+        )
+        start(
+            'replay_recorder',
+            'dreamstride_agent.recorder_node',
+            {
+                'replay_dir': str(replay),
+                'segment_steps': 100,
+                'idle_close_seconds': 1.0,
+                'use_sim_time': True,
+            },
+        )
         start('learner', 'dreamstride_agent.learner_node', learner_params)
         live = list(procs.values())
 
         # The learner trains and pushes policy versions; the agent acts with them.
-        assert spin_until(node, lambda: agent_status.msg is not None
-                          and agent_status.msg.mode == AgentStatus.MODE_POLICY
-                          and agent_status.msg.policy_version >= 2, 120, live), \
-            _logs(tmp_path)
+        assert spin_until(
+            node,
+            lambda: (
+                agent_status.msg is not None
+                and agent_status.msg.mode == AgentStatus.MODE_POLICY
+                and agent_status.msg.policy_version >= 2
+            ),
+            120,
+            live,
+        ), _logs(tmp_path)
         first = learner_status.msg
         assert first.train_step > 0 and first.replay_steps >= 200
         assert (logdir / 'checkpoint.safetensors').exists() or spin_until(
-            node, lambda: (logdir / 'checkpoint.safetensors').exists(), 10, live)
+            node, lambda: (logdir / 'checkpoint.safetensors').exists(), 10, live
+        )
         time.sleep(1.0)
         rclpy.spin_once(node, timeout_sec=0.1)
         version_before = learner_status.msg.policy_version
@@ -86,26 +116,39 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
         steps_then = agent_status.msg.steps
         received_then = recorder_status.msg.steps_received
         live = list(procs.values())
-        assert spin_until(node, lambda: agent_status.msg.steps > steps_then + 40
-                          and recorder_status.msg.steps_received > received_then + 40, 30, live)
+        assert spin_until(
+            node,
+            lambda: (
+                agent_status.msg.steps > steps_then + 40
+                and recorder_status.msg.steps_received > received_then + 40
+            ),
+            30,
+            live,
+        )
         # (at real-time factor 0 the agent may be in a short sensor hold; it keeps its policy)
         assert agent_status.msg.policy_version >= 2
 
         # A restarted learner resumes from its checkpoint and the store.
         from safetensors import safe_open
+
         with safe_open(str(logdir / 'checkpoint.safetensors'), 'pt') as f:
             checkpoint_step = int(f.metadata()['step'])
         assert checkpoint_step > 0
         learner_status.msg = None
         start('learner', 'dreamstride_agent.learner_node', learner_params)
         live = list(procs.values())
-        assert spin_until(node, lambda: learner_status.msg is not None
-                          and learner_status.msg.state == 'training', 60, live), _logs(tmp_path)
+        assert spin_until(
+            node,
+            lambda: learner_status.msg is not None and learner_status.msg.state == 'training',
+            60,
+            live,
+        ), _logs(tmp_path)
         resumed = learner_status.msg
         assert 0 < resumed.train_step and resumed.policy_version >= 1
-        assert resumed.train_step >= checkpoint_step      # continues from the checkpoint
-        assert spin_until(node, lambda: agent_status.msg.policy_version > version_before,
-                          60, live), _logs(tmp_path)
+        assert resumed.train_step >= checkpoint_step  # continues from the checkpoint
+        assert spin_until(
+            node, lambda: agent_status.msg.policy_version > version_before, 60, live
+        ), _logs(tmp_path)
         assert 'resumed from' in (tmp_path / 'learner.log').read_text()
     finally:
         for name in ('agent', 'replay_recorder', 'learner', 'spot_mujoco'):
@@ -118,21 +161,30 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
     seqs = np.array([r.seq for r in records])
     assert len({r.run_id for r in records}) == 1
     assert seqs[0] == 0 and np.all(np.diff(seqs) == 1), 'sequence numbers are not contiguous'
-    assert len(records) >= agent_status.msg.steps     # everything the agent reported publishing
+    assert len(records) >= agent_status.msg.steps  # everything the agent reported publishing
     assert recorder_status.msg.sequence_gaps == 0
-    assert max(r.policy_version for r in records) >= 2       # steps taken by learned policies
+    assert max(r.policy_version for r in records) >= 2  # steps taken by learned policies
 
     # TensorBoard has the scalars and the open-loop image.
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
     events = EventAccumulator(str(logdir))
     events.Reload()
     scalars = set(events.Tags()['scalars'])
-    assert {'train/world_model_loss', 'train/actor_loss', 'train/critic_loss',
-            'replay/steps', 'replay/mean_reward', 'learner/updates_per_second',
-            'policy/version'} <= scalars
+    assert {
+        'train/world_model_loss',
+        'train/actor_loss',
+        'train/critic_loss',
+        'replay/steps',
+        'replay/mean_reward',
+        'learner/updates_per_second',
+        'policy/version',
+    } <= scalars
     assert 'world_model/open_loop' in events.Tags()['images']
 
 
 def _logs(tmp_path: Path) -> str:
-    return '\n'.join(f'--- {p.name}\n' + '\n'.join(p.read_text().splitlines()[-15:])
-                     for p in sorted(tmp_path.glob('*.log')))
+    return '\n'.join(
+        f'--- {p.name}\n' + '\n'.join(p.read_text().splitlines()[-15:])
+        for p in sorted(tmp_path.glob('*.log'))
+    )

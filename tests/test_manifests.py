@@ -42,13 +42,30 @@ ROSDEP_KEYS = {
     'yourdfpy': 'python3-yourdfpy-pip',
     'pytest': 'python3-pytest',
     'hypothesis': 'python3-hypothesis',
-    **{name: name for name in (
-        'rclpy', 'rcl_interfaces', 'ament_index_python', 'launch', 'launch_ros',
-        'builtin_interfaces', 'std_msgs', 'sensor_msgs', 'nav_msgs', 'trajectory_msgs',
-        'geometry_msgs', 'rosgraph_msgs', 'webots_ros2_driver',
-        'dreamstride_msgs', 'dreamstride_agent', 'dreamstride_bringup',
-        'spot_description', 'spot_mujoco', 'spot_webots',
-    )},
+    **{
+        name: name
+        for name in (
+            'rclpy',
+            'rcl_interfaces',
+            'ament_index_python',
+            'launch',
+            'launch_ros',
+            'builtin_interfaces',
+            'std_msgs',
+            'sensor_msgs',
+            'nav_msgs',
+            'trajectory_msgs',
+            'geometry_msgs',
+            'rosgraph_msgs',
+            'webots_ros2_driver',
+            'dreamstride_msgs',
+            'dreamstride_agent',
+            'dreamstride_bringup',
+            'spot_description',
+            'spot_mujoco',
+            'spot_webots',
+        )
+    },
 }
 
 # Dependencies that no Python file imports by name, and why they are still needed.
@@ -59,8 +76,8 @@ RUNTIME_ONLY = {
     },
     'dreamstride_bringup': {
         'robot_state_publisher',  # started as a node by the launch files (rviz:=true)
-        'rviz2',                  # likewise
-        'spot_webots',            # backend:=webots includes its launch file (package share)
+        'rviz2',  # likewise
+        'spot_webots',  # backend:=webots includes its launch file (package share)
     },
 }
 
@@ -96,8 +113,10 @@ def _scan(pkg_dir: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
 
 def _keys(pkg: str, modules: dict[str, set[str]]) -> set[str]:
     unknown = {m: sorted(files) for m, files in modules.items() if m not in ROSDEP_KEYS}
-    assert not unknown, (f'{pkg}: no rosdep key known for {unknown}; add the module to '
-                         'ROSDEP_KEYS in tests/test_manifests.py and to package.xml')
+    assert not unknown, (
+        f'{pkg}: no rosdep key known for {unknown}; add the module to '
+        'ROSDEP_KEYS in tests/test_manifests.py and to package.xml'
+    )
     return {ROSDEP_KEYS[m] for m in modules}
 
 
@@ -107,8 +126,13 @@ def _files(modules: dict[str, set[str]], key: str) -> list[str]:
 
 def test_every_python_package_is_checked():
     # A new package is found by itself; these must never drop out of the check.
-    assert {'dreamstride_agent', 'dreamstride_bringup', 'spot_description', 'spot_mujoco',
-            'spot_webots'} <= set(PYTHON_PACKAGES)
+    assert {
+        'dreamstride_agent',
+        'dreamstride_bringup',
+        'spot_description',
+        'spot_mujoco',
+        'spot_webots',
+    } <= set(PYTHON_PACKAGES)
     assert set(RUNTIME_ONLY) <= set(PYTHON_PACKAGES)
 
 
@@ -125,13 +149,16 @@ def test_imports_match_manifest(pkg):
 
     missing = run_needed - run_deps
     assert not missing, f'{pkg}/package.xml lacks exec_depend ' + ', '.join(
-        f'{key} (imported in {_files(installed, key)})' for key in sorted(missing))
+        f'{key} (imported in {_files(installed, key)})' for key in sorted(missing)
+    )
     missing_test = test_needed - run_deps - test_deps
     assert not missing_test, f'{pkg}/package.xml lacks test_depend {sorted(missing_test)}'
 
     unused = run_deps - run_needed - runtime_only
-    assert not unused, (f'{pkg}/package.xml: exec_depend {sorted(unused)} imported by no '
-                        'installed file (remove it, or list it in RUNTIME_ONLY with why)')
+    assert not unused, (
+        f'{pkg}/package.xml: exec_depend {sorted(unused)} imported by no '
+        'installed file (remove it, or list it in RUNTIME_ONLY with why)'
+    )
     unused_test = test_deps - test_needed
     assert not unused_test, f'{pkg}/package.xml: test_depend {sorted(unused_test)} unused'
     stale = runtime_only & run_needed
@@ -144,7 +171,8 @@ def test_scan_sees_nested_and_from_imports(tmp_path):
     (pkg / 'demo' / 'helper.py').write_text('')
     (pkg / 'demo' / 'node.py').write_text(
         'import os\nfrom . import helper\nimport helper\n'
-        'def f():\n    from scipy.signal import butter\n    import torch.nn as nn\n')
+        'def f():\n    from scipy.signal import butter\n    import torch.nn as nn\n'
+    )
     (pkg / 'test').mkdir()
     (pkg / 'test' / 'test_x.py').write_text('import pytest\nfrom demo import node\n')
     installed, tests = _scan(pkg)

@@ -32,33 +32,56 @@ from ros_helpers import spin_until, stop
 
 STANDIN = Path(__file__).resolve().parent / 'spot_ros2_standin.py'
 SPEED = 0.3  # m/s along the body's x axis
-STEP_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1000,
-                      reliability=ReliabilityPolicy.RELIABLE)
-STATUS_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                        reliability=ReliabilityPolicy.RELIABLE,
-                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
+STEP_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=1000, reliability=ReliabilityPolicy.RELIABLE
+)
+STATUS_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
 
 
 class RealGraph:
     """The stand-in and the real-backend agent in ``namespace``, plus an observer node."""
 
-    def __init__(self, tmp_path: Path, env: dict[str, str], spot_name: str, arm: bool,
-                 yaw_deg: float):
+    def __init__(
+        self, tmp_path: Path, env: dict[str, str], spot_name: str, arm: bool, yaw_deg: float
+    ):
         self.tmp_path = tmp_path
         # (rcl cannot parse an empty -p value: no spot_name is the parameter's default.)
-        ns_args = ['-r', f'__ns:=/{spot_name}', '-p', f'spot_name:={spot_name}'] \
-            if spot_name else []
+        ns_args = (
+            ['-r', f'__ns:=/{spot_name}', '-p', f'spot_name:={spot_name}'] if spot_name else []
+        )
         self.standin_log = tmp_path / 'standin.log'
         self.agent_log = tmp_path / 'agent.log'
         self.procs: list[subprocess.Popen] = []
-        self.procs.append(self._popen(
-            [sys.executable, str(STANDIN), '--ros-args', *ns_args,
-             '-p', f'arm:={str(arm).lower()}',
-             '-p', f'yaw_deg:={yaw_deg}', '-p', f'speed:={SPEED}'], env, self.standin_log))
-        agent = next(n for n in node_graph('train', 'real', run_dir=tmp_path)
-                     if n.name == 'agent')
-        cmd = node_command(agent, spot_name, {'dry_run': False, 'wait_for_recorder': False,
-                                              'seed': 1}, params_dir=tmp_path / 'params')
+        self.procs.append(
+            self._popen(
+                [
+                    sys.executable,
+                    str(STANDIN),
+                    '--ros-args',
+                    *ns_args,
+                    '-p',
+                    f'arm:={str(arm).lower()}',
+                    '-p',
+                    f'yaw_deg:={yaw_deg}',
+                    '-p',
+                    f'speed:={SPEED}',
+                ],
+                env,
+                self.standin_log,
+            )
+        )
+        agent = next(n for n in node_graph('train', 'real', run_dir=tmp_path) if n.name == 'agent')
+        cmd = node_command(
+            agent,
+            spot_name,
+            {'dry_run': False, 'wait_for_recorder': False, 'seed': 1},
+            params_dir=tmp_path / 'params',
+        )
         self.procs.append(self._popen(cmd, env, self.agent_log))
         self.steps: list[Step] = []
         self.status: dict | None = None
@@ -68,8 +91,9 @@ class RealGraph:
 
     @staticmethod
     def _popen(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-        return subprocess.Popen(cmd, env=env, stdout=open(log, 'w'),
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            cmd, env=env, stdout=open(log, 'w'), stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def _on_status(self, msg: String) -> None:
         self.status = json.loads(msg.data)
@@ -81,8 +105,9 @@ class RealGraph:
         return 0 if self.status is None else self.status['accepted']
 
     def logs(self) -> str:
-        return '\n'.join(f'--- {p.name}\n{p.read_text()[-3000:]}'
-                         for p in (self.standin_log, self.agent_log))
+        return '\n'.join(
+            f'--- {p.name}\n{p.read_text()[-3000:]}' for p in (self.standin_log, self.agent_log)
+        )
 
     def close(self) -> None:
         for proc in self.procs:
@@ -105,10 +130,13 @@ def graph(request, tmp_path, ros_env):
     rclpy.shutdown()
 
 
-def _wait_acting(g: RealGraph, steps: int = 20, commands: int = 20,
-                 timeout: float = 60.0) -> bool:
-    return spin_until(g.node, lambda: len(g.acting_steps()) >= steps
-                      and g.accepted() >= commands, timeout, g.procs)
+def _wait_acting(g: RealGraph, steps: int = 20, commands: int = 20, timeout: float = 60.0) -> bool:
+    return spin_until(
+        g.node,
+        lambda: len(g.acting_steps()) >= steps and g.accepted() >= commands,
+        timeout,
+        g.procs,
+    )
 
 
 def test_commands_reach_the_controller_without_a_spot_name(graph):
@@ -118,11 +146,14 @@ def test_commands_reach_the_controller_without_a_spot_name(graph):
     assert all(len(s.action) == 12 for s in g.acting_steps())
 
 
-@pytest.mark.parametrize('spot_name,arm', [
-    pytest.param('spot', False, id='prefixed'),
-    pytest.param('', True, id='arm'),
-    pytest.param('spot', True, id='prefixed-arm'),
-])
+@pytest.mark.parametrize(
+    'spot_name,arm',
+    [
+        pytest.param('spot', False, id='prefixed'),
+        pytest.param('', True, id='arm'),
+        pytest.param('spot', True, id='prefixed-arm'),
+    ],
+)
 def test_agent_acts_with_spot_ros2_names(graph, spot_name, arm):
     g = graph(spot_name=spot_name, arm=arm, yaw_deg=0.0)
     assert _wait_acting(g, timeout=45.0), (g.status, len(g.steps), g.logs())

@@ -36,6 +36,7 @@ def test_package_manifest(name, build_type):
 
 def test_colcon_meta_is_json():
     import json
+
     meta = json.loads((ROOT / 'colcon.meta').read_text())
     assert set(meta['names']) <= set(PACKAGES)
 
@@ -58,20 +59,44 @@ def _imported_modules(path: Path) -> set[str]:
     return names
 
 
-ROS_MODULES = {'rclpy', 'rosidl_runtime_py', 'launch', 'launch_ros', 'dreamstride_msgs',
-               'sensor_msgs', 'std_msgs', 'nav_msgs', 'trajectory_msgs', 'geometry_msgs',
-               'builtin_interfaces', 'rosgraph_msgs'}
+ROS_MODULES = {
+    'rclpy',
+    'rosidl_runtime_py',
+    'launch',
+    'launch_ros',
+    'dreamstride_msgs',
+    'sensor_msgs',
+    'std_msgs',
+    'nav_msgs',
+    'trajectory_msgs',
+    'geometry_msgs',
+    'builtin_interfaces',
+    'rosgraph_msgs',
+}
 
 
 # The ROS-free cores that nodes are thin shells over, and that tests drive directly.
 CORE_MODULES = [
-    'src/dreamstride_agent/dreamstride_agent/' + name for name in (
-        'agent_core.py', 'observation.py', 'commands.py', 'reward.py', 'policy_slot.py',
-        'control_stats.py', 'learner_core.py', 'recorder_core.py', 'replay_store.py')
-] + ['src/spot_mujoco/spot_mujoco/simulation.py', 'src/spot_mujoco/spot_mujoco/ratio_lock.py',
-     'src/spot_description/spot_description/spot.py',
-     'src/spot_description/spot_description/mjcf.py',
-     'src/spot_webots/spot_webots/conversion.py', 'src/spot_webots/spot_webots/poses.py']
+    'src/dreamstride_agent/dreamstride_agent/' + name
+    for name in (
+        'agent_core.py',
+        'observation.py',
+        'commands.py',
+        'reward.py',
+        'policy_slot.py',
+        'control_stats.py',
+        'learner_core.py',
+        'recorder_core.py',
+        'replay_store.py',
+    )
+] + [
+    'src/spot_mujoco/spot_mujoco/simulation.py',
+    'src/spot_mujoco/spot_mujoco/ratio_lock.py',
+    'src/spot_description/spot_description/spot.py',
+    'src/spot_description/spot_description/mjcf.py',
+    'src/spot_webots/spot_webots/conversion.py',
+    'src/spot_webots/spot_webots/poses.py',
+]
 
 
 def test_learning_code_is_free_of_ros():
@@ -89,7 +114,9 @@ def test_core_modules_are_free_of_ros(relative):
 
 
 def test_env_script_keeps_ros_on_localhost():
-    script = f'ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET; source {ROOT}/scripts/env.sh; ' \
-             'echo "$ROS_AUTOMATIC_DISCOVERY_RANGE"'
+    script = (
+        f'ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET; source {ROOT}/scripts/env.sh; '
+        'echo "$ROS_AUTOMATIC_DISCOVERY_RANGE"'
+    )
     out = subprocess.run(['bash', '-c', script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == 'LOCALHOST'

@@ -27,7 +27,6 @@ setup(
     ),
     license='Apache-2.0',
     entry_points={
-        'console_scripts': [
-        ],
+        'console_scripts': [],
     },
 )

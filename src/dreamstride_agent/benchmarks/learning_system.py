@@ -50,13 +50,15 @@ def start(module: str, params: dict, log: Path) -> subprocess.Popen:
     for k, v in params.items():
         v = str(v).lower() if isinstance(v, bool) else v
         cmd += ['-p', f'{k}:={v}']
-    return subprocess.Popen(cmd, stdout=open(log, 'w'), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        cmd, stdout=open(log, 'w'), stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(proc: subprocess.Popen) -> None:
     """Stop a node cleanly (SIGINT), killing it if it hangs."""
     import signal
+
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGINT)
         try:
@@ -91,24 +93,45 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
 
     sub = node.create_subscription(Step, STEPS, on_step, STEP_QOS)
     ssub = node.create_subscription(AgentStatus, AGENT_STATUS, status.append, STATUS_QOS)
-    procs = [start('spot_mujoco.sim_node', {'real_time_factor': 1.0, 'use_sim_time': False},
-                   tmp / 'sim.log'),
-             start('dreamstride_agent.agent_node',
-                   {'control_rate': rate, 'use_sim_time': False, 'max_sensor_age': 0.2},
-                   tmp / 'agent.log')]
+    procs = [
+        start(
+            'spot_mujoco.sim_node',
+            {'real_time_factor': 1.0, 'use_sim_time': False},
+            tmp / 'sim.log',
+        ),
+        start(
+            'dreamstride_agent.agent_node',
+            {'control_rate': rate, 'use_sim_time': False, 'max_sensor_age': 0.2},
+            tmp / 'agent.log',
+        ),
+    ]
     learner_cfg = yaml.safe_load((BRINGUP_CONFIG / 'learner.yaml').read_text())
     model = learner_cfg['/**']['ros__parameters']['model']
     if with_learner:
         replay = tmp / f'replay_{rate:g}'
-        procs.append(start('dreamstride_agent.recorder_node',
-                           {'replay_dir': str(replay), 'segment_steps': 100}, tmp / 'rec.log'))
-        procs.append(start('dreamstride_agent.learner_node',
-                           {'replay_dir': str(replay), 'logdir': str(tmp / f'learner_{rate:g}'),
-                            'model': model, 'prefill_steps': 100, 'sync_every': 1e6},
-                           tmp / 'learner.log'))
+        procs.append(
+            start(
+                'dreamstride_agent.recorder_node',
+                {'replay_dir': str(replay), 'segment_steps': 100},
+                tmp / 'rec.log',
+            )
+        )
+        procs.append(
+            start(
+                'dreamstride_agent.learner_node',
+                {
+                    'replay_dir': str(replay),
+                    'logdir': str(tmp / f'learner_{rate:g}'),
+                    'model': model,
+                    'prefill_steps': 100,
+                    'sync_every': 1e6,
+                },
+                tmp / 'learner.log',
+            )
+        )
     try:
         spin_for(node, 60.0, until=lambda: len(periods) > 20)
-        if with_learner:   # measure while the learner is busy training
+        if with_learner:  # measure while the learner is busy training
             spin_for(node, 180.0, until=lambda: learner and learner[-1].state == 'training')
         periods.clear()
         status.clear()
@@ -123,11 +146,17 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
         node.destroy_subscription(lsub)
     values = np.array(periods) * 1e3
     updates = learner[-1].updates_per_second if learner else 0.0
-    return {'learner_updates_per_second': updates, 'rate_hz': rate,
-            'with_learner': with_learner, 'model': model if with_learner else '',
-            'ticks': int(values.size), 'period_ms_p50': float(np.percentile(values, 50)),
-            'period_ms_p99': float(np.percentile(values, 99)),
-            'period_ms_max': float(values.max()), 'deadline_misses': int(misses)}
+    return {
+        'learner_updates_per_second': updates,
+        'rate_hz': rate,
+        'with_learner': with_learner,
+        'model': model if with_learner else '',
+        'ticks': int(values.size),
+        'period_ms_p50': float(np.percentile(values, 50)),
+        'period_ms_p99': float(np.percentile(values, 99)),
+        'period_ms_max': float(values.max()),
+        'deadline_misses': int(misses),
+    }
 
 
 def push_latency(node, tmp: Path, pushes: int) -> dict:
@@ -140,12 +169,20 @@ def push_latency(node, tmp: Path, pushes: int) -> dict:
     agent = DreamerAgent(load_config(model), 16, 12, device='cpu')
     seen: dict[int, float] = {}
     sub = node.create_subscription(
-        Step, STEPS, lambda m: seen.setdefault(m.policy_version, time.monotonic()), STEP_QOS)
-    procs = [start('spot_mujoco.sim_node', {'real_time_factor': 1.0, 'use_sim_time': False},
-                   tmp / 'sim2.log'),
-             start('dreamstride_agent.agent_node', {'control_rate': 20.0, 'use_sim_time': False,
-                                                     'max_sensor_age': 0.2},
-                   tmp / 'agent2.log')]
+        Step, STEPS, lambda m: seen.setdefault(m.policy_version, time.monotonic()), STEP_QOS
+    )
+    procs = [
+        start(
+            'spot_mujoco.sim_node',
+            {'real_time_factor': 1.0, 'use_sim_time': False},
+            tmp / 'sim2.log',
+        ),
+        start(
+            'dreamstride_agent.agent_node',
+            {'control_rate': 20.0, 'use_sim_time': False, 'max_sensor_age': 0.2},
+            tmp / 'agent2.log',
+        ),
+    ]
     client = node.create_client(LoadPolicy, LOAD_POLICY)
     latencies, sizes = [], []
     try:
@@ -155,8 +192,9 @@ def push_latency(node, tmp: Path, pushes: int) -> dict:
             data, sha = agent.export_policy(version)
             sizes.append(len(data))
             t0 = time.monotonic()
-            future = client.call_async(LoadPolicy.Request(format='safetensors', version=version,
-                                                          sha256=sha, weights=data))
+            future = client.call_async(
+                LoadPolicy.Request(format='safetensors', version=version, sha256=sha, weights=data)
+            )
             spin_for(node, 30, until=future.done)
             assert future.result().accepted, future.result().message
             spin_for(node, 10, until=lambda v=version: v in seen)
@@ -166,9 +204,13 @@ def push_latency(node, tmp: Path, pushes: int) -> dict:
             stop(p)
         node.destroy_subscription(sub)
     values = np.array(latencies) * 1e3
-    return {'model': model, 'policy_bytes': int(np.mean(sizes)), 'pushes': len(latencies),
-            'push_to_act_ms_p50': float(np.percentile(values, 50)),
-            'push_to_act_ms_max': float(values.max())}
+    return {
+        'model': model,
+        'policy_bytes': int(np.mean(sizes)),
+        'pushes': len(latencies),
+        'push_to_act_ms_p50': float(np.percentile(values, 50)),
+        'push_to_act_ms_max': float(values.max()),
+    }
 
 
 def recorder_throughput(node, tmp: Path, steps: int) -> dict:
@@ -176,9 +218,11 @@ def recorder_throughput(node, tmp: Path, steps: int) -> dict:
     status: list[RecorderStatus] = []
     ssub = node.create_subscription(RecorderStatus, RECORDER_STATUS, status.append, STATUS_QOS)
     pub = node.create_publisher(Step, STEPS, STEP_QOS)
-    proc = start('dreamstride_agent.recorder_node',
-                 {'replay_dir': str(tmp / 'replay_tp'), 'segment_steps': 1000,
-                  'idle_close_seconds': 0.2}, tmp / 'rec_tp.log')
+    proc = start(
+        'dreamstride_agent.recorder_node',
+        {'replay_dir': str(tmp / 'replay_tp'), 'segment_steps': 1000, 'idle_close_seconds': 0.2},
+        tmp / 'rec_tp.log',
+    )
     try:
         spin_for(node, 30, until=lambda: pub.get_subscription_count() > 0)
         msg = Step(run_id='bench', observation=[0.1] * 16, action=[0.2] * 12)
@@ -193,8 +237,12 @@ def recorder_throughput(node, tmp: Path, steps: int) -> dict:
     finally:
         stop(proc)
         node.destroy_subscription(ssub)
-    return {'steps': steps, 'closed': int(closed), 'publish_s': publish_s,
-            'steps_per_second': closed / total_s}
+    return {
+        'steps': steps,
+        'closed': int(closed),
+        'publish_s': publish_s,
+        'steps_per_second': closed / total_s,
+    }
 
 
 def main() -> None:
@@ -214,22 +262,33 @@ def main() -> None:
             for with_learner in (False, True):
                 r = tick_stats(node, tmp, rate, args.seconds, with_learner)
                 results['ticks'].append(r)
-                print(f"agent {rate:>4.0f} Hz {'+ learner' if with_learner else 'alone    '} "
-                      f"{r['model']:>10}: {r['ticks']:5d} ticks, period p50 "
-                      f"{r['period_ms_p50']:6.1f} ms, p99 {r['period_ms_p99']:6.1f} ms, max "
-                      f"{r['period_ms_max']:6.1f} ms, deadline misses {r['deadline_misses']}"
-                      + (f", learner {r['learner_updates_per_second']:.1f} updates/s"
-                         if with_learner else ''),
-                      flush=True)
+                print(
+                    f'agent {rate:>4.0f} Hz {"+ learner" if with_learner else "alone    "} '
+                    f'{r["model"]:>10}: {r["ticks"]:5d} ticks, period p50 '
+                    f'{r["period_ms_p50"]:6.1f} ms, p99 {r["period_ms_p99"]:6.1f} ms, max '
+                    f'{r["period_ms_max"]:6.1f} ms, deadline misses {r["deadline_misses"]}'
+                    + (
+                        f', learner {r["learner_updates_per_second"]:.1f} updates/s'
+                        if with_learner
+                        else ''
+                    ),
+                    flush=True,
+                )
         r = push_latency(node, tmp, args.pushes)
         results['push'] = r
-        print(f"policy push ({r['model']}, {r['policy_bytes'] / 1e6:.1f} MB): push to acting "
-              f"p50 {r['push_to_act_ms_p50']:.0f} ms, max {r['push_to_act_ms_max']:.0f} ms "
-              f"over {r['pushes']} pushes", flush=True)
+        print(
+            f'policy push ({r["model"]}, {r["policy_bytes"] / 1e6:.1f} MB): push to acting '
+            f'p50 {r["push_to_act_ms_p50"]:.0f} ms, max {r["push_to_act_ms_max"]:.0f} ms '
+            f'over {r["pushes"]} pushes',
+            flush=True,
+        )
         r = recorder_throughput(node, tmp, args.steps)
         results['recorder'] = r
-        print(f"recorder: {r['closed']}/{r['steps']} steps in closed segments, "
-              f"{r['steps_per_second']:.0f} steps/s", flush=True)
+        print(
+            f'recorder: {r["closed"]}/{r["steps"]} steps in closed segments, '
+            f'{r["steps_per_second"]:.0f} steps/s',
+            flush=True,
+        )
     node.destroy_node()
     rclpy.shutdown()
     if args.json:

@@ -38,37 +38,53 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument('--out', default='pendulum.json', help='JSON results file')
     args = parser.parse_args(argv)
 
-    config = load_config(args.config, [
-        'run.prefill=1000', 'run.train_ratio=128', f'run.seed={args.seed}',
-        f'run.eval_every={args.eval_every}', f'run.eval_episodes={args.eval_episodes}',
-        'run.device=cpu', *args.set])
+    config = load_config(
+        args.config,
+        [
+            'run.prefill=1000',
+            'run.train_ratio=128',
+            f'run.seed={args.seed}',
+            f'run.eval_every={args.eval_every}',
+            f'run.eval_episodes={args.eval_episodes}',
+            'run.device=cpu',
+            *args.set,
+        ],
+    )
     start = time.perf_counter()
     deadline = start + 60.0 * args.max_minutes
 
     def stop(entry: dict[str, float]) -> bool:
         return time.perf_counter() > deadline
 
-    result = train(lambda: gym.make('Pendulum-v1'), config, args.steps, args.logdir,
-                   verbose=True, stop=stop)
-    reached = next((e['env_step'] for e in result.evaluations
-                    if e['eval_return'] > args.target), None)
+    result = train(
+        lambda: gym.make('Pendulum-v1'), config, args.steps, args.logdir, verbose=True, stop=stop
+    )
+    reached = next(
+        (e['env_step'] for e in result.evaluations if e['eval_return'] > args.target), None
+    )
     summary = {
-        'env': 'Pendulum-v1', 'config': config.to_dict(), 'target': args.target,
+        'env': 'Pendulum-v1',
+        'config': config.to_dict(),
+        'target': args.target,
         'first_step_above_target': reached,
-        'best_eval_return': max((e['eval_return'] for e in result.evaluations),
-                                default=None),
-        'final_eval_return': result.evaluations[-1]['eval_return']
-        if result.evaluations else None,
+        'best_eval_return': max((e['eval_return'] for e in result.evaluations), default=None),
+        'final_eval_return': result.evaluations[-1]['eval_return'] if result.evaluations else None,
         'updates': result.agent.step if result.agent else 0,
         'wall_minutes': (time.perf_counter() - start) / 60.0,
-        'machine': {'cpu': platform.processor() or platform.machine(),
-                    'torch_threads': torch.get_num_threads(), 'torch': torch.__version__},
+        'machine': {
+            'cpu': platform.processor() or platform.machine(),
+            'torch_threads': torch.get_num_threads(),
+            'torch': torch.__version__,
+        },
         'evaluations': result.evaluations,
     }
-    print(f"[pendulum] first evaluation above {args.target}: "
-          f"{reached if reached is not None else 'not reached'} env steps; best "
-          f"{summary['best_eval_return']}, final {summary['final_eval_return']}, "
-          f"{summary['updates']} updates in {summary['wall_minutes']:.1f} min", flush=True)
+    print(
+        f'[pendulum] first evaluation above {args.target}: '
+        f'{reached if reached is not None else "not reached"} env steps; best '
+        f'{summary["best_eval_return"]}, final {summary["final_eval_return"]}, '
+        f'{summary["updates"]} updates in {summary["wall_minutes"]:.1f} min',
+        flush=True,
+    )
     with open(args.out, 'w') as handle:
         json.dump(summary, handle, indent=2)
     return summary

@@ -23,8 +23,9 @@ import numpy as np
 import torch
 
 
-def random_batch(batch: int, length: int, obs_dim: int, act_dim: int,
-                 rng: np.random.Generator) -> dict[str, np.ndarray]:
+def random_batch(
+    batch: int, length: int, obs_dim: int, act_dim: int, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Return a random batch in the layout ``train_step`` expects."""
     is_first = np.zeros((batch, length), bool)
     is_first[:, 0] = True
@@ -38,8 +39,9 @@ def random_batch(batch: int, length: int, obs_dim: int, act_dim: int,
     }
 
 
-def measure_updates(size: str, overrides: list[str], updates: int, obs_dim: int,
-                    act_dim: int) -> dict[str, Any]:
+def measure_updates(
+    size: str, overrides: list[str], updates: int, obs_dim: int, act_dim: int
+) -> dict[str, Any]:
     """Time ``updates`` training steps after two warm-up steps."""
     config = load_config(size, ['run.device=cpu', *overrides])
     torch.manual_seed(0)
@@ -55,24 +57,36 @@ def measure_updates(size: str, overrides: list[str], updates: int, obs_dim: int,
         agent.train_step(batches[index % 3])
         times.append(time.perf_counter() - start)
     cpu = (time.process_time() - cpu) / updates
-    params = sum(p.numel() for p in agent.wm.parameters()) + sum(
-        p.numel() for p in agent.ac.actor.parameters()) + sum(
-        p.numel() for p in agent.ac.critic.parameters())
+    params = (
+        sum(p.numel() for p in agent.wm.parameters())
+        + sum(p.numel() for p in agent.ac.actor.parameters())
+        + sum(p.numel() for p in agent.ac.critic.parameters())
+    )
     median = statistics.median(times)
     return {
-        'size': size, 'overrides': overrides, 'batch': B, 'length': T,
+        'size': size,
+        'overrides': overrides,
+        'batch': B,
+        'length': T,
         'precision': str(agent.dtype).replace('torch.', ''),
-        'actor_grad': config.train.actor_grad, 'imag_starts': config.train.imag_starts,
-        'parameters': params, 'updates_per_s': 1.0 / median,
-        'median_s': median, 'best_s': min(times), 'cpu_s': cpu, 'updates': updates,
+        'actor_grad': config.train.actor_grad,
+        'imag_starts': config.train.imag_starts,
+        'parameters': params,
+        'updates_per_s': 1.0 / median,
+        'median_s': median,
+        'best_s': min(times),
+        'cpu_s': cpu,
+        'updates': updates,
         'threads': torch.get_num_threads(),
     }
 
 
-def measure_policy(size: str, overrides: list[str], steps: int, obs_dim: int,
-                   act_dim: int, threads: int) -> dict[str, Any]:
+def measure_policy(
+    size: str, overrides: list[str], steps: int, obs_dim: int, act_dim: int, threads: int
+) -> dict[str, Any]:
     """Latency of batch-1 policy steps (an exported and re-imported policy)."""
     from dreamstride_agent.dreamer.policy import Policy
+
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -92,17 +106,27 @@ def measure_policy(size: str, overrides: list[str], steps: int, obs_dim: int,
     finally:
         torch.set_num_threads(previous)
     times.sort()
-    return {'size': size, 'threads': threads, 'bytes': len(data),
-            'median_ms': 1e3 * times[len(times) // 2],
-            'p99_ms': 1e3 * times[int(len(times) * 0.99)], 'steps': steps}
+    return {
+        'size': size,
+        'threads': threads,
+        'bytes': len(data),
+        'median_ms': 1e3 * times[len(times) // 2],
+        'p99_ms': 1e3 * times[int(len(times) * 0.99)],
+        'steps': steps,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and print a table."""
     parser = argparse.ArgumentParser(description='Dreamer update and policy speed')
     parser.add_argument('--sizes', nargs='+', default=['tiny', 'cpu', 'daydreamer'])
-    parser.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
-                        help='config override applied to every size')
+    parser.add_argument(
+        '--set',
+        action='append',
+        default=[],
+        metavar='KEY=VALUE',
+        help='config override applied to every size',
+    )
     parser.add_argument('--updates', type=int, default=10)
     parser.add_argument('--policy-size', default='daydreamer')
     parser.add_argument('--policy-steps', type=int, default=2000)
@@ -115,9 +139,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         torch.set_num_threads(args.threads)
 
     results: dict[str, Any] = {
-        'machine': {'cpu': platform.processor() or platform.machine(),
-                    'threads': torch.get_num_threads(), 'torch': torch.__version__},
-        'updates': [], 'policy': [],
+        'machine': {
+            'cpu': platform.processor() or platform.machine(),
+            'threads': torch.get_num_threads(),
+            'torch': torch.__version__,
+        },
+        'updates': [],
+        'policy': [],
     }
     for size in args.sizes:
         # Sizes that pin their own thread count (tiny) are measured on it.
@@ -128,18 +156,25 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         row = measure_updates(size, args.set, args.updates, args.obs_dim, args.act_dim)
         torch.set_num_threads(previous)
         results['updates'].append(row)
-        print(f"update  {size:>11s}  batch {row['batch']}x{row['length']}  "
-              f"{row['parameters'] / 1e6:5.2f}M params  {row['precision']:>8s}  "
-              f"{row['actor_grad']:>9s}  {row['updates_per_s']:6.2f} updates/s  "
-              f"(median {1e3 * row['median_s']:.0f} ms, best {1e3 * row['best_s']:.0f} ms, "
-              f"{row['cpu_s']:.2f} CPU-s/update on {row['threads']} threads)", flush=True)
+        print(
+            f'update  {size:>11s}  batch {row["batch"]}x{row["length"]}  '
+            f'{row["parameters"] / 1e6:5.2f}M params  {row["precision"]:>8s}  '
+            f'{row["actor_grad"]:>9s}  {row["updates_per_s"]:6.2f} updates/s  '
+            f'(median {1e3 * row["median_s"]:.0f} ms, best {1e3 * row["best_s"]:.0f} ms, '
+            f'{row["cpu_s"]:.2f} CPU-s/update on {row["threads"]} threads)',
+            flush=True,
+        )
     for threads in (1, torch.get_num_threads()):
-        row = measure_policy(args.policy_size, args.set, args.policy_steps, args.obs_dim,
-                             args.act_dim, threads)
+        row = measure_policy(
+            args.policy_size, args.set, args.policy_steps, args.obs_dim, args.act_dim, threads
+        )
         results['policy'].append(row)
-        print(f"policy  {row['size']:>11s}  batch 1, {threads} thread(s)  "
-              f"median {row['median_ms']:.3f} ms  p99 {row['p99_ms']:.3f} ms  "
-              f"({row['bytes'] / 1e6:.1f} MB of weights)", flush=True)
+        print(
+            f'policy  {row["size"]:>11s}  batch 1, {threads} thread(s)  '
+            f'median {row["median_ms"]:.3f} ms  p99 {row["p99_ms"]:.3f} ms  '
+            f'({row["bytes"] / 1e6:.1f} MB of weights)',
+            flush=True,
+        )
     if args.json:
         with open(args.json, 'w') as handle:
             json.dump(results, handle, indent=2)

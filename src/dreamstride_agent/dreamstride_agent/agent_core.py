@@ -51,10 +51,10 @@ class Sensor(enum.Enum):
 class HoldKind(enum.Enum):
     """Why the agent does not act this tick."""
 
-    NO_RECORDER = 'no_recorder'   # training: no replay recorder listens yet
-    NO_DATA = 'no_data'           # a sensor has sent nothing yet
-    STALE = 'stale'               # a sensor's newest reading is too old (or from the future)
-    MALFORMED = 'malformed'       # a sensor's newest message was refused
+    NO_RECORDER = 'no_recorder'  # training: no replay recorder listens yet
+    NO_DATA = 'no_data'  # a sensor has sent nothing yet
+    STALE = 'stale'  # a sensor's newest reading is too old (or from the future)
+    MALFORMED = 'malformed'  # a sensor's newest message was refused
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,9 @@ class Hold:
     """A tick on which the agent does not act, and what it sends instead."""
 
     kind: HoldKind
-    sensor: Sensor | None         # None for NO_RECORDER
-    detail: str                   # for people: AgentStatus.hold_reason and the log
-    command: np.ndarray | None    # the posture to send, or None: send nothing
+    sensor: Sensor | None  # None for NO_RECORDER
+    detail: str  # for people: AgentStatus.hold_reason and the log
+    command: np.ndarray | None  # the posture to send, or None: send nothing
 
     @property
     def cause(self) -> tuple[HoldKind, Sensor | None]:
@@ -76,17 +76,19 @@ class Hold:
 class AgentConfig:
     """Everything that shapes the agent's behaviour."""
 
-    episode_length: int = described(
-        'Steps per episode; episodes are cut by time, no resets.', 250)
+    episode_length: int = described('Steps per episode; episodes are cut by time, no resets.', 250)
     joint_velocities: bool = described('Add the 12 joint velocities to the observation.', False)
     sample_actions: bool = described(
-        'Sample actions from the policy (training); false takes its mode (evaluation).', True)
+        'Sample actions from the policy (training); false takes its mode (evaluation).', True
+    )
     max_sensor_age: float = described(
-        'Hold when the newest joint_states/imu/odometry is older than this (s, node clock).',
-        0.075)
+        'Hold when the newest joint_states/imu/odometry is older than this (s, node clock).', 0.075
+    )
     hold_mode: str = described(
         "In hold: 'posture' repeats the last safe command (simulation); 'none' sends "
-        'nothing (real robot).', 'posture')
+        'nothing (real robot).',
+        'posture',
+    )
     dry_run: bool = described('Compute everything but publish no joint commands.', False)
     command: CommandConfig = described('The action-to-command path.', factory=CommandConfig)
     reward: RewardConfig = described('The gated reward.', factory=RewardConfig)
@@ -107,7 +109,7 @@ class TickResult:
     observation: np.ndarray
     action: np.ndarray
     command: np.ndarray
-    send_command: bool              # False in a dry run
+    send_command: bool  # False in a dry run
     reward: float
     reward_terms: RewardTerms | None
     is_first: bool
@@ -116,7 +118,7 @@ class TickResult:
     episode_step: int
     policy_version: int
     forward_velocity: float
-    dropped_policy: str | None = None   # why the active policy was dropped this tick
+    dropped_policy: str | None = None  # why the active policy was dropped this tick
 
 
 Decision = TickResult | Hold
@@ -133,8 +135,11 @@ class SensorSnapshot:
 
     def reading(self, sensor: Sensor) -> JointReading | ImuReading | OdometryReading | None:
         """Return the latest valid reading of ``sensor``."""
-        return {Sensor.JOINT_STATES: self.joints, Sensor.IMU: self.imu,
-                Sensor.ODOMETRY: self.odometry}[sensor]
+        return {
+            Sensor.JOINT_STATES: self.joints,
+            Sensor.IMU: self.imu,
+            Sensor.ODOMETRY: self.odometry,
+        }[sensor]
 
 
 class SensorBoard:
@@ -166,9 +171,12 @@ class SensorBoard:
     def snapshot(self) -> SensorSnapshot:
         """Return the current state of every sensor (readings are never modified)."""
         with self._lock:
-            return SensorSnapshot(self._readings[Sensor.JOINT_STATES],
-                                  self._readings[Sensor.IMU],
-                                  self._readings[Sensor.ODOMETRY], dict(self._errors))
+            return SensorSnapshot(
+                self._readings[Sensor.JOINT_STATES],
+                self._readings[Sensor.IMU],
+                self._readings[Sensor.ODOMETRY],
+                dict(self._errors),
+            )
 
 
 class RecorderGate:
@@ -201,8 +209,9 @@ class RecorderGate:
 class AgentCore:
     """One agent's control-tick decision and state."""
 
-    def __init__(self, config: AgentConfig, policies: PolicySlot,
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self, config: AgentConfig, policies: PolicySlot, rng: np.random.Generator
+    ) -> None:
         self.config = config
         self.spec = ObservationSpec(joint_velocities=config.joint_velocities)
         self.filter = CommandFilter(config.command)
@@ -210,15 +219,20 @@ class AgentCore:
         self.rng = rng
         self.episode_id = 0
         self.episode_step = 0
-        self.hold: Hold | None = None               # the current hold, if holding
-        self.hold_counts: Counter[HoldKind] = Counter()   # holds entered, by kind
+        self.hold: Hold | None = None  # the current hold, if holding
+        self.hold_counts: Counter[HoldKind] = Counter()  # holds entered, by kind
         self._policy_state = None
         self._restart = True
-        self._commanded = False     # a command was computed since the start
+        self._commanded = False  # a command was computed since the start
 
     # --- the decision -------------------------------------------------------------------
-    def decide(self, now: float, sensors: SensorSnapshot, recorder_ready: bool = True,
-               image: np.ndarray | None = None) -> Decision:
+    def decide(
+        self,
+        now: float,
+        sensors: SensorSnapshot,
+        recorder_ready: bool = True,
+        image: np.ndarray | None = None,
+    ) -> Decision:
         """Decide this tick at time ``now`` (s, the clock the readings are stamped on)."""
         hold = self._hold_cause(now, sensors, recorder_ready)
         if hold is not None:
@@ -227,11 +241,13 @@ class AgentCore:
         self.hold = None
         return self.tick(sensors.joints, sensors.imu, sensors.odometry, image)
 
-    def _hold_cause(self, now: float, sensors: SensorSnapshot,
-                    recorder_ready: bool) -> Hold | None:
+    def _hold_cause(
+        self, now: float, sensors: SensorSnapshot, recorder_ready: bool
+    ) -> Hold | None:
         if not recorder_ready:
-            return Hold(HoldKind.NO_RECORDER, None,
-                        'no replay recorder receives the steps yet', None)
+            return Hold(
+                HoldKind.NO_RECORDER, None, 'no replay recorder receives the steps yet', None
+            )
         max_age = self.config.max_sensor_age
         for sensor in Sensor:
             error = sensors.errors.get(sensor)
@@ -242,13 +258,15 @@ class AgentCore:
                 return Hold(HoldKind.NO_DATA, sensor, f'no {sensor.value} received yet', None)
             age = now - reading.stamp
             if age > max_age:
-                return self._posture_hold(HoldKind.STALE, sensor,
-                                          f'{sensor.value} stale ({age:.3f} s > {max_age:.3f} s)')
+                return self._posture_hold(
+                    HoldKind.STALE, sensor, f'{sensor.value} stale ({age:.3f} s > {max_age:.3f} s)'
+                )
             if age < -max_age:
                 # Stamped ahead of this clock: a clock mismatch or a hostile stamp; either
                 # way its age is unknown.
-                return self._posture_hold(HoldKind.STALE, sensor,
-                                          f'{sensor.value} stamped {-age:.3f} s in the future')
+                return self._posture_hold(
+                    HoldKind.STALE, sensor, f'{sensor.value} stamped {-age:.3f} s in the future'
+                )
         return None
 
     def _posture_hold(self, kind: HoldKind, sensor: Sensor, detail: str) -> Hold:
@@ -271,8 +289,13 @@ class AgentCore:
         self._restart = True
 
     # --- acting -------------------------------------------------------------------------
-    def tick(self, joints: JointReading, imu: ImuReading, odom: OdometryReading,
-             image: np.ndarray | None = None) -> TickResult:
+    def tick(
+        self,
+        joints: JointReading,
+        imu: ImuReading,
+        odom: OdometryReading,
+        image: np.ndarray | None = None,
+    ) -> TickResult:
         """Act on one set of valid readings."""
         if self.policies.swap():
             self._policy_state = None
@@ -285,14 +308,30 @@ class AgentCore:
         terms = None
         forward = odom.forward_velocity
         if not is_first:
-            terms = gated_reward(joints.position, upright_from_quaternion(*imu.orientation),
-                                 odom.heading_velocity, self.config.reward)
+            terms = gated_reward(
+                joints.position,
+                upright_from_quaternion(*imu.orientation),
+                odom.heading_velocity,
+                self.config.reward,
+            )
         action, version, dropped = self._act(obs, is_first, image)
         command = self.filter(action)
         self._commanded = True
-        result = TickResult(obs, action, command, not self.config.dry_run,
-                            terms.total if terms else 0.0, terms, is_first, is_last,
-                            self.episode_id, self.episode_step, version, forward, dropped)
+        result = TickResult(
+            obs,
+            action,
+            command,
+            not self.config.dry_run,
+            terms.total if terms else 0.0,
+            terms,
+            is_first,
+            is_last,
+            self.episode_id,
+            self.episode_step,
+            version,
+            forward,
+            dropped,
+        )
         if is_last:
             self.episode_id += 1
             self.episode_step = 0
@@ -300,24 +339,30 @@ class AgentCore:
             self.episode_step += 1
         return result
 
-    def _act(self, obs: np.ndarray, is_first: bool, image: np.ndarray | None
-             ) -> tuple[np.ndarray, int, str | None]:
+    def _act(
+        self, obs: np.ndarray, is_first: bool, image: np.ndarray | None
+    ) -> tuple[np.ndarray, int, str | None]:
         policy = self.policies.active
         if policy is None:
             return self.rng.uniform(-1.0, 1.0, NUM_JOINTS).astype(np.float32), 0, None
         if self._policy_state is None:
             is_first = True
         try:
-            action, state = policy.step(obs, self._policy_state, is_first, image=image,
-                                        sample=self.config.sample_actions)
+            action, state = policy.step(
+                obs, self._policy_state, is_first, image=image, sample=self.config.sample_actions
+            )
             action = np.asarray(action, dtype=np.float32)
-            problem = None if action.shape == (NUM_JOINTS,) and np.all(np.isfinite(action)) \
+            problem = (
+                None
+                if action.shape == (NUM_JOINTS,) and np.all(np.isfinite(action))
                 else 'produced a non-finite or misshapen action'
+            )
         except (ValueError, RuntimeError) as exc:
             problem = f'failed: {exc}'
         if problem is not None:
             message = self.policies.drop_active(
-                f'policy v{self.policies.active_version} {problem}')
+                f'policy v{self.policies.active_version} {problem}'
+            )
             self._policy_state = None
             action, version, _ = self._act(obs, True, image)
             return action, version, message

@@ -100,20 +100,23 @@ class Agent(Node):
         self.period = 1.0 / self.p['control_rate']
         self.robot_name = self.p['robot_name'] or self.get_namespace().strip('/') or 'robot'
         if self.p['odometry_twist_frame'] not in TWIST_FRAMES:
-            raise ValueError(f'odometry_twist_frame must be one of {list(TWIST_FRAMES)}, got '
-                             f"{self.p['odometry_twist_frame']!r}")
+            raise ValueError(
+                f'odometry_twist_frame must be one of {list(TWIST_FRAMES)}, got '
+                f'{self.p["odometry_twist_frame"]!r}'
+            )
         config = agent_config_from_parameters(self.p)
-        self.policies = PolicySlot(obs_dim=ObservationSpec(config.joint_velocities).size,
-                                   act_dim=NUM_JOINTS, max_bytes=self.p['max_policy_bytes'])
-        self.core = AgentCore(config, self.policies,
-                              np.random.default_rng(self.p['seed'] or None))
+        self.policies = PolicySlot(
+            obs_dim=ObservationSpec(config.joint_velocities).size,
+            act_dim=NUM_JOINTS,
+            max_bytes=self.p['max_policy_bytes'],
+        )
+        self.core = AgentCore(config, self.policies, np.random.default_rng(self.p['seed'] or None))
         if self.p['policy_checkpoint']:
             self._load_checkpoint(self.p['policy_checkpoint'])
         self.run_id = uuid.uuid4().hex[:12]
         self.seq = 0
         self.sensors = SensorBoard()
-        self.recorder = RecorderGate(required=self.p['wait_for_recorder'],
-                                     settle=RECORDER_SETTLE)
+        self.recorder = RecorderGate(required=self.p['wait_for_recorder'], settle=RECORDER_SETTLE)
         self._stamp_from_header = bool(self.get_parameter('use_sim_time').value)
         self._image: Image | None = None
         self._ticks_held = 0
@@ -123,8 +126,7 @@ class Agent(Node):
         self._joint_names = list(JOINT_NAMES)
         self._rewards: list[float] = []
         # One worker validates offered policies in turn, outside the executor's thread.
-        self._validator = ThreadPoolExecutor(max_workers=1,
-                                             thread_name_prefix='policy_validation')
+        self._validator = ThreadPoolExecutor(max_workers=1, thread_name_prefix='policy_validation')
 
         qos = contract.SENSOR_QOS
         self.create_subscription(JointState, contract.JOINT_STATES, self._on_joint_states, qos)
@@ -132,27 +134,37 @@ class Agent(Node):
         self.create_subscription(Odometry, contract.ODOMETRY, self._on_odometry, qos)
         if self.p['camera']:
             self.create_subscription(Image, contract.CAMERA_IMAGE, self._on_image, qos)
-        self.command_pub = self.create_publisher(JointTrajectory, contract.JOINT_TRAJECTORY,
-                                                 contract.COMMAND_QOS)
+        self.command_pub = self.create_publisher(
+            JointTrajectory, contract.JOINT_TRAJECTORY, contract.COMMAND_QOS
+        )
         self.step_pub = self.create_publisher(Step, STEPS, STEP_QOS)
         self.status_pub = self.create_publisher(AgentStatus, AGENT_STATUS, STATUS_QOS)
         # Its own reentrant group: a request awaiting validation must not hold back the
         # tick or the next request (groups gate callbacks even on one thread).
-        self.create_service(LoadPolicy, LOAD_POLICY, self._on_load_policy,
-                            qos_profile=LOAD_POLICY_QOS,
-                            callback_group=ReentrantCallbackGroup())
+        self.create_service(
+            LoadPolicy,
+            LOAD_POLICY,
+            self._on_load_policy,
+            qos_profile=LOAD_POLICY_QOS,
+            callback_group=ReentrantCallbackGroup(),
+        )
         self.create_timer(self.period, self._tick)
         self.create_timer(1.0, self._publish_status)
-        acting = f'policy v{self.policies.active_version}' if self.p['policy_checkpoint'] \
+        acting = (
+            f'policy v{self.policies.active_version}'
+            if self.p['policy_checkpoint']
             else 'randomly until a policy arrives'
+        )
         self.get_logger().info(
             f'agent {self.run_id} for {self.robot_name}: {self.p["control_rate"]:g} Hz, '
             f'observation {self.core.spec.describe()}, acting {acting}'
-            + (' (dry run: no commands sent)' if self.p['dry_run'] else ''))
+            + (' (dry run: no commands sent)' if self.p['dry_run'] else '')
+        )
 
     def _load_checkpoint(self, path: str) -> None:
         """Act with a learner checkpoint from the start (evaluation)."""
         from dreamstride_agent.dreamer.agent import DreamerAgent
+
         learner = DreamerAgent.from_checkpoint(path, device='cpu')
         data, sha256 = learner.export_policy(max(learner.step, 1))
         accepted, message = self.policies.offer('safetensors', max(learner.step, 1), sha256, data)
@@ -168,26 +180,34 @@ class Agent(Node):
 
     def _on_joint_states(self, msg: JointState) -> None:
         stamp = self._stamp(msg.header)
-        self.sensors.update(Sensor.JOINT_STATES, lambda: joint_reading(
-            list(msg.name), msg.position, msg.velocity, stamp))
+        self.sensors.update(
+            Sensor.JOINT_STATES,
+            lambda: joint_reading(list(msg.name), msg.position, msg.velocity, stamp),
+        )
 
     def _on_imu(self, msg: Imu) -> None:
         o, w, stamp = msg.orientation, msg.angular_velocity, self._stamp(msg.header)
-        self.sensors.update(Sensor.IMU, lambda: imu_reading(
-            (o.x, o.y, o.z, o.w), (w.x, w.y, w.z), stamp))
+        self.sensors.update(
+            Sensor.IMU, lambda: imu_reading((o.x, o.y, o.z, o.w), (w.x, w.y, w.z), stamp)
+        )
 
     def _on_odometry(self, msg: Odometry) -> None:
         v, o = msg.twist.twist.linear, msg.pose.pose.orientation
         stamp = self._stamp(msg.header)
-        self.sensors.update(Sensor.ODOMETRY, lambda: odometry_reading(
-            (v.x, v.y, v.z), (o.x, o.y, o.z, o.w), stamp, self.p['odometry_twist_frame']))
+        self.sensors.update(
+            Sensor.ODOMETRY,
+            lambda: odometry_reading(
+                (v.x, v.y, v.z), (o.x, o.y, o.z, o.w), stamp, self.p['odometry_twist_frame']
+            ),
+        )
 
     def _on_image(self, msg: Image) -> None:
         self._image = msg
 
     # --- policy service ---------------------------------------------------------
-    async def _on_load_policy(self, request: LoadPolicy.Request,
-                              response: LoadPolicy.Response) -> LoadPolicy.Response:
+    async def _on_load_policy(
+        self, request: LoadPolicy.Request, response: LoadPolicy.Response
+    ) -> LoadPolicy.Response:
         # Whatever happens, the caller gets an answer and the agent goes on acting.
         try:
             accepted, message = await self._validate(request)
@@ -211,8 +231,11 @@ class Agent(Node):
 
         def work() -> None:
             try:
-                done.set_result(self.policies.offer(
-                    request.format, request.version, request.sha256, bytes(request.weights)))
+                done.set_result(
+                    self.policies.offer(
+                        request.format, request.version, request.sha256, bytes(request.weights)
+                    )
+                )
             except BaseException as exc:  # noqa: BLE001 - answered as a refusal
                 done.set_result((False, f'refused: internal error ({type(exc).__name__})'))
 
@@ -255,20 +278,30 @@ class Agent(Node):
         return np.frombuffer(bytes(msg.data), np.uint8).reshape(msg.height, msg.width, -1)
 
     def _publish_command(self, command: np.ndarray) -> None:
-        point = JointTrajectoryPoint(positions=command.tolist(),
-                                     time_from_start=Duration(seconds=self.period).to_msg())
+        point = JointTrajectoryPoint(
+            positions=command.tolist(), time_from_start=Duration(seconds=self.period).to_msg()
+        )
         self.command_pub.publish(JointTrajectory(joint_names=self._joint_names, points=[point]))
 
     def _publish_step(self, r: TickResult) -> None:
         msg = Step(
             header=Header(stamp=self.get_clock().now().to_msg(), frame_id=self.robot_name),
-            seq=self.seq, run_id=self.run_id, episode_id=r.episode_id,
-            episode_step=r.episode_step, observation=r.observation.tolist(),
-            observation_keys=self._observation_keys, action=r.action.tolist(),
-            reward=r.reward, is_first=r.is_first, is_last=r.is_last, is_terminal=False,
-            policy_version=r.policy_version, hold=False,
+            seq=self.seq,
+            run_id=self.run_id,
+            episode_id=r.episode_id,
+            episode_step=r.episode_step,
+            observation=r.observation.tolist(),
+            observation_keys=self._observation_keys,
+            action=r.action.tolist(),
+            reward=r.reward,
+            is_first=r.is_first,
+            is_last=r.is_last,
+            is_terminal=False,
+            policy_version=r.policy_version,
+            hold=False,
             forward_velocity=r.forward_velocity,
-            reward_terms=r.reward_terms.as_list() if r.reward_terms else [])
+            reward_terms=r.reward_terms.as_list() if r.reward_terms else [],
+        )
         if self._image is not None:
             msg.image = self._image
         self.step_pub.publish(msg)
@@ -277,27 +310,42 @@ class Agent(Node):
     def _publish_status(self) -> None:
         s = self.stats.summary()
         hold = self.core.hold
-        mode = AgentStatus.MODE_HOLD if hold else (
-            AgentStatus.MODE_POLICY if self.policies.active else AgentStatus.MODE_RANDOM)
+        mode = (
+            AgentStatus.MODE_HOLD
+            if hold
+            else (AgentStatus.MODE_POLICY if self.policies.active else AgentStatus.MODE_RANDOM)
+        )
         rewards, self._rewards = self._rewards, []
         counts = self.core.hold_counts
-        self.status_pub.publish(AgentStatus(
-            header=Header(stamp=self.get_clock().now().to_msg(), frame_id=self.robot_name),
-            mode=mode, hold=hold is not None, hold_reason=hold.detail if hold else '',
-            hold_kind=_HOLD_KIND_FIELD[hold.kind] if hold else AgentStatus.HOLD_NONE,
-            hold_sensor=hold.sensor.value if hold and hold.sensor else '',
-            holds_no_recorder=counts[HoldKind.NO_RECORDER],
-            holds_no_data=counts[HoldKind.NO_DATA], holds_stale=counts[HoldKind.STALE],
-            holds_malformed=counts[HoldKind.MALFORMED], ticks_held=self._ticks_held,
-            policy_version=self.policies.active_version,
-            policy_age=self.policies.active_age(), policy_sha256=self.policies.active_sha256,
-            steps=self.seq, episode_id=self.core.episode_id,
-            episode_step=self.core.episode_step,
-            control_period_mean=s['mean'], control_period_p50=s['p50'],
-            control_period_p99=s['p99'], control_period_max=s['max'],
-            deadline_misses=self.stats.deadline_misses,
-            mean_reward=float(np.mean(rewards)) if rewards else 0.0,
-            policies_refused=self.policies.refused, last_refusal=self.policies.last_refusal))
+        self.status_pub.publish(
+            AgentStatus(
+                header=Header(stamp=self.get_clock().now().to_msg(), frame_id=self.robot_name),
+                mode=mode,
+                hold=hold is not None,
+                hold_reason=hold.detail if hold else '',
+                hold_kind=_HOLD_KIND_FIELD[hold.kind] if hold else AgentStatus.HOLD_NONE,
+                hold_sensor=hold.sensor.value if hold and hold.sensor else '',
+                holds_no_recorder=counts[HoldKind.NO_RECORDER],
+                holds_no_data=counts[HoldKind.NO_DATA],
+                holds_stale=counts[HoldKind.STALE],
+                holds_malformed=counts[HoldKind.MALFORMED],
+                ticks_held=self._ticks_held,
+                policy_version=self.policies.active_version,
+                policy_age=self.policies.active_age(),
+                policy_sha256=self.policies.active_sha256,
+                steps=self.seq,
+                episode_id=self.core.episode_id,
+                episode_step=self.core.episode_step,
+                control_period_mean=s['mean'],
+                control_period_p50=s['p50'],
+                control_period_p99=s['p99'],
+                control_period_max=s['max'],
+                deadline_misses=self.stats.deadline_misses,
+                mean_reward=float(np.mean(rewards)) if rewards else 0.0,
+                policies_refused=self.policies.refused,
+                last_refusal=self.policies.last_refusal,
+            )
+        )
 
     def close(self) -> None:
         """Let the last steps reach the recorder; stop the validation worker."""
@@ -315,7 +363,8 @@ class Agent(Node):
 def main(args: list[str] | None = None) -> None:
     """Run the agent on one executor thread (see the module docstring for why)."""
     import torch
-    torch.set_num_threads(1)    # batch-1 inference gains nothing from threads; the learner does
+
+    torch.set_num_threads(1)  # batch-1 inference gains nothing from threads; the learner does
     rclpy.init(args=args)
     node = Agent()
     executor = SingleThreadedExecutor()

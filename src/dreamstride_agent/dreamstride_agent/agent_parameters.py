@@ -43,17 +43,25 @@ NODE_PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec('camera', False, 'Attach the latest camera/image to each Step.'),
     ParameterSpec('max_policy_bytes', 64 * 1024 * 1024, 'Largest accepted policy file (bytes).'),
     ParameterSpec('seed', 0, 'Seed of the random exploration (0: from the OS).'),
-    ParameterSpec('robot_name', '',
-                  'Robot name written into each Step (default: the namespace).'),
-    ParameterSpec('policy_checkpoint', '',
-                  'Act with this learner checkpoint from the start (evaluation); empty: act '
-                  'randomly until the learner pushes a policy.'),
-    ParameterSpec('wait_for_recorder', False,
-                  'Take no step until a replay recorder subscribes to the steps, so a run '
-                  'records from its first step (training graphs set it).'),
-    ParameterSpec('odometry_twist_frame', 'body',
-                  f'Frame of the odometry twist, one of {list(TWIST_FRAMES)}: body (the '
-                  "contract, nav_msgs' child frame) or odom (spot_ros2's spot_driver)."),
+    ParameterSpec('robot_name', '', 'Robot name written into each Step (default: the namespace).'),
+    ParameterSpec(
+        'policy_checkpoint',
+        '',
+        'Act with this learner checkpoint from the start (evaluation); empty: act '
+        'randomly until the learner pushes a policy.',
+    ),
+    ParameterSpec(
+        'wait_for_recorder',
+        False,
+        'Take no step until a replay recorder subscribes to the steps, so a run '
+        'records from its first step (training graphs set it).',
+    ),
+    ParameterSpec(
+        'odometry_twist_frame',
+        'body',
+        f'Frame of the odometry twist, one of {list(TWIST_FRAMES)}: body (the '
+        "contract, nav_msgs' child frame) or odom (spot_ros2's spot_driver).",
+    ),
 )
 
 
@@ -67,7 +75,7 @@ def _field_spec(name: str, path: tuple[str, ...]) -> ParameterSpec:
             description = description_of(cls, key)
             value = getattr(value, key)
             cls = type(value)
-        else:   # a dict field: one parameter per key, sharing the field's description
+        else:  # a dict field: one parameter per key, sharing the field's description
             value = value[key]
     return ParameterSpec(name, value, description)
 
@@ -88,8 +96,10 @@ def _checked(name: str, value: Any, default: Any) -> Any:
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if type(value) is not expected:
-        raise ValueError(f'agent parameter {name}: expected a {expected.__name__} like '
-                         f'{default!r}, got {value!r}')
+        raise ValueError(
+            f'agent parameter {name}: expected a {expected.__name__} like '
+            f'{default!r}, got {value!r}'
+        )
     return value
 
 
@@ -102,8 +112,9 @@ def agent_config_from_parameters(values: Mapping[str, Any]) -> AgentConfig:
     defaults = parameter_defaults()
     unknown = sorted(set(values) - set(defaults))
     if unknown:
-        raise ValueError(f'unknown agent parameter(s) {unknown}; the agent declares '
-                         f'{sorted(defaults)}')
+        raise ValueError(
+            f'unknown agent parameter(s) {unknown}; the agent declares {sorted(defaults)}'
+        )
     tree: dict[str, Any] = {}
     for name, path in CONFIG_PARAMETERS.items():
         if name in values:

@@ -28,23 +28,26 @@ from spot_description.spot import JOINT_GROUPS, JOINT_LOWER, JOINT_UPPER, NUM_JO
 class CommandConfig:
     """Parameters of the action-to-command path."""
 
-    control_rate: float = described(
-        'Agent steps per second (Hz); DayDreamer used 20.', 20.0)
+    control_rate: float = described('Agent steps per second (Hz); DayDreamer used 20.', 20.0)
     filter_cutoff: float = described(
-        'Butterworth low-pass cut-off on the targets (Hz), 0 = off.', 1.5)
+        'Butterworth low-pass cut-off on the targets (Hz), 0 = off.', 1.5
+    )
     max_step: float = described('Largest change of a joint command per tick (rad).', 0.25)
     limit_margin: float = described('Distance kept from each joint limit (rad).', 0.02)
     action_scale: dict[str, float] = described(
         'Target offset from the standing pose for action 1 (rad).',
-        factory=lambda: {'hip_x': 0.6, 'hip_y': 1.2, 'knee': 1.2})
+        factory=lambda: {'hip_x': 0.6, 'hip_y': 1.2, 'knee': 1.2},
+    )
 
     def __post_init__(self) -> None:
         nyquist = self.control_rate / 2.0
         if self.control_rate <= 0:
             raise ValueError(f'control_rate must be positive, got {self.control_rate}')
         if self.filter_cutoff != 0 and not 0.01 <= self.filter_cutoff < nyquist:
-            raise ValueError(f'filter_cutoff must be 0 (off) or in [0.01, {nyquist:g}) Hz at '
-                             f'{self.control_rate:g} Hz control, got {self.filter_cutoff}')
+            raise ValueError(
+                f'filter_cutoff must be 0 (off) or in [0.01, {nyquist:g}) Hz at '
+                f'{self.control_rate:g} Hz control, got {self.filter_cutoff}'
+            )
         if self.max_step <= 0:
             raise ValueError(f'max_step must be positive, got {self.max_step}')
 
@@ -59,16 +62,22 @@ class CommandConfig:
 class CommandFilter:
     """Stateful action -> joint command path (map, low-pass, rate limit, clamp)."""
 
-    def __init__(self, config: CommandConfig | None = None,
-                 initial_command: np.ndarray | None = None) -> None:
+    def __init__(
+        self, config: CommandConfig | None = None, initial_command: np.ndarray | None = None
+    ) -> None:
         self.config = config or CommandConfig()
         self._scale = self.config.scale_vector()
         self.lower = JOINT_LOWER + self.config.limit_margin
         self.upper = JOINT_UPPER - self.config.limit_margin
         self._sos = None
         if self.config.filter_cutoff > 0:
-            self._sos = butter(2, self.config.filter_cutoff, btype='low',
-                               fs=self.config.control_rate, output='sos')
+            self._sos = butter(
+                2,
+                self.config.filter_cutoff,
+                btype='low',
+                fs=self.config.control_rate,
+                output='sos',
+            )
         self.reset(STANDING_POSE if initial_command is None else initial_command)
 
     def reset(self, command: np.ndarray) -> None:
@@ -81,8 +90,9 @@ class CommandFilter:
 
     def target(self, action: np.ndarray) -> np.ndarray:
         """Map an action in [-1, 1] (non-finite entries count as 0) to a raw target."""
-        action = np.nan_to_num(np.asarray(action, dtype=np.float64), nan=0.0,
-                               posinf=0.0, neginf=0.0)
+        action = np.nan_to_num(
+            np.asarray(action, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0
+        )
         return STANDING_POSE + np.clip(action, -1.0, 1.0) * self._scale
 
     def __call__(self, action: np.ndarray) -> np.ndarray:

@@ -23,8 +23,12 @@ class ParameterSpec(NamedTuple):
     description: str
 
 
-def described(description: str, default: Any = dataclasses.MISSING, *,
-              factory: Callable[[], Any] | None = None) -> Any:
+def described(
+    description: str,
+    default: Any = dataclasses.MISSING,
+    *,
+    factory: Callable[[], Any] | None = None,
+) -> Any:
     """Return a dataclass field with ``default`` (or ``factory``) and its ``description``."""
     if not description.strip():
         raise ValueError('a described field needs a non-empty description')

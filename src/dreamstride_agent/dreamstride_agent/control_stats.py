@@ -39,5 +39,9 @@ class PeriodStats:
         if not self.periods:
             return {'mean': 0.0, 'p50': 0.0, 'p99': 0.0, 'max': 0.0}
         values = np.fromiter(self.periods, dtype=np.float64)
-        return {'mean': float(values.mean()), 'p50': float(np.percentile(values, 50)),
-                'p99': float(np.percentile(values, 99)), 'max': float(values.max())}
+        return {
+            'mean': float(values.mean()),
+            'p50': float(np.percentile(values, 50)),
+            'p99': float(np.percentile(values, 99)),
+            'max': float(values.max()),
+        }

@@ -16,18 +16,27 @@ LEARNER_STATUS = 'learner/status'
 
 # Steps must all arrive: reliable, and deep enough to ride out several minutes of a
 # slow recorder at 50 Hz without the publisher dropping anything.
-STEP_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=20000,
-                      reliability=ReliabilityPolicy.RELIABLE,
-                      durability=DurabilityPolicy.VOLATILE)
+STEP_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=20000,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)
 
 # Status topics: the latest value matters; late joiners get it at once.
-STATUS_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1,
-                        reliability=ReliabilityPolicy.RELIABLE,
-                        durability=DurabilityPolicy.TRANSIENT_LOCAL)
+STATUS_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=1,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.TRANSIENT_LOCAL,
+)
 
 # load_policy requests and replies: reliable and deep enough that a burst of parallel
 # calls (several learners, an operator) is neither dropped on the way in nor has its
 # replies overwritten on the way out (the services default keeps only 10).
-LOAD_POLICY_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
-                             reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.VOLATILE)
+LOAD_POLICY_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST,
+    depth=100,
+    reliability=ReliabilityPolicy.RELIABLE,
+    durability=DurabilityPolicy.VOLATILE,
+)

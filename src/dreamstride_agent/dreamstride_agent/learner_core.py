@@ -31,47 +31,64 @@ class LearnerSettings:
     """What the learner node's parameters configure (see :func:`learner_parameters`)."""
 
     replay_dir: Path = described(
-        'Replay store to train from (closed rosbag2 segments).', Path('replay'))
+        'Replay store to train from (closed rosbag2 segments).', Path('replay')
+    )
     logdir: Path = described(
-        'TensorBoard event files and checkpoints go here.', Path('logs/learner'))
+        'TensorBoard event files and checkpoints go here.', Path('logs/learner')
+    )
     model: str = described(
-        "Dreamer configuration preset ('tiny', 'cpu', 'daydreamer', 'small').", 'daydreamer')
+        "Dreamer configuration preset ('tiny', 'cpu', 'daydreamer', 'small').", 'daydreamer'
+    )
     overrides: list[str] = described(
-        "Overrides of the preset, e.g. ['train.batch_size=16'].", factory=list)
+        "Overrides of the preset, e.g. ['train.batch_size=16'].", factory=list
+    )
     device: str = described(
-        "Torch device: 'cpu', 'cuda' or 'auto' (a missing cuda is an error).", 'cpu')
-    prefill_steps: int = described(
-        'Environment steps in the store before training starts.', 5000)
+        "Torch device: 'cpu', 'cuda' or 'auto' (a missing cuda is an error).", 'cpu'
+    )
+    prefill_steps: int = described('Environment steps in the store before training starts.', 5000)
     train_ratio: float = described(
         'Replayed steps per collected step (0: train as fast as possible). On a simulation '
-        'backend the ratio is locked: the simulation pauses at env_step_budget.', 0.0)
+        'backend the ratio is locked: the simulation pauses at env_step_budget.',
+        0.0,
+    )
     sync_every: float = described('Seconds between policy pushes to the agents.', 20.0)
     checkpoint_every: float = described('Seconds between checkpoints.', 120.0)
     scan_every: float = described('Seconds between looks for new replay segments.', 2.0)
     log_every: int = described('Updates between TensorBoard scalar writes.', 25)
     image_every: float = described(
-        'Seconds between open-loop prediction images (0: never).', 300.0)
+        'Seconds between open-loop prediction images (0: never).', 300.0
+    )
     seed: int = described('Seed of replay sampling and network initialisation.', 0)
     torch_threads: int = described('Torch intra-op threads (0: torch default).', 0)
-    max_updates: int = described(
-        'Stop after this many updates (0: never); offline runs.', 0)
+    max_updates: int = described('Stop after this many updates (0: never); offline runs.', 0)
     # More than a segment plus a scan interval of steps, so the lock never waits for a
     # segment to close.
     ratio_slack_steps: int = described(
-        'Environment steps the collection may run ahead of train_ratio (ratio lock).', 400)
+        'Environment steps the collection may run ahead of train_ratio (ratio lock).', 400
+    )
     step_layout: StepLayout | None = described(
-        'The sizes every replay segment must have; None: the first accepted segment '
-        'fixes them.', None)
+        'The sizes every replay segment must have; None: the first accepted segment fixes them.',
+        None,
+    )
 
 
 # ROS parameter -> LearnerSettings field, for the settings the learner node sets.
 SETTINGS_PARAMETERS = {
-    'replay_dir': 'replay_dir', 'logdir': 'logdir', 'model': 'model',
-    'model_overrides': 'overrides', 'device': 'device', 'prefill_steps': 'prefill_steps',
-    'train_ratio': 'train_ratio', 'ratio_slack_steps': 'ratio_slack_steps',
-    'sync_every': 'sync_every', 'checkpoint_every': 'checkpoint_every',
-    'scan_every': 'scan_every', 'log_every': 'log_every', 'image_every': 'image_every',
-    'seed': 'seed', 'torch_threads': 'torch_threads',
+    'replay_dir': 'replay_dir',
+    'logdir': 'logdir',
+    'model': 'model',
+    'model_overrides': 'overrides',
+    'device': 'device',
+    'prefill_steps': 'prefill_steps',
+    'train_ratio': 'train_ratio',
+    'ratio_slack_steps': 'ratio_slack_steps',
+    'sync_every': 'sync_every',
+    'checkpoint_every': 'checkpoint_every',
+    'scan_every': 'scan_every',
+    'log_every': 'log_every',
+    'image_every': 'image_every',
+    'seed': 'seed',
+    'torch_threads': 'torch_threads',
 }
 _PATH_FIELDS = ('replay_dir', 'logdir')
 
@@ -85,7 +102,7 @@ def learner_parameters() -> list[ParameterSpec]:
         if isinstance(value, Path):
             value = str(value)
         elif isinstance(value, list) and not value:
-            value = ['']        # an empty list would not fix the parameter's type
+            value = ['']  # an empty list would not fix the parameter's type
         specs.append(ParameterSpec(name, value, description_of(LearnerSettings, attr)))
     return specs
 
@@ -112,8 +129,9 @@ def _default_log(level: str, message: str) -> None:
 class LearnerCore:
     """Train a DreamerAgent from a growing replay store."""
 
-    def __init__(self, settings: LearnerSettings,
-                 log: Callable[[str, str], None] = _default_log) -> None:
+    def __init__(
+        self, settings: LearnerSettings, log: Callable[[str, str], None] = _default_log
+    ) -> None:
         from dreamstride_agent.dreamer.agent import DreamerAgent
         from dreamstride_agent.dreamer.config import load_config
         from dreamstride_agent.dreamer.replay import Replay
@@ -135,13 +153,13 @@ class LearnerCore:
         self.rng = np.random.default_rng(settings.seed or None)
         self.typestore = make_typestore()
         self.loaded: set[str] = set()
-        self.refused: dict[str, str] = {}     # segment name -> why it was refused
-        self.layout = settings.step_layout    # fixed by the first accepted segment if None
+        self.refused: dict[str, str] = {}  # segment name -> why it was refused
+        self.layout = settings.step_layout  # fixed by the first accepted segment if None
         self.s.logdir.mkdir(parents=True, exist_ok=True)
         self.writer = SummaryWriter(str(self.s.logdir))
         self.policy_version = 0
         self.latest_export: tuple[bytes, str, int] | None = None
-        self.latest_export_time = 0.0       # time.monotonic() of the latest export
+        self.latest_export_time = 0.0  # time.monotonic() of the latest export
         self.state = 'waiting_for_prefill'
         self.message = ''
         self.losses: dict[str, float] = {}
@@ -160,21 +178,27 @@ class LearnerCore:
         """
         added = 0
         try:
-            for segment, result in iter_store(self.s.replay_dir, self.typestore,
-                                              skip=self.loaded | set(self.refused),
-                                              layout=self.layout):
+            for segment, result in iter_store(
+                self.s.replay_dir,
+                self.typestore,
+                skip=self.loaded | set(self.refused),
+                layout=self.layout,
+            ):
                 if isinstance(result, SegmentError):
                     self._refuse(segment.name, str(result))
                     continue
                 try:
                     added += self._load(result)
                 except Exception as exc:  # noqa: BLE001 - one bad segment must not stop training
-                    self._refuse(segment.name, f'{segment.name}: cannot be loaded into the '
-                                               f'replay ({type(exc).__name__}: {exc})')
+                    self._refuse(
+                        segment.name,
+                        f'{segment.name}: cannot be loaded into the '
+                        f'replay ({type(exc).__name__}: {exc})',
+                    )
                     continue
                 self.loaded.add(segment.name)
                 self.writer.add_scalar('replay/segments', len(self.loaded), self.train_step)
-        except OSError as exc:    # the store itself (not a segment): try again next scan
+        except OSError as exc:  # the store itself (not a segment): try again next scan
             self.log('warning', f'cannot list the replay store {self.s.replay_dir}: {exc}')
         return added
 
@@ -188,13 +212,22 @@ class LearnerCore:
             self.layout = StepLayout.of(records[0])
         if records and self.replay is None:
             self.replay = self._Replay(
-                self.config.run.replay_capacity, self.layout.observation_size,
-                self.layout.action_size, image_shape=self.layout.image_shape,
-                max_length=self.config.train.length)
+                self.config.run.replay_capacity,
+                self.layout.observation_size,
+                self.layout.action_size,
+                image_shape=self.layout.image_shape,
+                max_length=self.config.train.length,
+            )
         added = 0
         for r in records:
-            step = {'obs': r.observation, 'action': r.action, 'reward': r.reward,
-                    'is_first': r.is_first, 'is_last': r.is_last, 'is_terminal': r.is_terminal}
+            step = {
+                'obs': r.observation,
+                'action': r.action,
+                'reward': r.reward,
+                'is_first': r.is_first,
+                'is_last': r.is_last,
+                'is_terminal': r.is_terminal,
+            }
             if r.image is not None:
                 step['image'] = r.image
             if self.replay.add(step, key=(r.run_id, r.seq)):
@@ -212,18 +245,29 @@ class LearnerCore:
             return True
         if self.replay is None:
             return False
-        self.agent = self._DreamerAgent(self.config, self.replay.obs_dim, self.replay.act_dim,
-                                        image_shape=self.replay.image_shape, device=self.s.device)
+        self.agent = self._DreamerAgent(
+            self.config,
+            self.replay.obs_dim,
+            self.replay.act_dim,
+            image_shape=self.replay.image_shape,
+            device=self.s.device,
+        )
         checkpoint = self.s.logdir / CHECKPOINT
         if checkpoint.exists():
             extra = self.agent.load_checkpoint(checkpoint)
             self.policy_version = int(extra.get('policy_version', 0))
-            self.log('info', f'resumed from {checkpoint} at update {self.train_step}, '
-                             f'policy v{self.policy_version}')
+            self.log(
+                'info',
+                f'resumed from {checkpoint} at update {self.train_step}, '
+                f'policy v{self.policy_version}',
+            )
         exported = self._exported_version()
         if exported > self.policy_version:
-            self.log('info', f'policy v{exported} was exported before the restart; the next '
-                             f'export is v{exported + 1}')
+            self.log(
+                'info',
+                f'policy v{exported} was exported before the restart; the next '
+                f'export is v{exported + 1}',
+            )
             self.policy_version = exported
         return True
 
@@ -318,9 +362,12 @@ class LearnerCore:
         metrics = self.agent.train_step(batch)
         self._update_times.append(time.monotonic())
         with self._lock:
-            self.losses = {'world_model': metrics['world_model_loss'],
-                           'kl': metrics['kl_loss'], 'actor': metrics['actor_loss'],
-                           'critic': metrics['critic_loss']}
+            self.losses = {
+                'world_model': metrics['world_model_loss'],
+                'kl': metrics['kl_loss'],
+                'actor': metrics['actor_loss'],
+                'critic': metrics['critic_loss'],
+            }
         step = self.train_step
         if step % max(self.s.log_every, 1) == 0:
             for key, value in metrics.items():
@@ -329,8 +376,9 @@ class LearnerCore:
             self.writer.add_scalar('learner/train_ratio', self.ratio(), step)
             self.writer.add_scalar('replay/steps', self.replay_steps(), step)
             if self._recent_rewards:
-                self.writer.add_scalar('replay/mean_reward', float(np.mean(self._recent_rewards)),
-                                       step)
+                self.writer.add_scalar(
+                    'replay/mean_reward', float(np.mean(self._recent_rewards)), step
+                )
             self.writer.add_scalar('policy/version', self.policy_version, step)
 
     def _log_image(self) -> None:
@@ -338,14 +386,16 @@ class LearnerCore:
         try:
             batch = self.replay.sample(min(t.batch, 4), t.length, self.rng)
             image = self.agent.open_loop_prediction(batch)
-            self.writer.add_image('world_model/open_loop', image, self.train_step,
-                                  dataformats='HWC')
+            self.writer.add_image(
+                'world_model/open_loop', image, self.train_step, dataformats='HWC'
+            )
         except Exception as exc:  # noqa: BLE001 - a plot must never stop training
             self.log('warning', f'open-loop image failed: {exc}')
 
     def export_policy(self) -> None:
         """Export the current policy as the next version for the node to push."""
         from dreamstride_agent.dreamer.checkpoint import write_atomic
+
         self.policy_version += 1
         data, sha256 = self.agent.export_policy(self.policy_version)
         write_atomic(self.s.logdir / POLICY_VERSION, f'{self.policy_version}\n'.encode())
@@ -361,8 +411,9 @@ class LearnerCore:
         """Write the checkpoint (atomically: temp file + rename) with the policy version."""
         if self.agent is None:
             return
-        self.agent.save_checkpoint(self.s.logdir / CHECKPOINT,
-                                   extra={'policy_version': self.policy_version})
+        self.agent.save_checkpoint(
+            self.s.logdir / CHECKPOINT, extra={'policy_version': self.policy_version}
+        )
 
     # --- status -------------------------------------------------------------------
     def updates_per_second(self) -> float:
@@ -376,12 +427,19 @@ class LearnerCore:
         """Return the numbers the status message carries."""
         with self._lock:
             losses = dict(self.losses)
-        return {'state': self.state, 'message': self.message, 'train_step': self.train_step,
-                'updates_per_second': self.updates_per_second(),
-                'replay_steps': self.replay_steps(), 'replay_segments': len(self.loaded),
-                'replay_segments_refused': len(self.refused), 'train_ratio': self.ratio(),
-                'losses': losses, 'policy_version': self.policy_version,
-                'env_step_budget': self.env_step_budget()}
+        return {
+            'state': self.state,
+            'message': self.message,
+            'train_step': self.train_step,
+            'updates_per_second': self.updates_per_second(),
+            'replay_steps': self.replay_steps(),
+            'replay_segments': len(self.loaded),
+            'replay_segments_refused': len(self.refused),
+            'train_ratio': self.ratio(),
+            'losses': losses,
+            'policy_version': self.policy_version,
+            'env_step_budget': self.env_step_budget(),
+        }
 
     def stop(self) -> None:
         """Ask the training loop to finish (it checkpoints on the way out)."""

@@ -38,10 +38,13 @@ from std_msgs.msg import Header
 # description live there); only the node's own push parameters are defined here.
 PARAMS = [Param(*spec) for spec in learner_parameters()] + [
     Param('agents', [LOAD_POLICY], 'load_policy services to push the policy to.'),
-    Param('push_timeout', 10.0,
-          'Seconds to wait for an agent to answer a push before abandoning the call and '
-          'retrying.'),
+    Param(
+        'push_timeout',
+        10.0,
+        'Seconds to wait for an agent to answer a push before abandoning the call and retrying.',
+    ),
 ]
+
 
 class Learner(Node):
     """ROS adapter around LearnerCore: status, policy push, parameters."""
@@ -54,9 +57,15 @@ class Learner(Node):
         self._pushes: dict[str, dict] = {}
         for name in self.p['agents']:
             client = self.create_client(LoadPolicy, name)
-            self._pushes[name] = {'client': client, 'version': 0, 'next_try': 0.0,
-                                  'backoff': 1.0, 'future': None, 'accepted': False,
-                                  'pushed_at': None}
+            self._pushes[name] = {
+                'client': client,
+                'version': 0,
+                'next_try': 0.0,
+                'backoff': 1.0,
+                'future': None,
+                'accepted': False,
+                'pushed_at': None,
+            }
         self._push_latency = -1.0
         self.status_pub = self.create_publisher(LearnerStatus, LEARNER_STATUS, STATUS_QOS)
         # A cheap check at 10 Hz: a new export goes out within 0.1 s.
@@ -111,11 +120,13 @@ class Learner(Node):
                 push['next_try'] = now + push['backoff']
                 if push['backoff'] >= 8.0:
                     self.get_logger().warning(
-                        f'{name} not available; retrying in {push["backoff"]:.0f} s')
+                        f'{name} not available; retrying in {push["backoff"]:.0f} s'
+                    )
                 push['backoff'] = min(push['backoff'] * 2.0, 30.0)
                 continue
-            request = LoadPolicy.Request(format='safetensors', version=version, sha256=sha256,
-                                         weights=data)
+            request = LoadPolicy.Request(
+                format='safetensors', version=version, sha256=sha256, weights=data
+            )
             push['future'] = push['client'].call_async(request)
             push['sending'] = version
             push['pushed_at'] = now
@@ -128,7 +139,8 @@ class Learner(Node):
         push['backoff'] = min(push['backoff'] * 2.0, 30.0)
         self.get_logger().warning(
             f'{name} did not answer the push of policy v{push["sending"]} within '
-            f'{self.p["push_timeout"]:g} s; retrying')
+            f'{self.p["push_timeout"]:g} s; retrying'
+        )
 
     def _push_done(self, name: str, push: dict, future) -> None:
         push['future'] = None
@@ -144,30 +156,43 @@ class Learner(Node):
         if response.accepted:
             self.core.note_push_accepted(push['sending'])
             self._push_latency = time.monotonic() - push['exported_at']
-            self.get_logger().info(f'{name} accepted policy v{push["sending"]} '
-                                   f'({self._push_latency:.2f} s after its export)')
+            self.get_logger().info(
+                f'{name} accepted policy v{push["sending"]} '
+                f'({self._push_latency:.2f} s after its export)'
+            )
         else:
-            self.get_logger().error(f'{name} refused policy v{push["sending"]}: '
-                                    f'{response.message}')
+            self.get_logger().error(
+                f'{name} refused policy v{push["sending"]}: {response.message}'
+            )
 
     # --- status -----------------------------------------------------------------
     def _publish_status(self) -> None:
         s = self.core.snapshot()
         last_push = [p['pushed_at'] for p in self._pushes.values() if p['pushed_at']]
-        self.status_pub.publish(LearnerStatus(
-            header=Header(stamp=self.get_clock().now().to_msg()), state=s['state'],
-            message=s['message'], train_step=s['train_step'],
-            updates_per_second=s['updates_per_second'], replay_steps=s['replay_steps'],
-            replay_segments=s['replay_segments'],
-            replay_segments_refused=s['replay_segments_refused'],
-            prefill_steps=self.p['prefill_steps'], train_ratio=s['train_ratio'],
-            train_ratio_target=float(self.p['train_ratio']),
-            world_model_loss=s['losses'].get('world_model', 0.0),
-            kl_loss=s['losses'].get('kl', 0.0), actor_loss=s['losses'].get('actor', 0.0),
-            critic_loss=s['losses'].get('critic', 0.0), policy_version=s['policy_version'],
-            policy_accepted=any(p['accepted'] for p in self._pushes.values()),
-            last_push_age=(time.monotonic() - max(last_push)) if last_push else -1.0,
-            last_push_latency=self._push_latency, env_step_budget=s['env_step_budget']))
+        self.status_pub.publish(
+            LearnerStatus(
+                header=Header(stamp=self.get_clock().now().to_msg()),
+                state=s['state'],
+                message=s['message'],
+                train_step=s['train_step'],
+                updates_per_second=s['updates_per_second'],
+                replay_steps=s['replay_steps'],
+                replay_segments=s['replay_segments'],
+                replay_segments_refused=s['replay_segments_refused'],
+                prefill_steps=self.p['prefill_steps'],
+                train_ratio=s['train_ratio'],
+                train_ratio_target=float(self.p['train_ratio']),
+                world_model_loss=s['losses'].get('world_model', 0.0),
+                kl_loss=s['losses'].get('kl', 0.0),
+                actor_loss=s['losses'].get('actor', 0.0),
+                critic_loss=s['losses'].get('critic', 0.0),
+                policy_version=s['policy_version'],
+                policy_accepted=any(p['accepted'] for p in self._pushes.values()),
+                last_push_age=(time.monotonic() - max(last_push)) if last_push else -1.0,
+                last_push_latency=self._push_latency,
+                env_step_budget=s['env_step_budget'],
+            )
+        )
 
     def close(self) -> None:
         """Stop training and write a final checkpoint."""

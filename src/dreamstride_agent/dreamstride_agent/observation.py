@@ -22,8 +22,8 @@ class SensorError(ValueError):
 
 # Bounds on what a sensor message may hold before any of it is looked at: a message from
 # the network is hostile until checked, and checking must stay cheap whatever it holds.
-MAX_JOINTS = 64              # leg joints, an arm's, grippers: far fewer on any Spot
-MAX_JOINT_NAME = 128         # characters
+MAX_JOINTS = 64  # leg joints, an arm's, grippers: far fewer on any Spot
+MAX_JOINT_NAME = 128  # characters
 # The observation holds float32: a float64 that is finite but beyond float32's range
 # would become Inf in the Step, the replay store and the policy's input.
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -59,7 +59,7 @@ class OdometryReading:
     forward speed the reward pays for, whatever the robot's roll and pitch.
     """
 
-    heading_velocity: np.ndarray     # (2,): forward, leftward
+    heading_velocity: np.ndarray  # (2,): forward, leftward
     stamp: float
 
     @property
@@ -85,8 +85,9 @@ def _shown(names: list[str], limit: int = 3) -> str:
     return f'{shown}{more}'
 
 
-def joint_reading(names: list[str], position: list[float], velocity: list[float],
-                  stamp: float) -> JointReading:
+def joint_reading(
+    names: list[str], position: list[float], velocity: list[float], stamp: float
+) -> JointReading:
     """Check a joint state and reorder it to JOINT_NAMES; raise SensorError if malformed.
 
     Names may carry a robot prefix ('spot/front_left_hip_x', as spot_ros2 publishes them
@@ -94,27 +95,28 @@ def joint_reading(names: list[str], position: list[float], velocity: list[float]
     an error, so a robot that is not the one configured is never acted on.
     """
     if len(names) > MAX_JOINTS:
-        raise SensorError(f'joint_states has {len(names)} joints (at most {MAX_JOINTS} '
-                          'accepted)')
+        raise SensorError(f'joint_states has {len(names)} joints (at most {MAX_JOINTS} accepted)')
     if any(len(n) > MAX_JOINT_NAME for n in names):
-        raise SensorError(f'joint_states has a joint name longer than {MAX_JOINT_NAME} '
-                          'characters')
+        raise SensorError(f'joint_states has a joint name longer than {MAX_JOINT_NAME} characters')
     if len(names) != len(position):
-        raise SensorError(
-            f'joint_states has {len(names)} names but {len(position)} positions')
+        raise SensorError(f'joint_states has {len(names)} names but {len(position)} positions')
     if len(velocity) and len(velocity) != len(names):
-        raise SensorError(
-            f'joint_states has {len(names)} names but {len(velocity)} velocities')
+        raise SensorError(f'joint_states has {len(names)} names but {len(velocity)} velocities')
     base = [_leg_joint(n) for n in names]
-    unknown = sorted({n for n, b in zip(names, base, strict=True)
-                      if b not in _JOINT_INDEX and b not in ARM_JOINT_NAMES})
+    unknown = sorted(
+        {
+            n
+            for n, b in zip(names, base, strict=True)
+            if b not in _JOINT_INDEX and b not in ARM_JOINT_NAMES
+        }
+    )
     if unknown:
         raise SensorError(f'joint_states names unknown joints {_shown(unknown)}')
     legs = [i for i, b in enumerate(base) if b in _JOINT_INDEX]
     leg_names = [base[i] for i in legs]
     if len(set(leg_names)) != len(leg_names):
         raise SensorError('joint_states repeats a joint name')
-    prefixes = {names[i][:len(names[i]) - len(base[i])] for i in legs}
+    prefixes = {names[i][: len(names[i]) - len(base[i])] for i in legs}
     if len(prefixes) > 1:
         raise SensorError(f'joint_states mixes robot prefixes {_shown(sorted(prefixes))}')
     missing = [n for n in JOINT_NAMES if n not in set(leg_names)]
@@ -127,13 +129,17 @@ def joint_reading(names: list[str], position: list[float], velocity: list[float]
     if len(velocity):
         vel[order] = np.asarray(velocity, dtype=np.float64)[legs]
     if not (_finite32(pos) and _finite32(vel)):
-        raise SensorError('joint_states contains non-finite values (or values beyond '
-                          'float32 range)')
+        raise SensorError(
+            'joint_states contains non-finite values (or values beyond float32 range)'
+        )
     return JointReading(pos, vel, stamp, prefixes.pop() if prefixes else '')
 
 
-def imu_reading(orientation: tuple[float, float, float, float],
-                angular_velocity: tuple[float, float, float], stamp: float) -> ImuReading:
+def imu_reading(
+    orientation: tuple[float, float, float, float],
+    angular_velocity: tuple[float, float, float],
+    stamp: float,
+) -> ImuReading:
     """Check an IMU reading; raise SensorError if malformed."""
     quat = np.asarray(orientation, dtype=np.float64)
     gyro = np.asarray(angular_velocity, dtype=np.float64)
@@ -150,9 +156,12 @@ def imu_reading(orientation: tuple[float, float, float, float],
 TWIST_FRAMES = ('body', 'odom')
 
 
-def odometry_reading(linear_velocity: tuple[float, float, float],
-                     orientation: tuple[float, float, float, float], stamp: float,
-                     twist_frame: str = 'body') -> OdometryReading:
+def odometry_reading(
+    linear_velocity: tuple[float, float, float],
+    orientation: tuple[float, float, float, float],
+    stamp: float,
+    twist_frame: str = 'body',
+) -> OdometryReading:
     """Check an odometry message and return its velocity in the heading frame.
 
     ``orientation`` is the body's (x, y, z, w) quaternion in the odometry frame (the
@@ -163,16 +172,15 @@ def odometry_reading(linear_velocity: tuple[float, float, float],
     vel = np.asarray(linear_velocity, dtype=np.float64)
     quat = np.asarray(orientation, dtype=np.float64)
     if not (_finite32(vel) and _finite32(quat)):
-        raise SensorError('odometry contains non-finite values (or values beyond float32 '
-                          'range)')
+        raise SensorError('odometry contains non-finite values (or values beyond float32 range)')
     norm = float(np.linalg.norm(quat))
     if abs(norm - 1.0) > 0.05:
         raise SensorError(f'odometry orientation is not a unit quaternion (norm {norm:.3f})')
     rotation = _rotation_matrix(quat / norm)
     world = rotation @ vel if twist_frame == 'body' else vel
-    forward = rotation[:2, 0]               # the body x axis, projected onto the ground
+    forward = rotation[:2, 0]  # the body x axis, projected onto the ground
     length = float(np.hypot(*forward))
-    if length < 1e-6:                       # body x points straight up or down
+    if length < 1e-6:  # body x points straight up or down
         heading = np.zeros(2)
     else:
         c, s = forward / length
@@ -183,11 +191,13 @@ def odometry_reading(linear_velocity: tuple[float, float, float],
 def _rotation_matrix(quat: np.ndarray) -> np.ndarray:
     """Rotation matrix of a unit (x, y, z, w) quaternion (body to world)."""
     x, y, z, w = quat
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-        [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-        [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-    ])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
 
 
 def roll_pitch(quat: np.ndarray) -> tuple[float, float]:

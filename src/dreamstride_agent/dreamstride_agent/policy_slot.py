@@ -42,32 +42,46 @@ class PolicySlot:
             return self._refuse(version, str(exc))
         except Exception as exc:  # noqa: BLE001 (last line of defence for the service thread)
             # A validator bug must cost one refused request, never the agent.
-            return self._refuse(version, str(_refusal(
-                'internal', f'unexpected {type(exc).__name__} while validating: '
-                            f'{_short(exc)}')))
+            return self._refuse(
+                version,
+                str(
+                    _refusal(
+                        'internal',
+                        f'unexpected {type(exc).__name__} while validating: {_short(exc)}',
+                    )
+                ),
+            )
         with self._lock:
             self._pending = (policy, version, sha256)
         return True, f'accepted v{version}; active from the next control tick'
 
     def _validate(self, fmt: Any, version: Any, sha256: Any, data: Any) -> Policy:
         if not isinstance(fmt, str) or fmt != 'safetensors':
-            raise _refusal('format', f"format '{_short(fmt)}' is not accepted (only "
-                                     "'safetensors')")
+            raise _refusal(
+                'format', f"format '{_short(fmt)}' is not accepted (only 'safetensors')"
+            )
         if not _is_int64(version):
-            raise _refusal('version', f'version must be a 64-bit integer, got '
-                                      f'{type(version).__name__}')
+            raise _refusal(
+                'version', f'version must be a 64-bit integer, got {type(version).__name__}'
+            )
         with self._lock:
             newest = max(self.active_version, self._pending[1] if self._pending else 0)
         if version <= newest:
-            raise _refusal('version', f'version {version} is not newer than the active or '
-                                      f'pending version {newest}')
-        policy = Policy.from_bytes(data, sha256, max_bytes=self.max_bytes,
-                                   expected_version=version)
+            raise _refusal(
+                'version',
+                f'version {version} is not newer than the active or pending version {newest}',
+            )
+        policy = Policy.from_bytes(
+            data, sha256, max_bytes=self.max_bytes, expected_version=version
+        )
         obs_dim, act_dim = policy.metadata.obs_dim, policy.metadata.act_dim
         if (obs_dim, act_dim) != (self.obs_dim, self.act_dim):
-            raise _refusal('dimensions', f'policy expects observation {obs_dim} / action '
-                                         f'{act_dim}, this agent has {self.obs_dim} / '
-                                         f'{self.act_dim}')
+            raise _refusal(
+                'dimensions',
+                f'policy expects observation {obs_dim} / action '
+                f'{act_dim}, this agent has {self.obs_dim} / '
+                f'{self.act_dim}',
+            )
         return policy
 
     def _refuse(self, version: Any, why: str) -> tuple[bool, str]:
@@ -110,7 +124,7 @@ class PolicySlot:
 
 
 def _is_int64(value: Any) -> bool:
-    return type(value) is int and -2**63 <= value < 2**63
+    return type(value) is int and -(2**63) <= value < 2**63
 
 
 def _refusal(reason: str, message: str) -> PolicyRejected:

@@ -78,10 +78,16 @@ def _default_log(level: str, message: str) -> None:
 class RecorderCore:
     """Write incoming steps as closed rosbag2 segments; never lose one to a write error."""
 
-    def __init__(self, replay_dir: Path, typestore: Typestore, settings: RecorderSettings,
-                 clock: Callable[[], float] = time.monotonic, log: Log = _default_log,
-                 session: str | None = None,
-                 writer_factory: WriterFactory = SegmentWriter) -> None:
+    def __init__(
+        self,
+        replay_dir: Path,
+        typestore: Typestore,
+        settings: RecorderSettings,
+        clock: Callable[[], float] = time.monotonic,
+        log: Log = _default_log,
+        session: str | None = None,
+        writer_factory: WriterFactory = SegmentWriter,
+    ) -> None:
         self.replay_dir = Path(replay_dir)
         self.typestore = typestore
         self.s = settings
@@ -92,9 +98,9 @@ class RecorderCore:
         self._new_writer = writer_factory
         self._segment_index = 0
         self._writer: SegmentWriter | None = None
-        self._opened_at = 0.0                             # clock() when _writer was made
+        self._opened_at = 0.0  # clock() when _writer was made
         self._pending: list[tuple[bytes, int, int]] = []  # (cdr, stamp ns, seq) not yet closed
-        self._in_writer = 0                               # how many of _pending the writer holds
+        self._in_writer = 0  # how many of _pending the writer holds
         self._last_step_time = clock()
         self._last_seq: dict[str, int] = {}
         self.status = RecorderCounters(replay_dir=str(self.replay_dir))
@@ -134,8 +140,10 @@ class RecorderCore:
                 missing = seq - last - 1
                 self.status.sequence_gaps += 1
                 self.status.steps_missing += missing
-                self.log('warning', f'sequence gap in run {run_id}: {missing} steps missing '
-                                    f'after seq {last}')
+                self.log(
+                    'warning',
+                    f'sequence gap in run {run_id}: {missing} steps missing after seq {last}',
+                )
             else:
                 self.log('warning', f'run {run_id}: seq went back from {last} to {seq}')
         self._last_seq[run_id] = seq
@@ -151,7 +159,7 @@ class RecorderCore:
                 self._writer = self._new_writer(self.replay_dir, name, self.typestore)
                 self._opened_at = self.clock()
                 self._in_writer = 0
-            for data, stamp, seq in self._pending[self._in_writer:]:
+            for data, stamp, seq in self._pending[self._in_writer :]:
                 self._writer.write(data, stamp, seq)
             self._in_writer = len(self._pending)
         except OSError as exc:
@@ -168,7 +176,7 @@ class RecorderCore:
         self.status.steps_closed += self._writer.count
         self.status.segments_closed += 1
         self.status.last_segment = str(path)
-        del self._pending[:self._in_writer]
+        del self._pending[: self._in_writer]
         self._writer = None
         self._in_writer = 0
         if not self.status.writable:
@@ -179,12 +187,15 @@ class RecorderCore:
     def _write_failed(self, exc: OSError) -> None:
         error = f'{exc.strerror or exc} ({self.replay_dir})'
         if self.status.writable or error != self.status.last_error:
-            self.log('error', f'cannot write the replay store: {error}; keeping '
-                              f'{len(self._pending)} steps in memory and retrying every second')
+            self.log(
+                'error',
+                f'cannot write the replay store: {error}; keeping '
+                f'{len(self._pending)} steps in memory and retrying every second',
+            )
         self.status.writable = False
         self.status.last_error = error
         if self._writer is not None:
-            self._writer.discard()      # every step it held is still in _pending
+            self._writer.discard()  # every step it held is still in _pending
             self._writer = None
         self._in_writer = 0
 
@@ -196,10 +207,12 @@ class RecorderCore:
             return
         for path in sorted(open_dir.iterdir()):
             where = quarantine(self.replay_dir, path)
-            self.log('warning',
-                     f'segment {path.name} was left open by a recorder that stopped without '
-                     f'closing it; its steps were not acknowledged (the sequence gap shows how '
-                     f'many). Moved to {where}')
+            self.log(
+                'warning',
+                f'segment {path.name} was left open by a recorder that stopped without '
+                f'closing it; its steps were not acknowledged (the sequence gap shows how '
+                f'many). Moved to {where}',
+            )
 
     def _resume_sequences(self) -> None:
         """Start each run's sequence from the newest closed segment of the store.
@@ -226,7 +239,7 @@ class RecorderCore:
         """Retry after a write error; close a segment that is idle or old enough."""
         now = self.clock() if now is None else now
         if self._writer is None and self._pending:
-            self._write_pending()   # retry after a write error
+            self._write_pending()  # retry after a write error
         if self._writer is None:
             return
         idle = now - self._last_step_time > self.s.idle_close_seconds

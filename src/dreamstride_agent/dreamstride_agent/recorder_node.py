@@ -27,11 +27,17 @@ PARAMS = [
     Param('replay_dir', 'replay', 'Directory of the replay store (created if missing).'),
     Param('segment_steps', 200, 'Close a segment after this many steps.'),
     Param('segment_seconds', 30.0, 'Close a segment after this many seconds (wall clock).'),
-    Param('idle_close_seconds', 2.0,
-          'Close the open segment when no step arrived for this long (agent stopped).'),
-    Param('max_pending_steps', 200000,
-          'Steps kept in memory while the store is not writable; beyond this the oldest '
-          'are dropped and counted as missing.'),
+    Param(
+        'idle_close_seconds',
+        2.0,
+        'Close the open segment when no step arrived for this long (agent stopped).',
+    ),
+    Param(
+        'max_pending_steps',
+        200000,
+        'Steps kept in memory while the store is not writable; beyond this the oldest '
+        'are dropped and counted as missing.',
+    ),
 ]
 
 
@@ -43,11 +49,14 @@ class ReplayRecorder(Node):
         self.p = declare(self, PARAMS)
         self.replay_dir = Path(self.p['replay_dir']).expanduser().resolve()
         settings = RecorderSettings(
-            segment_steps=self.p['segment_steps'], segment_seconds=self.p['segment_seconds'],
+            segment_steps=self.p['segment_steps'],
+            segment_seconds=self.p['segment_seconds'],
             idle_close_seconds=self.p['idle_close_seconds'],
-            max_pending_steps=self.p['max_pending_steps'])
-        self.core = RecorderCore(self.replay_dir, make_typestore(), settings,
-                                 clock=time.monotonic, log=self._log)
+            max_pending_steps=self.p['max_pending_steps'],
+        )
+        self.core = RecorderCore(
+            self.replay_dir, make_typestore(), settings, clock=time.monotonic, log=self._log
+        )
         self._status_pub = self.create_publisher(RecorderStatus, RECORDER_STATUS, STATUS_QOS)
         self.create_subscription(Step, STEPS, self._on_step, STEP_QOS, raw=True)
         # Housekeeping runs on the steady clock: segments must close when the agent stops,

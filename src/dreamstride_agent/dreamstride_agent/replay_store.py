@@ -49,6 +49,7 @@ class SegmentError(RuntimeError):
 def _msg_dir() -> Path:
     """Directory holding the installed dreamstride_msgs .msg files."""
     from ament_index_python.packages import get_package_share_directory
+
     return Path(get_package_share_directory('dreamstride_msgs')) / 'msg'
 
 
@@ -79,7 +80,7 @@ def list_segments(replay_dir: Path | str) -> list[Path]:
             continue
         try:
             mode = path.lstat().st_mode
-        except FileNotFoundError:      # removed since iterdir (quarantined, deleted)
+        except FileNotFoundError:  # removed since iterdir (quarantined, deleted)
             continue
         if stat.S_ISLNK(mode) or (stat.S_ISDIR(mode) and os.path.lexists(path / 'metadata.yaml')):
             segments.append(path)
@@ -89,8 +90,9 @@ def list_segments(replay_dir: Path | str) -> list[Path]:
 class SegmentWriter:
     """Write one segment of CDR-serialized Step messages; close() makes it a closed bag."""
 
-    def __init__(self, replay_dir: Path | str, name: str, typestore: Typestore,
-                 topic: str = STEPS_TOPIC) -> None:
+    def __init__(
+        self, replay_dir: Path | str, name: str, typestore: Typestore, topic: str = STEPS_TOPIC
+    ) -> None:
         self.replay_dir = Path(replay_dir)
         self.name = name
         self.open_path = self.replay_dir / OPEN_DIR / name
@@ -183,22 +185,30 @@ class StepLayout:
 
     observation_size: int
     action_size: int
-    observation_keys: str                            # Step.observation_keys ('' if none)
+    observation_keys: str  # Step.observation_keys ('' if none)
     image_shape: tuple[int, int, int] | None = None  # (height, width, channels)
 
     @classmethod
     def of(cls, record: StepRecord) -> StepLayout:
         """Return the layout of one stored step."""
-        return cls(int(record.observation.size), int(record.action.size),
-                   record.observation_keys,
-                   None if record.image is None else tuple(record.image.shape))
+        return cls(
+            int(record.observation.size),
+            int(record.action.size),
+            record.observation_keys,
+            None if record.image is None else tuple(record.image.shape),
+        )
 
     def describe(self) -> str:
         """Return the layout in words, for refusal messages."""
-        image = 'no image' if self.image_shape is None else \
-            'image ' + 'x'.join(str(n) for n in self.image_shape)
-        return (f'observation {self.observation_size} ({self.observation_keys or "no keys"}), '
-                f'action {self.action_size}, {image}')
+        image = (
+            'no image'
+            if self.image_shape is None
+            else 'image ' + 'x'.join(str(n) for n in self.image_shape)
+        )
+        return (
+            f'observation {self.observation_size} ({self.observation_keys or "no keys"}), '
+            f'action {self.action_size}, {image}'
+        )
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -217,20 +227,26 @@ def _check_entry(path: Path, root: Path, want_dir: bool) -> None:
     if stat.S_ISLNK(mode):
         target = Path(os.path.realpath(path))
         if not _inside(target, root):
-            raise SegmentError(f'{path.name} is a symlink that leads out of the store '
-                               f'(to {target})')
+            raise SegmentError(
+                f'{path.name} is a symlink that leads out of the store (to {target})'
+            )
         if not os.path.lexists(target):
             raise SegmentError(f'{path.name} is a dangling symlink')
         mode = target.lstat().st_mode
-    if (stat.S_ISDIR(mode) if want_dir else stat.S_ISREG(mode)):
+    if stat.S_ISDIR(mode) if want_dir else stat.S_ISREG(mode):
         return
     raise SegmentError(f'{path.name} is {_kind(mode)}, not {kind}')
 
 
 def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, 'a directory'), (stat.S_ISFIFO, 'a named pipe (FIFO)'),
-                       (stat.S_ISCHR, 'a character device'), (stat.S_ISBLK, 'a block device'),
-                       (stat.S_ISSOCK, 'a socket'), (stat.S_ISREG, 'a regular file')):
+    for test, name in (
+        (stat.S_ISDIR, 'a directory'),
+        (stat.S_ISFIFO, 'a named pipe (FIFO)'),
+        (stat.S_ISCHR, 'a character device'),
+        (stat.S_ISBLK, 'a block device'),
+        (stat.S_ISSOCK, 'a socket'),
+        (stat.S_ISREG, 'a regular file'),
+    ):
         if test(mode):
             return name
     return 'of an unknown file type'
@@ -248,7 +264,7 @@ def check_segment_files(path: Path, store: Path) -> None:
             raise SegmentError(f'{path.name}: {exc}') from None
 
 
-@functools.lru_cache(maxsize=64)     # every step of a run carries the same keys
+@functools.lru_cache(maxsize=64)  # every step of a run carries the same keys
 def _layout_keys_error(keys: str, size: int) -> str | None:
     """Why Step.observation_keys does not describe ``size`` values, or None if it does."""
     if not keys:
@@ -286,14 +302,20 @@ def check_record(record: StepRecord, layout: StepLayout | None) -> str | None:
 
 def _fits(record: StepRecord, layout: StepLayout) -> bool:
     image_shape = None if record.image is None else record.image.shape
-    return (record.observation.size == layout.observation_size
-            and record.action.size == layout.action_size
-            and record.observation_keys == layout.observation_keys
-            and image_shape == layout.image_shape)
+    return (
+        record.observation.size == layout.observation_size
+        and record.action.size == layout.action_size
+        and record.observation_keys == layout.observation_keys
+        and image_shape == layout.image_shape
+    )
 
 
-def read_segment(path: Path | str, typestore: Typestore, layout: StepLayout | None = None,
-                 store: Path | str | None = None) -> list[StepRecord]:
+def read_segment(
+    path: Path | str,
+    typestore: Typestore,
+    layout: StepLayout | None = None,
+    store: Path | str | None = None,
+) -> list[StepRecord]:
     """Read every Step of a closed segment, checking it before handing anything out.
 
     ``store`` is the replay directory the segment lies in (default: its parent); only
@@ -318,15 +340,17 @@ def read_segment(path: Path | str, typestore: Typestore, layout: StepLayout | No
                 if connection.digest != expected_hash:
                     raise SegmentError(
                         f'{path.name}: stores {STEP_TYPE} of another message definition '
-                        '(recorded with a different dreamstride_msgs version)')
+                        '(recorded with a different dreamstride_msgs version)'
+                    )
             for _, timestamp, raw in reader.messages(connections=connections):
                 record = _record(typestore.deserialize_cdr(raw, STEP_TYPE), timestamp)
                 error = check_record(record, layout)
                 if error:
-                    raise SegmentError(f'{path.name}: step seq {record.seq} (message '
-                                       f'{len(records)}): {error}')
+                    raise SegmentError(
+                        f'{path.name}: step seq {record.seq} (message {len(records)}): {error}'
+                    )
                 if layout is None:
-                    layout = StepLayout.of(record)   # the rest must match the first step
+                    layout = StepLayout.of(record)  # the rest must match the first step
                 records.append(record)
     except SegmentError:
         raise
@@ -339,21 +363,34 @@ def _record(msg, timestamp: int) -> StepRecord:
     image = None
     if msg.image.width and msg.image.height:
         image = np.frombuffer(bytes(msg.image.data), dtype=np.uint8).reshape(
-            msg.image.height, msg.image.width, -1)
+            msg.image.height, msg.image.width, -1
+        )
     return StepRecord(
-        run_id=msg.run_id, seq=int(msg.seq), episode_id=int(msg.episode_id), stamp_ns=timestamp,
+        run_id=msg.run_id,
+        seq=int(msg.seq),
+        episode_id=int(msg.episode_id),
+        stamp_ns=timestamp,
         observation=np.asarray(msg.observation, dtype=np.float32),
-        action=np.asarray(msg.action, dtype=np.float32), reward=float(msg.reward),
-        is_first=bool(msg.is_first), is_last=bool(msg.is_last),
-        is_terminal=bool(msg.is_terminal), policy_version=int(msg.policy_version),
-        hold=bool(msg.hold), image=image, forward_velocity=float(msg.forward_velocity),
+        action=np.asarray(msg.action, dtype=np.float32),
+        reward=float(msg.reward),
+        is_first=bool(msg.is_first),
+        is_last=bool(msg.is_last),
+        is_terminal=bool(msg.is_terminal),
+        policy_version=int(msg.policy_version),
+        hold=bool(msg.hold),
+        image=image,
+        forward_velocity=float(msg.forward_velocity),
         reward_terms=tuple(float(x) for x in msg.reward_terms),
-        observation_keys=str(msg.observation_keys))
+        observation_keys=str(msg.observation_keys),
+    )
 
 
-def iter_store(replay_dir: Path | str, typestore: Typestore, skip: set[str] | None = None,
-               layout: StepLayout | None = None
-               ) -> Iterator[tuple[Path, list[StepRecord] | SegmentError]]:
+def iter_store(
+    replay_dir: Path | str,
+    typestore: Typestore,
+    skip: set[str] | None = None,
+    layout: StepLayout | None = None,
+) -> Iterator[tuple[Path, list[StepRecord] | SegmentError]]:
     """Yield (segment, records or the SegmentError) for each closed segment not in ``skip``.
 
     Every segment must have ``layout``; without one, the first segment yielded with

@@ -39,13 +39,13 @@ POSE_TERMS = ('hip_x', 'hip_y', 'knee')
 class RewardConfig:
     """Parameters of the gated reward."""
 
-    velocity_target: float = described(
-        'Forward speed for the full velocity reward (m/s).', 0.3)
+    velocity_target: float = described('Forward speed for the full velocity reward (m/s).', 0.3)
     velocity_weight: float = described('Weight w of the velocity term.', 10.0)
     gate: float = described('Each reward term counts once the previous one exceeds this.', 0.7)
     pose_normaliser: dict[str, float] = described(
         'Deviation from the standing pose (rad) at which a pose term reaches 0.',
-        factory=lambda: {'hip_x': 0.8, 'hip_y': 1.6, 'knee': 1.6})
+        factory=lambda: {'hip_x': 0.8, 'hip_y': 1.6, 'knee': 1.6},
+    )
 
 
 @dataclass
@@ -89,15 +89,20 @@ def _as_heading_velocity(velocity: float | Sequence[float]) -> tuple[float, floa
     except (TypeError, ValueError):
         values = np.full(3, np.nan)  # rejected below
     if values.shape not in ((1,), (2,)) or not np.all(np.isfinite(values)):
-        raise ValueError(f'velocity must be a finite forward speed or (forward, lateral) '
-                         f'pair in m/s, got {velocity!r}')
+        raise ValueError(
+            f'velocity must be a finite forward speed or (forward, lateral) '
+            f'pair in m/s, got {velocity!r}'
+        )
     return float(values[0]), float(values[1]) if len(values) == 2 else 0.0
 
 
-def gated_reward(joint_positions: np.ndarray, up_z: float,
-                 velocity: float | Sequence[float],
-                 config: RewardConfig | None = None,
-                 standing_pose: np.ndarray = STANDING_POSE) -> RewardTerms:
+def gated_reward(
+    joint_positions: np.ndarray,
+    up_z: float,
+    velocity: float | Sequence[float],
+    config: RewardConfig | None = None,
+    standing_pose: np.ndarray = STANDING_POSE,
+) -> RewardTerms:
     """Compute the gated reward from joint angles (rad), body up_z and velocity (m/s).
 
     ``velocity`` is the horizontal (forward, lateral) velocity in the heading frame
@@ -121,7 +126,18 @@ def gated_reward(joint_positions: np.ndarray, up_z: float,
     r_velocity = 0.0
     if previous > cfg.gate:
         r_velocity = velocity_reward(heading, cfg.velocity_target)
-    total = (upright + terms['hip_x'] + terms['hip_y'] + terms['knee']
-             + cfg.velocity_weight * (r_velocity + 1.0) / 2.0)
-    return RewardTerms(total=float(total), upright=upright, hip_x=terms['hip_x'],
-                       hip_y=terms['hip_y'], knee=terms['knee'], velocity=r_velocity)
+    total = (
+        upright
+        + terms['hip_x']
+        + terms['hip_y']
+        + terms['knee']
+        + cfg.velocity_weight * (r_velocity + 1.0) / 2.0
+    )
+    return RewardTerms(
+        total=float(total),
+        upright=upright,
+        hip_x=terms['hip_x'],
+        hip_y=terms['hip_y'],
+        knee=terms['knee'],
+        velocity=r_velocity,
+    )

@@ -14,21 +14,22 @@ import rclpy
 from rclpy.node import Node
 
 
-def start_node(module: str, params: dict, env: dict, log_path: Path,
-               ros_args: list[str] | None = None) -> subprocess.Popen:
+def start_node(
+    module: str, params: dict, env: dict, log_path: Path, ros_args: list[str] | None = None
+) -> subprocess.Popen:
     """Start ``python -m module`` as a ROS node with parameters, output to ``log_path``."""
     cmd = [sys.executable, '-m', module, '--ros-args']
     for key, value in params.items():
         if isinstance(value, bool):
             value = str(value).lower()
         elif isinstance(value, list):
-            value = '[' + ','.join(repr(v) if isinstance(v, str) else str(v)
-                                   for v in value) + ']'
+            value = '[' + ','.join(repr(v) if isinstance(v, str) else str(v) for v in value) + ']'
         cmd += ['-p', f'{key}:={value}']
     cmd += ros_args or []
     log = open(log_path, 'w')
-    return subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 30.0) -> int:
@@ -43,8 +44,9 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 30.0
     return proc.returncode
 
 
-def spin_until(node: Node, condition: Callable[[], bool], timeout: float,
-               procs: list[subprocess.Popen] = ()) -> bool:
+def spin_until(
+    node: Node, condition: Callable[[], bool], timeout: float, procs: list[subprocess.Popen] = ()
+) -> bool:
     """Spin ``node`` until ``condition()`` or ``timeout`` seconds; fail fast if a proc dies."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

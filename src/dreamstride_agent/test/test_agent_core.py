@@ -32,8 +32,9 @@ def make_core(**config) -> AgentCore:
 def feed(board: SensorBoard, t: float, pose=STANDING_POSE, skip: tuple[Sensor, ...] = ()):
     """Valid readings of every sensor (but ``skip``) stamped ``t``."""
     if Sensor.JOINT_STATES not in skip:
-        board.update(Sensor.JOINT_STATES,
-                     lambda: joint_reading(list(JOINT_NAMES), list(pose), [], t))
+        board.update(
+            Sensor.JOINT_STATES, lambda: joint_reading(list(JOINT_NAMES), list(pose), [], t)
+        )
     if Sensor.IMU not in skip:
         board.update(Sensor.IMU, lambda: imu_reading(UPRIGHT, (0.0, 0.0, 0.0), t))
     if Sensor.ODOMETRY not in skip:
@@ -41,8 +42,9 @@ def feed(board: SensorBoard, t: float, pose=STANDING_POSE, skip: tuple[Sensor, .
 
 
 def bad_joints(board: SensorBoard, t: float) -> None:
-    board.update(Sensor.JOINT_STATES, lambda: joint_reading(
-        list(JOINT_NAMES), [float('nan')] * 12, [], t))
+    board.update(
+        Sensor.JOINT_STATES, lambda: joint_reading(list(JOINT_NAMES), [float('nan')] * 12, [], t)
+    )
 
 
 def test_no_data_then_acting_then_stale_then_acting_again():
@@ -58,7 +60,7 @@ def test_no_data_then_acting_then_stale_then_acting_again():
     stale = core.decide(0.1, board.snapshot())
     assert isinstance(stale, Hold) and stale.kind is HoldKind.STALE
     assert stale.sensor is Sensor.JOINT_STATES
-    assert stale.command is not None     # posture: the last safe command is repeated
+    assert stale.command is not None  # posture: the last safe command is repeated
     # Valid data again: the agent acts at the very next tick, starting a new episode.
     feed(board, 0.15)
     back = core.decide(0.15, board.snapshot())
@@ -72,8 +74,8 @@ def test_a_stale_hold_is_one_hold_while_its_age_grows():
     feed(board, 0.0)
     core.decide(0.0, board.snapshot())
     holds = [core.decide(0.1 + i * PERIOD, board.snapshot()) for i in range(10)]
-    assert len({h.detail for h in holds}) == 10          # the detail carries the age ...
-    assert core.hold_counts[HoldKind.STALE] == 1          # ... the cause is the same hold
+    assert len({h.detail for h in holds}) == 10  # the detail carries the age ...
+    assert core.hold_counts[HoldKind.STALE] == 1  # ... the cause is the same hold
 
 
 def test_a_bad_message_on_one_sensor_never_clears_another_sensors_error():
@@ -89,7 +91,7 @@ def test_a_bad_message_on_one_sensor_never_clears_another_sensors_error():
         assert isinstance(hold, Hold) and hold.kind is HoldKind.MALFORMED
         assert hold.sensor is Sensor.JOINT_STATES and 'non-finite' in hold.detail
         feed(board, t, skip=(Sensor.JOINT_STATES,))
-    feed(board, 0.2)      # a valid joint_states message clears its own error
+    feed(board, 0.2)  # a valid joint_states message clears its own error
     assert isinstance(core.decide(0.2, board.snapshot()), TickResult)
 
 
@@ -112,18 +114,21 @@ def test_recorder_gate_opens_after_settling_and_stays_open():
     gate = RecorderGate(required=True, settle=1.0)
     assert not gate.ready(0.0, 0)
     assert not gate.ready(0.5, 1)
-    assert not gate.ready(1.0, 0)        # the match went away: settle again
+    assert not gate.ready(1.0, 0)  # the match went away: settle again
     assert not gate.ready(1.2, 1)
     assert gate.ready(2.2, 1)
-    assert gate.ready(3.0, 0)            # once open, a recorder restart does not close it
+    assert gate.ready(3.0, 0)  # once open, a recorder restart does not close it
     assert RecorderGate(required=False).ready(0.0, 0)
 
 
-@pytest.mark.parametrize('config,sends', [
-    ({'hold_mode': 'posture'}, True),
-    ({'hold_mode': 'none'}, False),
-    ({'hold_mode': 'posture', 'dry_run': True}, False),
-])
+@pytest.mark.parametrize(
+    'config,sends',
+    [
+        ({'hold_mode': 'posture'}, True),
+        ({'hold_mode': 'none'}, False),
+        ({'hold_mode': 'posture', 'dry_run': True}, False),
+    ],
+)
 def test_what_a_hold_sends(config, sends):
     core, board = make_core(**config), SensorBoard()
     feed(board, 0.0)
@@ -152,7 +157,7 @@ def test_episodes_are_cut_by_time_and_by_holds():
     assert [r.is_last for r in results] == [False, False, False, True, False, False]
     assert [r.episode_id for r in results] == [0, 0, 0, 0, 1, 1]
     assert results[0].reward_terms is None and results[1].reward_terms is not None
-    core.decide(1.0, board.snapshot())                   # stale: cuts episode 1
+    core.decide(1.0, board.snapshot())  # stale: cuts episode 1
     feed(board, 1.05)
     after = core.decide(1.05, board.snapshot())
     assert after.is_first and after.episode_id == 2
@@ -201,5 +206,5 @@ def test_commands_restart_from_the_measured_pose_within_limits_after_a_hold():
         hold = core.decide(t + 1.0, board.snapshot())
         assert isinstance(hold, Hold)
         t += 1.0 + PERIOD
-        previous = None       # after a hold the command restarts from the measured pose
+        previous = None  # after a hold the command restarts from the measured pose
         del round_

@@ -12,11 +12,16 @@ actions = hnp.arrays(np.float64, NUM_JOINTS, elements=any_float)
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(actions, min_size=1, max_size=40),
-       st.one_of(st.just(0.0), st.floats(0.05, 5.0)), st.floats(0.01, 0.5), st.floats(5.0, 100.0))
+@given(
+    st.lists(actions, min_size=1, max_size=40),
+    st.one_of(st.just(0.0), st.floats(0.05, 5.0)),
+    st.floats(0.01, 0.5),
+    st.floats(5.0, 100.0),
+)
 def test_commands_respect_limits_and_max_step(sequence, cutoff, max_step, rate):
-    config = CommandConfig(control_rate=rate, filter_cutoff=min(cutoff, rate / 2.5),
-                           max_step=max_step)
+    config = CommandConfig(
+        control_rate=rate, filter_cutoff=min(cutoff, rate / 2.5), max_step=max_step
+    )
     f = CommandFilter(config)
     previous = f.command.copy()
     for action in sequence:
@@ -29,6 +34,7 @@ def test_commands_respect_limits_and_max_step(sequence, cutoff, max_step, rate):
 
 def test_bad_filter_settings_are_refused():
     import pytest
+
     with pytest.raises(ValueError, match='filter_cutoff'):
         CommandConfig(control_rate=20.0, filter_cutoff=15.0)
     with pytest.raises(ValueError, match='max_step'):
@@ -48,7 +54,7 @@ def test_low_pass_filter_smooths_a_step():
     filtered = CommandFilter(CommandConfig(filter_cutoff=1.5, max_step=10.0))
     full = unfiltered(np.ones(NUM_JOINTS)) - STANDING_POSE
     first = filtered(np.ones(NUM_JOINTS)) - STANDING_POSE
-    assert np.all(first < 0.2 * full)      # a 1.5 Hz filter at 20 Hz moves a little per tick
+    assert np.all(first < 0.2 * full)  # a 1.5 Hz filter at 20 Hz moves a little per tick
     for _ in range(60):
         last = filtered(np.ones(NUM_JOINTS)) - STANDING_POSE
     np.testing.assert_allclose(last, full, rtol=0.02)

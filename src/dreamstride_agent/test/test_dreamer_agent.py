@@ -37,13 +37,14 @@ def random_batch(batch_size: int, length: int, image: tuple | None = None, seed:
 
 
 def tiny(*overrides: str):
-    return load_config('tiny', ['train.batch=3', 'train.length=6', 'run.device=cpu',
-                                *overrides])
+    return load_config('tiny', ['train.batch=3', 'train.length=6', 'run.device=cpu', *overrides])
 
 
 def nonzero_grad(module: torch.nn.Module) -> dict[str, bool]:
-    return {name: p.grad is not None and bool(p.grad.abs().sum() > 0)
-            for name, p in module.named_parameters()}
+    return {
+        name: p.grad is not None and bool(p.grad.abs().sum() > 0)
+        for name, p in module.named_parameters()
+    }
 
 
 def test_train_step_returns_finite_metrics_and_updates_everything():
@@ -54,8 +55,17 @@ def test_train_step_returns_finite_metrics_and_updates_everything():
     for step in range(2):
         metrics = agent.train_step(random_batch(3, 6, (64, 64, 3), seed=step))
     assert agent.step == 2
-    for key in ('world_model_loss', 'kl_loss', 'actor_loss', 'critic_loss', 'reward_loss',
-                'decoder_loss', 'cont_loss', 'actor_entropy', 'return_scale'):
+    for key in (
+        'world_model_loss',
+        'kl_loss',
+        'actor_loss',
+        'critic_loss',
+        'reward_loss',
+        'decoder_loss',
+        'cont_loss',
+        'actor_entropy',
+        'return_scale',
+    ):
         assert np.isfinite(metrics[key]), key
     after = dict(agent.wm.state_dict())
     after.update({f'ac.{k}': v for k, v in agent.ac.state_dict().items()})
@@ -67,17 +77,30 @@ def test_train_step_returns_finite_metrics_and_updates_everything():
         assert missing == [], f'no gradient: {missing}'
 
 
-@pytest.mark.parametrize('term, reached, not_reached', [
-    ('decoder', ['decoder.', 'image_decoder.', 'rssm.obs_logits', 'encoder.mlp',
-                 'encoder.cnn', 'rssm.gru'], ['reward.', 'cont.', 'rssm.prior']),
-    # The zero-initialised output layer passes no gradient further on the first step.
-    ('reward', ['reward.out'], ['reward.mlp', 'decoder.', 'cont.', 'rssm.']),
-    ('cont', ['cont.', 'rssm.obs_logits', 'encoder.mlp'], ['decoder.', 'reward.']),
-    # The prior of step t also trains the posterior samples of earlier steps that its
-    # deterministic state was computed from (straight-through), not the step-t posterior.
-    ('dyn', ['rssm.prior', 'rssm.gru', 'rssm.obs_logits'], ['decoder.', 'reward.', 'cont.']),
-    ('rep', ['rssm.obs_logits', 'encoder.mlp', 'encoder.cnn'], ['rssm.prior', 'decoder.']),
-])
+@pytest.mark.parametrize(
+    'term, reached, not_reached',
+    [
+        (
+            'decoder',
+            [
+                'decoder.',
+                'image_decoder.',
+                'rssm.obs_logits',
+                'encoder.mlp',
+                'encoder.cnn',
+                'rssm.gru',
+            ],
+            ['reward.', 'cont.', 'rssm.prior'],
+        ),
+        # The zero-initialised output layer passes no gradient further on the first step.
+        ('reward', ['reward.out'], ['reward.mlp', 'decoder.', 'cont.', 'rssm.']),
+        ('cont', ['cont.', 'rssm.obs_logits', 'encoder.mlp'], ['decoder.', 'reward.']),
+        # The prior of step t also trains the posterior samples of earlier steps that its
+        # deterministic state was computed from (straight-through), not the step-t posterior.
+        ('dyn', ['rssm.prior', 'rssm.gru', 'rssm.obs_logits'], ['decoder.', 'reward.', 'cont.']),
+        ('rep', ['rssm.obs_logits', 'encoder.mlp', 'encoder.cnn'], ['rssm.prior', 'decoder.']),
+    ],
+)
 def test_each_world_model_loss_term_trains_its_modules(term, reached, not_reached):
     torch.manual_seed(1)
     scales = {name: 0.0 for name in ('decoder', 'reward', 'cont', 'dyn', 'rep')}
@@ -88,8 +111,11 @@ def test_each_world_model_loss_term_trains_its_modules(term, reached, not_reache
     loss, _, states = agent.wm.loss(data)
     assert states['deter'].shape == (3, 6, config.model.deter)
     assert states['stoch'].shape == (3, 6, config.model.stoch * config.model.classes)
-    assert states['post'].shape == states['prior'].shape == (3, 6, config.model.stoch,
-                                                             config.model.classes)
+    assert (
+        states['post'].shape
+        == states['prior'].shape
+        == (3, 6, config.model.stoch, config.model.classes)
+    )
     loss.backward()
     grads = nonzero_grad(agent.wm)
     for prefix in reached:
@@ -106,8 +132,7 @@ def test_actor_and_critic_losses_train_only_actor_and_critic(actor_grad):
     data = agent._to_tensors(random_batch(3, 6, seed=1))
     _, _, states = agent.wm.loss(data)
     agent.wm.zero_grad(set_to_none=True)
-    deter, stoch = states['deter'].detach().flatten(0, 1), states['stoch'].detach().flatten(
-        0, 1)
+    deter, stoch = states['deter'].detach().flatten(0, 1), states['stoch'].detach().flatten(0, 1)
     loss, metrics = agent.ac.loss(agent.wm, deter, stoch, torch.ones(deter.shape[0]))
     loss.backward()
     assert all(nonzero_grad(agent.ac.actor).values())
@@ -141,8 +166,7 @@ def test_checkpoint_round_trip_is_bit_identical(tmp_path):
     clone = DreamerAgent(config, OBS, ACT)
     assert clone.load_checkpoint(path) == {'env_steps': 1234}
     assert clone.step == 3
-    for a, b in zip(agent.wm.state_dict().values(), clone.wm.state_dict().values(),
-                    strict=True):
+    for a, b in zip(agent.wm.state_dict().values(), clone.wm.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     policy_a, policy_b = agent.policy(seed=5), clone.policy(seed=5)
     state_a = state_b = None
@@ -157,8 +181,7 @@ def test_checkpoint_round_trip_is_bit_identical(tmp_path):
     clone.load_checkpoint(path)
     metrics_b = clone.train_step(random_batch(3, 6, seed=7))
     assert metrics_a == metrics_b
-    for a, b in zip(agent.ac.state_dict().values(), clone.ac.state_dict().values(),
-                    strict=True):
+    for a, b in zip(agent.ac.state_dict().values(), clone.ac.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     rebuilt = DreamerAgent.from_checkpoint(path, device='cpu')
     assert rebuilt.step == 3 and rebuilt.config == config

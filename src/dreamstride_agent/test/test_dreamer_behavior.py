@@ -14,8 +14,7 @@ def random_states(wm: WorldModel, n: int, seed: int = 0) -> tuple[torch.Tensor, 
     gen = torch.Generator().manual_seed(seed)
     rssm = wm.rssm
     deter = torch.tanh(torch.randn(n, rssm.deter, generator=gen))
-    classes = torch.randint(0, rssm.classes, (n, rssm.stoch_dim // rssm.classes),
-                            generator=gen)
+    classes = torch.randint(0, rssm.classes, (n, rssm.stoch_dim // rssm.classes), generator=gen)
     stoch = torch.nn.functional.one_hot(classes, rssm.classes).float().flatten(1)
     return deter, stoch
 
@@ -78,8 +77,9 @@ def test_returns_bootstrap_from_the_critic_not_the_slow_critic(actor_grad):
 def critic_grad(retnorm_limit: float) -> torch.Tensor:
     """Gradient on the critic's output bias of one dynamics-backprop actor-critic loss."""
     torch.manual_seed(0)
-    config = load_config('tiny', ['train.actor_grad=dynamics',
-                                  f'train.retnorm_limit={retnorm_limit}'])
+    config = load_config(
+        'tiny', ['train.actor_grad=dynamics', f'train.retnorm_limit={retnorm_limit}']
+    )
     wm = WorldModel(config, OBS_DIM, ACT_DIM, None)
     ac = ActorCritic(config, wm.rssm.feat_dim, ACT_DIM)
     # An unsaturated critic, whose outputs respond to its parameters.
@@ -110,6 +110,5 @@ def test_imagined_actions_do_not_backpropagate_into_the_states_they_read():
     assert torch.autograd.grad(traj['feat'][1].sum(), deter, retain_graph=True)[0] is not None
     # ... but the actor's outputs reach it through no path.
     for key in ('mean', 'std'):
-        grads = torch.autograd.grad(traj[key].sum(), deter, retain_graph=True,
-                                    allow_unused=True)
+        grads = torch.autograd.grad(traj[key].sum(), deter, retain_graph=True, allow_unused=True)
         assert grads[0] is None, key

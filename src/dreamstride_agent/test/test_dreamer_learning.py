@@ -67,8 +67,14 @@ def fixed_dataset(sequences: int, length: int) -> dict:
             pos = pos + 0.2 * vel
     is_first = np.zeros((sequences, length), bool)
     is_first[:, 0] = True
-    return {'obs': obs, 'action': action, 'reward': reward, 'is_first': is_first,
-            'is_last': np.zeros_like(is_first), 'is_terminal': np.zeros_like(is_first)}
+    return {
+        'obs': obs,
+        'action': action,
+        'reward': reward,
+        'is_first': is_first,
+        'is_last': np.zeros_like(is_first),
+        'is_terminal': np.zeros_like(is_first),
+    }
 
 
 @pytest.mark.slow
@@ -92,8 +98,17 @@ def test_world_model_loss_falls_on_a_fixed_dataset():
 
 @pytest.mark.slow
 def test_actor_return_improves_over_random():
-    config = load_config('tiny', ['run.prefill=200', 'run.train_ratio=128', 'run.eval_every=0',
-                                  'run.seed=0', 'run.device=cpu', 'train.horizon=10'])
+    config = load_config(
+        'tiny',
+        [
+            'run.prefill=200',
+            'run.train_ratio=128',
+            'run.eval_every=0',
+            'run.seed=0',
+            'run.device=cpu',
+            'train.horizon=10',
+        ],
+    )
     result = train(DriveRight, config, steps=400, logdir=None, verbose=False)
     assert result.agent.step == 201  # one update per step from the end of the prefill
     learned = evaluate(result.agent, DriveRight(), episodes=20, seed=123)

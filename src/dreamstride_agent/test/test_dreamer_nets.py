@@ -19,8 +19,13 @@ def test_symlog_symexp_round_trip(values):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.floats(min_value=-1e5, max_value=1e5, allow_nan=False, width=32),
-                min_size=1, max_size=32))
+@given(
+    st.lists(
+        st.floats(min_value=-1e5, max_value=1e5, allow_nan=False, width=32),
+        min_size=1,
+        max_size=32,
+    )
+)
 def test_two_hot_round_trip(values):
     twohot = TwoHot(255)
     x = torch.tensor(values, dtype=torch.float32)
@@ -35,7 +40,7 @@ def test_two_hot_round_trip(values):
 def test_two_hot_bins_and_zero_initialised_head_predict_zero():
     twohot = TwoHot(255)
     assert torch.equal(twohot.bins, -twohot.bins.flip(0))
-    assert twohot.bins[127] == 0 and float(twohot.bins[-1]) == float(symexp(torch.tensor(20.)))
+    assert twohot.bins[127] == 0 and float(twohot.bins[-1]) == float(symexp(torch.tensor(20.0)))
     head = Head(10, 255, 16, 1, 'layer', zero_init=True)
     assert torch.count_nonzero(head.out.weight) == 0
     assert torch.equal(twohot.mean(head(torch.randn(7, 10))), torch.zeros(7))
@@ -57,15 +62,12 @@ def test_lambda_returns_match_the_recursive_definition():
     expected = np.zeros((H, N))
     next_return = value[H]
     for t in reversed(range(H)):
-        next_return = reward[t] + gamma * cont[t] * ((1 - lam) * value[t + 1]
-                                                     + lam * next_return)
+        next_return = reward[t] + gamma * cont[t] * ((1 - lam) * value[t + 1] + lam * next_return)
         expected[t] = next_return
-    got = lambda_returns(torch.tensor(reward), torch.tensor(cont), torch.tensor(value),
-                         gamma, lam)
+    got = lambda_returns(torch.tensor(reward), torch.tensor(cont), torch.tensor(value), gamma, lam)
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
     # lambda = 0 is the one-step TD target.
-    got = lambda_returns(torch.tensor(reward), torch.tensor(cont), torch.tensor(value),
-                         gamma, 0.0)
+    got = lambda_returns(torch.tensor(reward), torch.tensor(cont), torch.tensor(value), gamma, 0.0)
     np.testing.assert_allclose(got.numpy(), reward + gamma * cont * value[1:], rtol=1e-12)
 
 

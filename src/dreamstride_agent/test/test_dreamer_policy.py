@@ -28,11 +28,14 @@ def agent():
     config = load_config('tiny', ['train.batch=2', 'train.length=5'])
     agent = DreamerAgent(config, OBS, ACT, device='cpu')
     rng = np.random.default_rng(0)
-    batch = {'obs': rng.normal(size=(2, 5, OBS)).astype(np.float32),
-             'action': rng.uniform(-1, 1, (2, 5, ACT)).astype(np.float32),
-             'reward': rng.normal(size=(2, 5)).astype(np.float32),
-             'is_first': np.arange(5)[None].repeat(2, 0) == 0,
-             'is_last': np.zeros((2, 5), bool), 'is_terminal': np.zeros((2, 5), bool)}
+    batch = {
+        'obs': rng.normal(size=(2, 5, OBS)).astype(np.float32),
+        'action': rng.uniform(-1, 1, (2, 5, ACT)).astype(np.float32),
+        'reward': rng.normal(size=(2, 5)).astype(np.float32),
+        'is_first': np.arange(5)[None].repeat(2, 0) == 0,
+        'is_last': np.zeros((2, 5), bool),
+        'is_terminal': np.zeros((2, 5), bool),
+    }
     agent.train_step(batch)
     return agent
 
@@ -90,7 +93,7 @@ def test_is_first_resets_the_state(exported):
 def _rebuild(data: bytes, change) -> tuple[bytes, str]:
     tensors = safetensors.torch.load(data)
     header_len = int.from_bytes(data[:8], 'little')
-    metadata = json.loads(data[8:8 + header_len])['__metadata__']
+    metadata = json.loads(data[8 : 8 + header_len])['__metadata__']
     change(tensors, metadata)
     new = safetensors.torch.save(tensors, metadata)
     return new, hashlib.sha256(new).hexdigest()
@@ -151,19 +154,28 @@ def _bad_cases(data: bytes, sha: str) -> dict[str, tuple]:
         'truncated header': (data[:20], sha, limit, 'truncated'),
         'wrong sha256': (data, hashlib.sha256(b'other').hexdigest(), limit, 'sha256'),
         'oversized': (data, sha, len(data) - 1, 'oversized'),
-        'torch.save': (buffer.getvalue(), hashlib.sha256(buffer.getvalue()).hexdigest(),
-                       limit, 'pickle'),
+        'torch.save': (
+            buffer.getvalue(),
+            hashlib.sha256(buffer.getvalue()).hexdigest(),
+            limit,
+            'pickle',
+        ),
         'pickle.dumps': (pickled, hashlib.sha256(pickled).hexdigest(), limit, 'pickle'),
-        'random bytes': (b'\xff' * 64, hashlib.sha256(b'\xff' * 64).hexdigest(), limit,
-                         'format'),
+        'random bytes': (b'\xff' * 64, hashlib.sha256(b'\xff' * 64).hexdigest(), limit, 'format'),
     }
     for name, change, reason in [
-            ('wrong name', _rename, 'tensor_name'), ('missing', _drop, 'missing_tensor'),
-            ('extra', _extra, 'extra_tensor'), ('shape', _shape, 'shape'),
-            ('dtype', _dtype, 'dtype'), ('nan', _nan, 'nonfinite'),
-            ('inf', _inf, 'nonfinite'), ('format', _format, 'metadata'),
-            ('version', _version, 'version'), ('architecture', _architecture, 'metadata'),
-            ('huge architecture', _huge, 'metadata')]:
+        ('wrong name', _rename, 'tensor_name'),
+        ('missing', _drop, 'missing_tensor'),
+        ('extra', _extra, 'extra_tensor'),
+        ('shape', _shape, 'shape'),
+        ('dtype', _dtype, 'dtype'),
+        ('nan', _nan, 'nonfinite'),
+        ('inf', _inf, 'nonfinite'),
+        ('format', _format, 'metadata'),
+        ('version', _version, 'version'),
+        ('architecture', _architecture, 'metadata'),
+        ('huge architecture', _huge, 'metadata'),
+    ]:
         cases[name] = (*_rebuild(data, change), limit, reason)
     return cases
 
@@ -180,8 +192,21 @@ def test_every_bad_file_is_refused_with_its_own_message(agent, exported):
         assert caught.value.reason == reason, (name, str(caught.value))
         assert str(caught.value).startswith(f'policy refused ({reason}):')
         messages[name] = str(caught.value)
-    distinct = {'truncated', 'wrong sha256', 'oversized', 'torch.save', 'pickle.dumps',
-                'wrong name', 'missing', 'extra', 'shape', 'dtype', 'nan', 'format', 'version'}
+    distinct = {
+        'truncated',
+        'wrong sha256',
+        'oversized',
+        'torch.save',
+        'pickle.dumps',
+        'wrong name',
+        'missing',
+        'extra',
+        'shape',
+        'dtype',
+        'nan',
+        'format',
+        'version',
+    }
     assert len({messages[name] for name in distinct}) == len(distinct), messages
     assert 'pickle' in messages['torch.save'] and 'pickle' in messages['pickle.dumps']
     assert 'NaN or Inf' in messages['nan'] and 'NaN or Inf' in messages['inf']
@@ -225,10 +250,11 @@ def test_image_policy_round_trip():
 # Hostile-input regressions (issue 13): each case escaped validation with an exception
 # other than PolicyRejected, or was read differently by the check and by the loader.
 
+
 def _header_text(data: bytes) -> tuple[str, bytes]:
     """(header JSON text, tensor data) of safetensors bytes."""
     header_len = int.from_bytes(data[:8], 'little')
-    return data[8:8 + header_len].decode('latin-1'), data[8 + header_len:]
+    return data[8 : 8 + header_len].decode('latin-1'), data[8 + header_len :]
 
 
 def _with_header(data: bytes, edit) -> tuple[bytes, str]:
@@ -245,19 +271,23 @@ def _add_top_level(item: str):
 
 def _meta_text(key: str, value: str):
     """Replace the JSON string value of metadata ``key`` by ``value`` (raw JSON text)."""
+
     def edit(text: str) -> str:
         meta = json.loads(text)['__metadata__']
         old = json.dumps(meta[key], separators=(',', ':'))
         assert f'"{key}":{old}' in text, (key, old)
         return text.replace(f'"{key}":{old}', f'"{key}":{value}', 1)
+
     return edit
 
 
 def _model_edit(change):
     """Metadata 'model' JSON replaced by ``change(model dict)`` (a dict or raw text)."""
+
     def edit(t, m):
         new = change(json.loads(m['model']))
         m['model'] = new if isinstance(new, str) else json.dumps(new)
+
     return edit
 
 
@@ -268,8 +298,9 @@ _HEADER_CASES = {
     'unicode escape': _meta_text('config_name', '"t\\u00efny"'),
     'lone surrogate escape': _meta_text('config_name', '"\\ud800"'),
     'control character escape': _meta_text('config_name', '"a\\u0000b"'),
-    'huge integer': _add_top_level('"x":{"dtype":"F32","shape":[1],"data_offsets":[0,'
-                                   + '9' * 5000 + ']}'),
+    'huge integer': _add_top_level(
+        '"x":{"dtype":"F32","shape":[1],"data_offsets":[0,' + '9' * 5000 + ']}'
+    ),
     'float 1e400': _add_top_level('"x":1e400'),
     'NaN literal': _add_top_level('"x":NaN'),
     'Infinity literal': _add_top_level('"x":-Infinity'),
@@ -321,6 +352,7 @@ def test_hostile_metadata_is_refused(exported, case):
 
     def edit(t, m):
         m[key] = value
+
     with pytest.raises(PolicyRejected) as caught:
         Policy.from_bytes(*_rebuild(exported[0], edit))
     assert caught.value.reason == reason, str(caught.value)
@@ -331,6 +363,7 @@ def test_hostile_metadata_is_refused(exported, case):
 def test_missing_metadata_key_is_refused(exported):
     def edit(t, m):
         del m['config_name']
+
     with pytest.raises(PolicyRejected, match='config_name') as caught:
         Policy.from_bytes(*_rebuild(exported[0], edit))
     assert caught.value.reason == 'metadata'
@@ -338,7 +371,7 @@ def test_missing_metadata_key_is_refused(exported):
 
 _MODEL_CASES = {
     'YAML tag in a string': lambda m: {**m, 'deter': '!!python/name:os.system'},
-    'deep nesting': lambda m: '[' * 2000 + ']' * 2000,   # RecursionError once
+    'deep nesting': lambda m: '[' * 2000 + ']' * 2000,  # RecursionError once
     'overlong': lambda m: {**m, 'norm': 'layer' + ' ' * 5000},
     'nested object': lambda m: {**m, 'deter': {'deter': 64}},
     'number as string': lambda m: {**m, 'deter': '64'},
@@ -347,14 +380,15 @@ _MODEL_CASES = {
     'bool for a float': lambda m: {**m, 'unimix': False},
     'negative size': lambda m: {**m, 'stoch': -8},
     'zero size': lambda m: {**m, 'classes': 0},
-    'huge size': lambda m: {**m, 'deter': 10 ** 30},
+    'huge size': lambda m: {**m, 'deter': 10**30},
     'huge float': lambda m: {**m, 'action_max_std': 1e308},
     'missing key': lambda m: {k: v for k, v in m.items() if k != 'bins'},
     'empty object': lambda m: {},
     'extra key': lambda m: {**m, 'deterministic': 64},
     'duplicate key': lambda m: json.dumps(m)[:-1] + ', "deter": 65}',
-    'NaN float': lambda m: json.dumps(m)[:-1] + ', "unimix": NaN}'.replace(
-        '"unimix": NaN', '"cnn_depth": NaN'),
+    'NaN float': lambda m: (
+        json.dumps(m)[:-1] + ', "unimix": NaN}'.replace('"unimix": NaN', '"cnn_depth": NaN')
+    ),
     'not an object': lambda m: '[1, 2]',
     'not JSON': lambda m: '{deter: 64',
     'unknown norm': lambda m: {**m, 'norm': 'batch'},
@@ -374,8 +408,10 @@ def test_architecture_beyond_the_byte_limit_is_refused(exported):
     # accepted file could hold: refused before anything is built.
     def edit(t, m):
         m['image_shape'] = '1024,1024,3'
-        m['model'] = json.dumps({**json.loads(m['model']), 'cnn_depth': 1024,
-                                 'units': 16384, 'layers': 16})
+        m['model'] = json.dumps(
+            {**json.loads(m['model']), 'cnn_depth': 1024, 'units': 16384, 'layers': 16}
+        )
+
     with pytest.raises(PolicyRejected, match='parameters') as caught:
         Policy.from_bytes(*_rebuild(exported[0], edit))
     assert caught.value.reason == 'architecture'
@@ -383,17 +419,19 @@ def test_architecture_beyond_the_byte_limit_is_refused(exported):
 
 def test_slot_turns_any_unexpected_error_into_a_counted_refusal(exported, monkeypatch):
     from dreamstride_agent import policy_slot
+
     data, sha = exported
     slot = policy_slot.PolicySlot(OBS, ACT, max_bytes=len(data))
 
     def explode(*args, **kwargs):
         raise RecursionError('maximum recursion depth exceeded')
+
     monkeypatch.setattr(policy_slot.Policy, 'from_bytes', explode)
     ok, message = slot.offer('safetensors', 7, sha, data)
     assert not ok and 'internal' in message and 'RecursionError' in message
     assert slot.refused == 1 and 'RecursionError' in slot.last_refusal
     monkeypatch.undo()
-    for version in ('7', True, 10 ** 5000):   # str() of the last one raises ValueError
+    for version in ('7', True, 10**5000):  # str() of the last one raises ValueError
         ok, message = slot.offer('safetensors', version, sha, data)
         assert not ok and message.startswith('refused: policy refused (version):'), message
     assert slot.refused == 4
@@ -417,6 +455,10 @@ def test_every_float_field_of_the_model_config_has_import_limits():
 
     from dreamstride_agent.dreamer.config import ModelConfig
     from dreamstride_agent.dreamer.policy import _FLOAT_LIMITS
-    floats = {f.name for f in dataclasses.fields(ModelConfig)
-              if isinstance(getattr(ModelConfig(), f.name), float)}
+
+    floats = {
+        f.name
+        for f in dataclasses.fields(ModelConfig)
+        if isinstance(getattr(ModelConfig(), f.name), float)
+    }
     assert floats == set(_FLOAT_LIMITS)

@@ -7,9 +7,14 @@ import pytest
 
 def make_step(run: int, seq: int, is_first: bool = False, is_last: bool = False) -> dict:
     # obs encodes (run, seq) so that every sampled step can be traced back.
-    return {'obs': np.array([run, seq], np.float32), 'action': np.array([seq], np.float32),
-            'reward': float(seq), 'is_first': is_first, 'is_last': is_last,
-            'is_terminal': False}
+    return {
+        'obs': np.array([run, seq], np.float32),
+        'action': np.array([seq], np.float32),
+        'reward': float(seq),
+        'is_first': is_first,
+        'is_last': is_last,
+        'is_terminal': False,
+    }
 
 
 def check_windows(batch: dict, length: int) -> None:
@@ -57,8 +62,9 @@ def test_interleaved_runs_sample_contiguous_windows_across_blocks():
 def test_episode_starts_inside_a_window_are_kept_and_the_first_step_is_marked():
     replay = Replay(1000, 2, 1, max_length=10, block_size=64)
     for seq in range(40):
-        replay.add(make_step(0, seq, is_first=seq % 10 == 0, is_last=seq % 10 == 9),
-                   key=('r', seq))
+        replay.add(
+            make_step(0, seq, is_first=seq % 10 == 0, is_last=seq % 10 == 9), key=('r', seq)
+        )
     batch = replay.sample(500, 10, np.random.default_rng(1))
     seqs = batch['obs'][:, :, 1].astype(int)
     np.testing.assert_array_equal(batch['is_first'][:, 1:], (seqs % 10 == 0)[:, 1:])

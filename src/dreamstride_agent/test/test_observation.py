@@ -17,18 +17,21 @@ def test_joint_reading_reorders_by_name():
     assert reading.position[0] == 11 and reading.position[11] == 0
 
 
-@pytest.mark.parametrize('names,pos,vel,expected', [
-    (JOINT_NAMES[:11], [0.0] * 11, [], 'lacks joints'),
-    (list(JOINT_NAMES[:11]) + ['arm_sh0'], [0.0] * 12, [], 'lacks joints'),
-    (list(JOINT_NAMES[:11]) + ['wheel'], [0.0] * 12, [], "unknown joints ['wheel']"),
-    (list(JOINT_NAMES) * 6, [0.0] * 72, [], 'at most 64'),
-    (list(JOINT_NAMES[:11]) + ['x' * 200], [0.0] * 12, [], 'longer than 128'),
-    (JOINT_NAMES, [0.0] * 11 + [1e39], [], 'float32'),
-    (JOINT_NAMES, [0.0] * 11, [], '12 names but 11 positions'),
-    (JOINT_NAMES, [0.0] * 12, [0.0] * 3, '12 names but 3 velocities'),
-    (JOINT_NAMES, [0.0] * 11 + [float('nan')], [], 'non-finite'),
-    (list(JOINT_NAMES[:11]) + [JOINT_NAMES[0]], [0.0] * 12, [], 'repeats'),
-])
+@pytest.mark.parametrize(
+    'names,pos,vel,expected',
+    [
+        (JOINT_NAMES[:11], [0.0] * 11, [], 'lacks joints'),
+        (list(JOINT_NAMES[:11]) + ['arm_sh0'], [0.0] * 12, [], 'lacks joints'),
+        (list(JOINT_NAMES[:11]) + ['wheel'], [0.0] * 12, [], "unknown joints ['wheel']"),
+        (list(JOINT_NAMES) * 6, [0.0] * 72, [], 'at most 64'),
+        (list(JOINT_NAMES[:11]) + ['x' * 200], [0.0] * 12, [], 'longer than 128'),
+        (JOINT_NAMES, [0.0] * 11 + [1e39], [], 'float32'),
+        (JOINT_NAMES, [0.0] * 11, [], '12 names but 11 positions'),
+        (JOINT_NAMES, [0.0] * 12, [0.0] * 3, '12 names but 3 velocities'),
+        (JOINT_NAMES, [0.0] * 11 + [float('nan')], [], 'non-finite'),
+        (list(JOINT_NAMES[:11]) + [JOINT_NAMES[0]], [0.0] * 12, [], 'repeats'),
+    ],
+)
 def test_malformed_joint_states_are_named(names, pos, vel, expected):
     with pytest.raises(SensorError, match=expected.replace('[', r'\[').replace(']', r'\]')):
         joint_reading(list(names), pos, vel, 0.0)
@@ -45,7 +48,7 @@ def test_imu_and_odometry_checks():
 
 def test_roll_pitch_and_observation_layout():
     s = np.sin(0.25), np.cos(0.25)
-    roll, pitch = roll_pitch(np.array([s[0], 0, 0, s[1]]))     # 0.5 rad about x
+    roll, pitch = roll_pitch(np.array([s[0], 0, 0, s[1]]))  # 0.5 rad about x
     assert roll == pytest.approx(0.5) and pitch == pytest.approx(0.0)
     joints = joint_reading(list(JOINT_NAMES), [0.1] * 12, [2.0] * 12, 0.0)
     imu = imu_reading((s[0], 0, 0, s[1]), (0.3, -0.2, 0.9), 0.0)
@@ -76,7 +79,7 @@ def test_imu_and_odometry_beyond_float32_are_refused():
 
 
 def test_forward_velocity_is_along_the_heading_in_either_twist_frame():
-    yaw = np.pi / 2                        # facing odom's +y axis
+    yaw = np.pi / 2  # facing odom's +y axis
     facing_y = (0.0, 0.0, np.sin(yaw / 2), np.cos(yaw / 2))
     # Walking forward at 0.3 m/s: along +y in odom, along +x in the body frame.
     in_odom = odometry_reading((0.0, 0.3, 0.0), facing_y, 0.0, 'odom')
@@ -87,5 +90,6 @@ def test_forward_velocity_is_along_the_heading_in_either_twist_frame():
     # Pitched down 30 degrees and moving along the body x: the horizontal part counts.
     pitch = np.radians(30)
     pitched = (0.0, np.sin(pitch / 2), 0.0, np.cos(pitch / 2))
-    assert odometry_reading((1.0, 0, 0), pitched, 0.0).forward_velocity == \
-        pytest.approx(np.cos(pitch))
+    assert odometry_reading((1.0, 0, 0), pitched, 0.0).forward_velocity == pytest.approx(
+        np.cos(pitch)
+    )

@@ -28,8 +28,13 @@ OBS, ACT, VERSION = 6, 3, 7
 LIMIT = 4 * 1024 * 1024
 # Reasons that mean a check let something through that a later step tripped over.
 GAPS = {'internal', 'build', 'load'}
-FUZZ = settings(derandomize=True, deadline=None, database=None, max_examples=60,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    derandomize=True,
+    deadline=None,
+    database=None,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @functools.cache
@@ -42,7 +47,7 @@ def valid_policy() -> bytes:
 def _parts() -> tuple[dict, bytes]:
     data = valid_policy()
     (length,) = struct.unpack('<Q', data[:8])
-    return json.loads(data[8:8 + length]), data[8 + length:]
+    return json.loads(data[8 : 8 + length]), data[8 + length :]
 
 
 def assemble(header: bytes, body: bytes) -> bytes:
@@ -74,26 +79,78 @@ def test_the_unmutated_policy_is_accepted():
 
 # JSON values of every kind, including what json.dumps writes for NaN and Infinity and
 # integers far outside any accepted range.
-_SCALARS = (st.none() | st.booleans() | st.integers() | st.integers(-2**70, 2**70)
-            | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12))
-_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3)
-                     | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 # JSON text that json.dumps cannot write: what a hostile sender types by hand.
-_RAW_VALUES = st.sampled_from([
-    '9' * 5000, '1' + '0' * 25, '[' * 3000 + ']' * 3000, '{"a":' * 2000 + '1' + '}' * 2000,
-    '1e400', '-1e400', 'NaN', '-Infinity', '"\\ud800"', '"\\u0000"', '-0', '1.5', '[1e400]',
-    '[0,' + '9' * 5000 + ']', '{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}',
-])
+_RAW_VALUES = st.sampled_from(
+    [
+        '9' * 5000,
+        '1' + '0' * 25,
+        '[' * 3000 + ']' * 3000,
+        '{"a":' * 2000 + '1' + '}' * 2000,
+        '1e400',
+        '-1e400',
+        'NaN',
+        '-Infinity',
+        '"\\ud800"',
+        '"\\u0000"',
+        '-0',
+        '1.5',
+        '[1e400]',
+        '[0,' + '9' * 5000 + ']',
+        '{"dtype":"F32","shape":[1e400],"data_offsets":[0,4]}',
+    ]
+)
 _VALUE_TEXT = _JSON.map(json.dumps) | _RAW_VALUES
 # Fragments on which JSON parsers are known to disagree or to fail.
-_TOKENS = st.sampled_from([
-    b'1e400', b'-0', b'NaN', b'-Infinity', b'9' * 5000, b'1.0', b'01', b'\\u0000',
-    b'\\ud800', b'\\"', b'\\\\', b'"', b'\\', b'\xef\xbb\xbf', b'\xff', b'\xc3\xa9', b'\t',
-    b'\x00', b'[' * 3000, b'{"a":' * 500, b',', b':', b'}', b']', b'true', b'null',
-    b'"__metadata__":{},', b'"x":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},',
-])
-_ENCODINGS = st.fixed_dictionaries({'ensure_ascii': st.booleans(),
-                                    'separators': st.sampled_from([(',', ':'), (', ', ': ')])})
+_TOKENS = st.sampled_from(
+    [
+        b'1e400',
+        b'-0',
+        b'NaN',
+        b'-Infinity',
+        b'9' * 5000,
+        b'1.0',
+        b'01',
+        b'\\u0000',
+        b'\\ud800',
+        b'\\"',
+        b'\\\\',
+        b'"',
+        b'\\',
+        b'\xef\xbb\xbf',
+        b'\xff',
+        b'\xc3\xa9',
+        b'\t',
+        b'\x00',
+        b'[' * 3000,
+        b'{"a":' * 500,
+        b',',
+        b':',
+        b'}',
+        b']',
+        b'true',
+        b'null',
+        b'"__metadata__":{},',
+        b'"x":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},',
+    ]
+)
+_ENCODINGS = st.fixed_dictionaries(
+    {'ensure_ascii': st.booleans(), 'separators': st.sampled_from([(',', ':'), (', ', ': ')])}
+)
 
 
 @functools.cache
@@ -101,18 +158,21 @@ def _boundaries() -> list[int]:
     """Header offsets just after a JSON delimiter: where a value, key or item begins."""
     data = valid_policy()
     (length,) = struct.unpack('<Q', data[:8])
-    return [8 + i + 1 for i, byte in enumerate(data[8:8 + length]) if byte in b'{[:,"']
+    return [8 + i + 1 for i, byte in enumerate(data[8 : 8 + length]) if byte in b'{[:,"']
 
 
 @FUZZ
-@given(data=st.data(), cut=st.integers(0, 8), insert=_TOKENS | st.binary(max_size=8),
-       fix_length=st.booleans())
-def test_header_byte_splices_are_refused_or_accepted_never_raised(data, cut, insert,
-                                                                  fix_length):
+@given(
+    data=st.data(),
+    cut=st.integers(0, 8),
+    insert=_TOKENS | st.binary(max_size=8),
+    fix_length=st.booleans(),
+)
+def test_header_byte_splices_are_refused_or_accepted_never_raised(data, cut, insert, fix_length):
     (length,) = struct.unpack('<Q', valid_policy()[:8])
     at = data.draw(st.sampled_from(_boundaries()) | st.integers(8, 8 + length))
     policy = valid_policy()
-    mutant = policy[:at] + insert + policy[at + cut:]
+    mutant = policy[:at] + insert + policy[at + cut :]
     if fix_length:
         mutant = struct.pack('<Q', length - cut + len(insert)) + mutant[8:]
     check(mutant)
@@ -144,13 +204,48 @@ def test_header_structure_mutations_never_escape(data, encoding):
 
 
 @FUZZ
-@given(key=st.sampled_from(['format', 'format_version', 'version', 'obs_dim', 'act_dim',
-                            'image_shape', 'model', 'config_name', 'extra']),
-       value=st.text(max_size=40) | _JSON | st.sampled_from(
-           ['7', '07', '+7', ' 7', '7.0', '1e3', '\u00b2', '\u0667', '64,64,3', '64,64,3,',
-            '1024,1024,3', '32,32,1', '3,5,3', '0,0,0', '', '\ud800', 'a\x00b',
-            '[' * 3000, '{"deter": "!!python/name:os.system"}']),
-       delete=st.booleans(), encoding=_ENCODINGS)
+@given(
+    key=st.sampled_from(
+        [
+            'format',
+            'format_version',
+            'version',
+            'obs_dim',
+            'act_dim',
+            'image_shape',
+            'model',
+            'config_name',
+            'extra',
+        ]
+    ),
+    value=st.text(max_size=40)
+    | _JSON
+    | st.sampled_from(
+        [
+            '7',
+            '07',
+            '+7',
+            ' 7',
+            '7.0',
+            '1e3',
+            '\u00b2',
+            '\u0667',
+            '64,64,3',
+            '64,64,3,',
+            '1024,1024,3',
+            '32,32,1',
+            '3,5,3',
+            '0,0,0',
+            '',
+            '\ud800',
+            'a\x00b',
+            '[' * 3000,
+            '{"deter": "!!python/name:os.system"}',
+        ]
+    ),
+    delete=st.booleans(),
+    encoding=_ENCODINGS,
+)
 def test_metadata_mutations_never_escape(key, value, delete, encoding):
     header, body = _parts()
     meta = dict(header['__metadata__'])
@@ -162,13 +257,48 @@ def test_metadata_mutations_never_escape(key, value, delete, encoding):
     check(assemble(text.encode('utf-8', 'surrogatepass'), body))
 
 
-_MODEL_VALUES = (_JSON | st.integers(-3, 20_000) | st.floats(-1e3, 1e3)
-                 | st.sampled_from([0, 1, 2, 3, 64, 255, 10_001, 16_384, 16_385, True, False,
-                                    64.0, 0.5, 1e-9, 1e308, 'layer', 'rms', '64',
-                                    '!!python/name:os.system', '[1, 2]', '{a: 1}']))
-_MODEL_TEXT = st.sampled_from(['[' * 2000 + ']' * 2000, '{}', '[]', 'null', '"deter=5"',
-                               '{"deter": 1e400}', '{"deter": NaN}', '{"deter": ' + '9' * 5000
-                               + '}']) | st.text(max_size=60)
+_MODEL_VALUES = (
+    _JSON
+    | st.integers(-3, 20_000)
+    | st.floats(-1e3, 1e3)
+    | st.sampled_from(
+        [
+            0,
+            1,
+            2,
+            3,
+            64,
+            255,
+            10_001,
+            16_384,
+            16_385,
+            True,
+            False,
+            64.0,
+            0.5,
+            1e-9,
+            1e308,
+            'layer',
+            'rms',
+            '64',
+            '!!python/name:os.system',
+            '[1, 2]',
+            '{a: 1}',
+        ]
+    )
+)
+_MODEL_TEXT = st.sampled_from(
+    [
+        '[' * 2000 + ']' * 2000,
+        '{}',
+        '[]',
+        'null',
+        '"deter=5"',
+        '{"deter": 1e400}',
+        '{"deter": NaN}',
+        '{"deter": ' + '9' * 5000 + '}',
+    ]
+) | st.text(max_size=60)
 
 
 @FUZZ
@@ -184,19 +314,24 @@ def test_model_config_mutations_never_escape(data, nan):
             model.pop(key, None)
     text = data.draw(st.just(json.dumps(model, allow_nan=nan)) | _MODEL_TEXT)
     meta = {**header['__metadata__'], 'model': text}
-    check(assemble(json.dumps({**header, '__metadata__': meta}).encode('utf-8', 'surrogatepass'),
-                   body))
+    check(
+        assemble(
+            json.dumps({**header, '__metadata__': meta}).encode('utf-8', 'surrogatepass'), body
+        )
+    )
 
 
 @FUZZ
-@given(position=st.floats(0, 1), value=st.floats(width=32, allow_nan=True,
-                                                 allow_infinity=True) | st.just(3e38))
+@given(
+    position=st.floats(0, 1),
+    value=st.floats(width=32, allow_nan=True, allow_infinity=True) | st.just(3e38),
+)
 def test_tensor_value_mutations_never_escape(position, value):
     header, body = _parts()
     at = 4 * int(position * (len(body) // 4 - 1))
-    mutant = body[:at] + struct.pack('<f', value) + body[at + 4:]
+    mutant = body[:at] + struct.pack('<f', value) + body[at + 4 :]
     data = valid_policy()
-    accepted = check(data[:len(data) - len(body)] + mutant)
+    accepted = check(data[: len(data) - len(body)] + mutant)
     assert accepted == (value == value and abs(value) != float('inf')), value
 
 
@@ -222,7 +357,7 @@ def test_seeded_byte_mutations_never_escape():
             elif op == 'insert':
                 mutant[at:at] = bytes([rng.choice(interesting)]) * rng.choice([1, 1, 2, 600])
             elif op == 'delete':
-                del mutant[at:at + rng.randint(1, 8)]
+                del mutant[at : at + rng.randint(1, 8)]
             elif op == 'truncate':
                 del mutant[at:]
         if rng.random() < 0.5 and len(mutant) >= 8:
@@ -241,6 +376,7 @@ def test_refusal_reasons_list_exactly_the_codes_in_use():
 
     from dreamstride_agent import policy_slot
     from dreamstride_agent.dreamer import policy
+
     source = inspect.getsource(policy) + inspect.getsource(policy_slot)
     used = set(re.findall(r"_(?:reject|refusal)\(\s*'([a-z0-9_]+)'", source))
-    assert used == REFUSAL_REASONS, (used ^ REFUSAL_REASONS)
+    assert used == REFUSAL_REASONS, used ^ REFUSAL_REASONS

@@ -20,8 +20,15 @@ def node():
 
 
 def make_step(seq, run_id='run1'):
-    return Step(seq=seq, run_id=run_id, episode_id=seq // 10, observation=[float(seq)] * 16,
-                action=[0.5] * 12, reward=float(seq % 7), is_first=seq % 10 == 0)
+    return Step(
+        seq=seq,
+        run_id=run_id,
+        episode_id=seq // 10,
+        observation=[float(seq)] * 16,
+        action=[0.5] * 12,
+        reward=float(seq % 7),
+        is_first=seq % 10 == 0,
+    )
 
 
 def read_store(replay_dir):
@@ -31,9 +38,12 @@ def read_store(replay_dir):
 
 def test_recorder_writes_every_step_and_counts_gaps(node, tmp_path, ros_env):
     replay = tmp_path / 'replay'
-    proc = start_node('dreamstride_agent.recorder_node',
-                      {'replay_dir': str(replay), 'segment_steps': 100,
-                       'idle_close_seconds': 0.5}, ros_env, tmp_path / 'recorder.log')
+    proc = start_node(
+        'dreamstride_agent.recorder_node',
+        {'replay_dir': str(replay), 'segment_steps': 100, 'idle_close_seconds': 0.5},
+        ros_env,
+        tmp_path / 'recorder.log',
+    )
     status: list[RecorderStatus] = []
     node.create_subscription(RecorderStatus, RECORDER_STATUS, status.append, STATUS_QOS)
     pub = node.create_publisher(Step, STEPS, STEP_QOS)
@@ -42,11 +52,12 @@ def test_recorder_writes_every_step_and_counts_gaps(node, tmp_path, ros_env):
         # Matched here does not yet mean matched at the recorder (volatile steps sent
         # before that are dropped by DDS); give discovery a moment on a busy machine.
         spin_until(node, lambda: False, 1.0, [proc])
-        sent = [s for s in range(250) if not 120 <= s < 125]     # 5 steps lost on the way
+        sent = [s for s in range(250) if not 120 <= s < 125]  # 5 steps lost on the way
         for seq in sent:
             pub.publish(make_step(seq))
-        assert spin_until(node, lambda: status and status[-1].steps_closed == len(sent), 20,
-                          [proc]), (tmp_path / 'recorder.log').read_text()
+        assert spin_until(
+            node, lambda: status and status[-1].steps_closed == len(sent), 20, [proc]
+        ), (tmp_path / 'recorder.log').read_text()
         s = status[-1]
         assert (s.sequence_gaps, s.steps_missing, s.steps_received) == (1, 5, len(sent))
         assert s.writable and s.segments_closed == 3 and s.last_error == ''
@@ -63,9 +74,12 @@ def test_unwritable_store_keeps_steps_until_it_works(node, tmp_path, ros_env):
     blocker = tmp_path / 'not_a_dir'
     blocker.write_text('a file where the replay directory should be')
     replay = blocker / 'replay'
-    proc = start_node('dreamstride_agent.recorder_node',
-                      {'replay_dir': str(replay), 'segment_steps': 50,
-                       'idle_close_seconds': 0.5}, ros_env, tmp_path / 'recorder.log')
+    proc = start_node(
+        'dreamstride_agent.recorder_node',
+        {'replay_dir': str(replay), 'segment_steps': 50, 'idle_close_seconds': 0.5},
+        ros_env,
+        tmp_path / 'recorder.log',
+    )
     status: list[RecorderStatus] = []
     node.create_subscription(RecorderStatus, RECORDER_STATUS, status.append, STATUS_QOS)
     pub = node.create_publisher(Step, STEPS, STEP_QOS)
@@ -74,13 +88,18 @@ def test_unwritable_store_keeps_steps_until_it_works(node, tmp_path, ros_env):
         spin_until(node, lambda: False, 1.0, [proc])
         for seq in range(60):
             pub.publish(make_step(seq))
-        assert spin_until(node, lambda: status and status[-1].steps_received == 60
-                          and not status[-1].writable, 20, [proc])
+        assert spin_until(
+            node,
+            lambda: status and status[-1].steps_received == 60 and not status[-1].writable,
+            20,
+            [proc],
+        )
         assert 'Not a directory' in status[-1].last_error
         assert status[-1].steps_pending == 60
-        blocker.unlink()                       # the store becomes writable again
-        assert spin_until(node, lambda: status[-1].writable
-                          and status[-1].steps_closed == 60, 20, [proc])
+        blocker.unlink()  # the store becomes writable again
+        assert spin_until(
+            node, lambda: status[-1].writable and status[-1].steps_closed == 60, 20, [proc]
+        )
         for seq in range(60, 80):
             pub.publish(make_step(seq))
         assert spin_until(node, lambda: status[-1].steps_closed == 80, 20, [proc])
@@ -96,12 +115,13 @@ def test_segments_are_standalone_bags(tmp_path):
     from dreamstride_agent.replay_store import SegmentWriter
     from rclpy.serialization import serialize_message
     from rosbags.rosbag2 import Reader
+
     writer = SegmentWriter(tmp_path, 'seg', make_typestore())
     for seq in range(10):
         writer.write(serialize_message(make_step(seq)), seq * 50_000_000, seq)
     path = writer.close()
     assert path == tmp_path / 'seg'
-    with Reader(path) as reader:                 # plain rosbags, no DreamStride code
+    with Reader(path) as reader:  # plain rosbags, no DreamStride code
         assert reader.message_count == 10
         assert [c.msgtype for c in reader.connections] == ['dreamstride_msgs/msg/Step']
     meta = (path / 'metadata.yaml').read_text()
@@ -112,10 +132,12 @@ def test_foreign_or_corrupt_segments_are_refused(tmp_path):
     from dreamstride_agent.replay_store import SegmentError, SegmentWriter
     from rclpy.serialization import serialize_message
     from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+
     # A Step of another definition (a field added), as an older/newer DreamStride wrote it.
     other = get_typestore(Stores.ROS2_KILTED)
-    other.register(get_types_from_msg(
-        'uint64 seq\nstring run_id\nfloat32 extra', 'dreamstride_msgs/msg/Step'))
+    other.register(
+        get_types_from_msg('uint64 seq\nstring run_id\nfloat32 extra', 'dreamstride_msgs/msg/Step')
+    )
     writer = SegmentWriter(tmp_path, 'foreign', other)
     writer.write(b'\x00\x01\x00\x00' + bytes(20), 0, 0)
     writer.close()

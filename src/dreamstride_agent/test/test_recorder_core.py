@@ -47,13 +47,17 @@ def incoming(seq: int, run_id: str = 'run1') -> IncomingStep:
 class Recorder:
     """A RecorderCore with a hand clock, its log lines and a look at its store."""
 
-    def __init__(self, replay: Path, typestore, writer_factory=SegmentWriter,
-                 **settings) -> None:
+    def __init__(self, replay: Path, typestore, writer_factory=SegmentWriter, **settings) -> None:
         self.replay, self.clock, self.logs = replay, Clock(), []
-        self.core = RecorderCore(replay, typestore, RecorderSettings(**settings),
-                                 clock=self.clock, session='S',
-                                 log=lambda level, msg: self.logs.append((level, msg)),
-                                 writer_factory=writer_factory)
+        self.core = RecorderCore(
+            replay,
+            typestore,
+            RecorderSettings(**settings),
+            clock=self.clock,
+            session='S',
+            log=lambda level, msg: self.logs.append((level, msg)),
+            writer_factory=writer_factory,
+        )
         self.typestore = typestore
 
     def send(self, seqs, run_id: str = 'run1', dt: float = 0.05) -> None:
@@ -62,8 +66,7 @@ class Recorder:
             self.clock.t += dt
 
     def stored(self) -> list[int]:
-        return [r.seq for s in list_segments(self.replay)
-                for r in read_segment(s, self.typestore)]
+        return [r.seq for s in list_segments(self.replay) for r in read_segment(s, self.typestore)]
 
     def lines(self, text: str) -> list[str]:
         return [msg for _, msg in self.logs if text in msg]
@@ -83,10 +86,11 @@ def test_segments_rotate_by_steps(tmp_path, typestore):
 
 
 def test_segments_rotate_by_seconds_while_steps_keep_coming(tmp_path, typestore):
-    rec = Recorder(tmp_path, typestore, segment_steps=1000, segment_seconds=5.0,
-                   idle_close_seconds=2.0)
+    rec = Recorder(
+        tmp_path, typestore, segment_steps=1000, segment_seconds=5.0, idle_close_seconds=2.0
+    )
     for seq in range(10):
-        rec.send([seq], dt=1.0)           # never idle: a step every second
+        rec.send([seq], dt=1.0)  # never idle: a step every second
         rec.core.housekeeping()
     # Opened at step 0 (t0); closed by the first housekeeping more than 5 s later.
     assert rec.core.snapshot().segments_closed == 1
@@ -102,7 +106,7 @@ def test_an_idle_segment_is_closed(tmp_path, typestore):
     rec.core.housekeeping(last_step + 2.1)
     s = rec.core.snapshot()
     assert (s.segments_closed, s.steps_closed, s.steps_pending) == (1, 3, 0)
-    rec.core.housekeeping(last_step + 10.0)     # nothing open: nothing more closed
+    rec.core.housekeeping(last_step + 10.0)  # nothing open: nothing more closed
     assert rec.core.snapshot().segments_closed == 1 and rec.stored() == [0, 1, 2]
 
 
@@ -110,7 +114,7 @@ def test_an_idle_segment_is_closed(tmp_path, typestore):
 def test_gaps_are_counted_per_run(tmp_path, typestore):
     rec = Recorder(tmp_path, typestore)
     rec.send(range(5))
-    rec.send(range(3), run_id='run2')          # another run interleaved: no gap
+    rec.send(range(3), run_id='run2')  # another run interleaved: no gap
     rec.send([8, 9])
     rec.send([3], run_id='run2')
     s = rec.core.snapshot()
@@ -133,23 +137,23 @@ def test_resume_from_the_newest_readable_closed_segment(tmp_path, typestore):
     first = Recorder(tmp_path, typestore, segment_steps=10)
     first.send(range(10))
     first.send(range(4), run_id='run2')
-    first.core.close()                          # S_00001: run1 0..9, S_00002: run2 0..3
+    first.core.close()  # S_00001: run1 0..9, S_00002: run2 0..3
     assert len(list_segments(tmp_path)) == 2
-    broken = SegmentWriter(tmp_path, 'S_00003', typestore)   # newest, but truncated
+    broken = SegmentWriter(tmp_path, 'S_00003', typestore)  # newest, but truncated
     broken.write(incoming(99).data, 0, 99)
     mcap = next(broken.close().glob('*.mcap'))
     mcap.write_bytes(mcap.read_bytes()[:100])
     rec = Recorder(tmp_path, typestore)
-    assert rec.core.last_seq == {'run2': 3}      # only the newest readable segment counts
+    assert rec.core.last_seq == {'run2': 3}  # only the newest readable segment counts
     assert rec.lines('skipping unreadable segment: S_00003: cannot be read')
     assert rec.lines('store ends run2 at seq 3 (S_00002)')
-    rec.send([6], run_id='run2')                 # 4 and 5 were lost across the restart
+    rec.send([6], run_id='run2')  # 4 and 5 were lost across the restart
     s = rec.core.snapshot()
     assert (s.sequence_gaps, s.steps_missing) == (1, 2)
 
 
 def test_a_segment_left_open_is_quarantined(tmp_path, typestore):
-    killed = SegmentWriter(tmp_path, 'old_00007', typestore)   # a recorder killed mid-segment
+    killed = SegmentWriter(tmp_path, 'old_00007', typestore)  # a recorder killed mid-segment
     for seq in range(3):
         killed.write(incoming(seq).data, seq, seq)
     rec = Recorder(tmp_path, typestore)
@@ -166,13 +170,13 @@ def test_unwritable_store_keeps_every_step_until_it_works(tmp_path, typestore):
     replay = blocker / 'replay'
     rec = Recorder(replay, typestore, segment_steps=20, idle_close_seconds=0.5)
     rec.send(range(30))
-    rec.core.housekeeping()                    # retries fail the same way: logged once
+    rec.core.housekeeping()  # retries fail the same way: logged once
     s = rec.core.snapshot()
     assert not s.writable and 'Not a directory' in s.last_error and s.steps_pending == 30
     assert len(rec.lines('cannot write the replay store')) == 1
     blocker.unlink()
-    rec.core.housekeeping()                    # the retry writes all 30 steps
-    rec.core.housekeeping(rec.clock.t + 1.0)   # and the idle close closes them
+    rec.core.housekeeping()  # the retry writes all 30 steps
+    rec.core.housekeeping(rec.clock.t + 1.0)  # and the idle close closes them
     s = rec.core.snapshot()
     assert s.writable and s.last_error == '' and (s.steps_closed, s.steps_pending) == (30, 0)
     assert rec.lines('replay store writable again: S_')
@@ -205,35 +209,38 @@ def full_disk():
 
 
 def test_full_disk_loses_no_step_and_recovers(tmp_path, typestore, full_disk):
-    rec = Recorder(tmp_path, typestore, writer_factory=full_disk, segment_steps=10,
-                   idle_close_seconds=0.5)
+    rec = Recorder(
+        tmp_path, typestore, writer_factory=full_disk, segment_steps=10, idle_close_seconds=0.5
+    )
     rec.send(range(5))
     full_disk.full = True
-    rec.send(range(5, 12))                         # the 6th write fails, then every retry
+    rec.send(range(5, 12))  # the 6th write fails, then every retry
     rec.core.housekeeping()
     s = rec.core.snapshot()
     assert not s.writable and s.last_error.startswith('No space left on device')
     assert s.steps_pending == 12 and s.steps_closed == 0
-    assert not any((tmp_path / OPEN_DIR).iterdir())   # no partial copy takes up space
+    assert not any((tmp_path / OPEN_DIR).iterdir())  # no partial copy takes up space
     assert rec.lines('cannot write the replay store') == [
         f'cannot write the replay store: No space left on device ({tmp_path}); keeping 6 '
-        'steps in memory and retrying every second']
+        'steps in memory and retrying every second'
+    ]
     full_disk.full = False
-    rec.core.housekeeping()                        # writes the 12 pending steps
+    rec.core.housekeeping()  # writes the 12 pending steps
     full_disk.full = True
-    rec.core.housekeeping(rec.clock.t + 1.0)       # closing fails too: steps stay pending
+    rec.core.housekeeping(rec.clock.t + 1.0)  # closing fails too: steps stay pending
     assert rec.core.snapshot().steps_pending == 12 and list_segments(tmp_path) == []
     full_disk.full = False
-    rec.send([12])                                 # 13 >= segment_steps: closed
+    rec.send([12])  # 13 >= segment_steps: closed
     s = rec.core.snapshot()
     assert s.writable and (s.steps_closed, s.steps_pending, s.segments_closed) == (13, 0, 1)
     assert rec.stored() == list(range(13))
-    assert RecorderStatus(**vars(s)).steps_closed == 13     # the node's message takes it
+    assert RecorderStatus(**vars(s)).steps_closed == 13  # the node's message takes it
 
 
 def test_max_pending_steps_drops_the_oldest_and_counts_them(tmp_path, typestore, full_disk):
-    rec = Recorder(tmp_path, typestore, writer_factory=full_disk, max_pending_steps=5,
-                   idle_close_seconds=0.5)
+    rec = Recorder(
+        tmp_path, typestore, writer_factory=full_disk, max_pending_steps=5, idle_close_seconds=0.5
+    )
     full_disk.full = True
     rec.send(range(8))
     s = rec.core.snapshot()

@@ -26,14 +26,33 @@ KEYS = 'joint_position:12,roll_pitch:2,roll_pitch_rate:2'
 GOOD = StepLayout(16, 12, KEYS, None)
 
 
-def step(seq: int, run_id: str = 'run', obs_size: int = 16, act_size: int = 12,
-         keys: str = KEYS, image: tuple[int, int] | None = None, **fields) -> Step:
+def step(
+    seq: int,
+    run_id: str = 'run',
+    obs_size: int = 16,
+    act_size: int = 12,
+    keys: str = KEYS,
+    image: tuple[int, int] | None = None,
+    **fields,
+) -> Step:
     fields = {'reward': 1.0, **fields}
-    msg = Step(seq=seq, run_id=run_id, observation=[0.1 * seq] * obs_size,
-               observation_keys=keys, action=[0.5] * act_size, is_first=seq == 0, **fields)
+    msg = Step(
+        seq=seq,
+        run_id=run_id,
+        observation=[0.1 * seq] * obs_size,
+        observation_keys=keys,
+        action=[0.5] * act_size,
+        is_first=seq == 0,
+        **fields,
+    )
     if image:
-        msg.image = Image(height=image[0], width=image[1], encoding='rgb8', step=image[1] * 3,
-                          data=bytes(image[0] * image[1] * 3))
+        msg.image = Image(
+            height=image[0],
+            width=image[1],
+            encoding='rgb8',
+            step=image[1] * 3,
+            data=bytes(image[0] * image[1] * 3),
+        )
     return msg
 
 
@@ -54,17 +73,20 @@ def typestore():
 
 
 # --- what a step holds ---------------------------------------------------------------
-@pytest.mark.parametrize('bad, reason', [
-    ({'obs_size': 20, 'keys': ''}, 'holds observation 20'),
-    ({'obs_size': 1, 'keys': ''}, 'holds observation 1'),     # was broadcast to 16 values
-    ({'act_size': 0}, 'empty action'),
-    ({'act_size': 6}, 'action 6'),
-    ({'keys': 'joint_position:12,roll_pitch_rate:2,roll_pitch:2'}, 'expected observation 16'),
-    ({'keys': 'joint_position:12'}, 'describe 12 values, the observation has 16'),
-    ({'keys': 'joint_position=12'}, 'not of the form'),
-    ({'image': (8, 8)}, 'image 8x8x3; expected'),
-    ({'reward': math.nan}, 'non-finite reward'),
-])
+@pytest.mark.parametrize(
+    'bad, reason',
+    [
+        ({'obs_size': 20, 'keys': ''}, 'holds observation 20'),
+        ({'obs_size': 1, 'keys': ''}, 'holds observation 1'),  # was broadcast to 16 values
+        ({'act_size': 0}, 'empty action'),
+        ({'act_size': 6}, 'action 6'),
+        ({'keys': 'joint_position:12,roll_pitch_rate:2,roll_pitch:2'}, 'expected observation 16'),
+        ({'keys': 'joint_position:12'}, 'describe 12 values, the observation has 16'),
+        ({'keys': 'joint_position=12'}, 'not of the form'),
+        ({'image': (8, 8)}, 'image 8x8x3; expected'),
+        ({'reward': math.nan}, 'non-finite reward'),
+    ],
+)
 def test_a_step_that_does_not_fit_the_layout_is_refused(tmp_path, typestore, bad, reason):
     steps = [step(s) for s in range(4)] + [step(4, **bad)]
     path = write_segment(tmp_path, 'seg', steps)
@@ -77,8 +99,10 @@ def test_non_finite_observation_or_action_is_refused(tmp_path, typestore):
     nan_obs.observation[3] = math.nan
     inf_action = step(2)
     inf_action.action[0] = -math.inf
-    for name, bad, what in (('nan_obs', nan_obs, 'observation'),
-                            ('inf_action', inf_action, 'action')):
+    for name, bad, what in (
+        ('nan_obs', nan_obs, 'observation'),
+        ('inf_action', inf_action, 'action'),
+    ):
         path = write_segment(tmp_path, name, [step(0), step(1), bad])
         with pytest.raises(SegmentError, match=f'{name}: step seq 2 .*non-finite {what}'):
             read_segment(path, typestore)
@@ -86,8 +110,9 @@ def test_non_finite_observation_or_action_is_refused(tmp_path, typestore):
 
 def test_without_a_layout_the_first_step_fixes_it_for_the_segment(tmp_path, typestore):
     path = write_segment(tmp_path, 'mixed', [step(0), step(1, obs_size=12, keys='')])
-    with pytest.raises(SegmentError, match='mixed: step seq 1 .*observation 12.*expected '
-                                           'observation 16'):
+    with pytest.raises(
+        SegmentError, match='mixed: step seq 1 .*observation 12.*expected observation 16'
+    ):
         read_segment(path, typestore)
     images = write_segment(tmp_path, 'images', [step(s, image=(4, 6)) for s in range(3)])
     records = read_segment(images, typestore)
@@ -115,6 +140,7 @@ def test_a_fifo_in_place_of_the_bag_is_refused_without_blocking(tmp_path, typest
             outcome.append(read_segment(path, typestore))
         except SegmentError as exc:
             outcome.append(exc)
+
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
     reader.join(10.0)
@@ -141,7 +167,7 @@ def test_a_device_in_place_of_the_bag_is_refused(tmp_path, typestore):
     mcap = next(path.glob('*.mcap'))
     mcap.unlink()
     try:
-        os.mknod(mcap, stat.S_IFCHR | 0o600, os.makedev(1, 3))     # what /dev/null is
+        os.mknod(mcap, stat.S_IFCHR | 0o600, os.makedev(1, 3))  # what /dev/null is
     except PermissionError:
         pytest.skip('creating a device node needs CAP_MKNOD')
     with pytest.raises(SegmentError, match=f'seg: {mcap.name} is a character device, not a'):
@@ -150,7 +176,7 @@ def test_a_device_in_place_of_the_bag_is_refused(tmp_path, typestore):
 
 def test_symlinks_out_of_the_store_are_refused(tmp_path, typestore):
     store, outside = tmp_path / 'replay', tmp_path / 'elsewhere'
-    good(outside, 'abroad', 'run_a')                        # a valid bag, but not ours
+    good(outside, 'abroad', 'run_a')  # a valid bag, but not ours
     (store / 'linked_segment').parent.mkdir(parents=True)
     (store / 'linked_segment').symlink_to(outside / 'abroad')
     with pytest.raises(SegmentError, match='linked_segment is a symlink that leads out of'):
@@ -173,12 +199,10 @@ def test_a_symlink_inside_the_store_is_followed(tmp_path, typestore):
     store = tmp_path / 'replay'
     good(store, 'real', 'run')
     (store / 'alias').symlink_to(store / 'real')
-    assert [r.seq for r in read_segment(store / 'alias', typestore, store=store)] == \
-        list(range(5))
+    assert [r.seq for r in read_segment(store / 'alias', typestore, store=store)] == list(range(5))
 
 
-def test_iter_store_lists_symlinked_segments_and_the_first_fixes_the_layout(tmp_path,
-                                                                            typestore):
+def test_iter_store_lists_symlinked_segments_and_the_first_fixes_the_layout(tmp_path, typestore):
     outside = tmp_path / 'elsewhere'
     good(outside, 'abroad', 'run_a')
     store = tmp_path / 'replay'
@@ -195,10 +219,14 @@ def test_iter_store_lists_symlinked_segments_and_the_first_fixes_the_layout(tmp_
 # --- the learner: counts each refusal once, keeps training on the rest --------------
 def make_learner(tmp_path: Path, layout: StepLayout | None = None):
     from dreamstride_agent.learner_core import LearnerCore, LearnerSettings
+
     logs: list[tuple[str, str]] = []
-    core = LearnerCore(LearnerSettings(tmp_path / 'replay', tmp_path / 'learner', model='tiny',
-                                       step_layout=layout),
-                       log=lambda level, message: logs.append((level, message)))
+    core = LearnerCore(
+        LearnerSettings(
+            tmp_path / 'replay', tmp_path / 'learner', model='tiny', step_layout=layout
+        ),
+        log=lambda level, message: logs.append((level, message)),
+    )
     return core, logs
 
 
@@ -206,10 +234,12 @@ def plant_hostile(replay: Path) -> dict[str, str]:
     """One segment per problem the learner must survive; returns name -> reason."""
     nan_obs = [step(s, 'r_nan') for s in range(3)]
     nan_obs[1].observation[0] = math.nan
-    write_segment(replay, 'b_other_size', [step(s, 'r_size', obs_size=20, keys='')
-                                           for s in range(3)])
-    write_segment(replay, 'c_fewer_values', [step(s, 'r_few', obs_size=1, keys='')
-                                             for s in range(3)])
+    write_segment(
+        replay, 'b_other_size', [step(s, 'r_size', obs_size=20, keys='') for s in range(3)]
+    )
+    write_segment(
+        replay, 'c_fewer_values', [step(s, 'r_few', obs_size=1, keys='') for s in range(3)]
+    )
     write_segment(replay, 'd_empty_action', [step(s, 'r_empty', act_size=0) for s in range(3)])
     write_segment(replay, 'e_nan', nan_obs)
     fifo = good(replay, 'f_fifo', 'r_fifo')
@@ -218,9 +248,14 @@ def plant_hostile(replay: Path) -> dict[str, str]:
     os.mkfifo(mcap)
     good(replay.parent / 'outside', 'abroad', 'r_abroad')
     (replay / 'g_symlink').symlink_to(replay.parent / 'outside' / 'abroad')
-    return {'b_other_size': 'observation 20', 'c_fewer_values': 'observation 1',
-            'd_empty_action': 'empty action', 'e_nan': 'non-finite observation',
-            'f_fifo': 'named pipe', 'g_symlink': 'leads out of the store'}
+    return {
+        'b_other_size': 'observation 20',
+        'c_fewer_values': 'observation 1',
+        'd_empty_action': 'empty action',
+        'e_nan': 'non-finite observation',
+        'f_fifo': 'named pipe',
+        'g_symlink': 'leads out of the store',
+    }
 
 
 def test_learner_refuses_hostile_segments_and_trains_on_the_rest(tmp_path):
@@ -238,7 +273,7 @@ def test_learner_refuses_hostile_segments_and_trains_on_the_rest(tmp_path):
         _unblock(next((replay / 'f_fifo').glob('*.mcap')))
         scan.join(0.1)
     assert not blocked, 'scan_store blocked on a named pipe'
-    assert outcome == [20], logs                   # raised (no outcome) or loaded bad steps
+    assert outcome == [20], logs  # raised (no outcome) or loaded bad steps
     assert core.loaded == {'a_first', 'z_last'} and core.replay_steps() == 20
     assert sorted(core.refused) == sorted(planted)
     for name, reason in planted.items():
@@ -246,9 +281,9 @@ def test_learner_refuses_hostile_segments_and_trains_on_the_rest(tmp_path):
     assert core.snapshot()['replay_segments_refused'] == len(planted)
     refused_lines = [m for level, m in logs if 'replay segment refused' in m]
     assert len(refused_lines) == len(planted)
-    assert core.scan_store() == 0                # nothing read twice, nothing logged twice
+    assert core.scan_store() == 0  # nothing read twice, nothing logged twice
     assert len([m for _, m in logs if 'replay segment refused' in m]) == len(planted)
-    good(replay, 'zz_later', 'r_later', 4)       # training data keeps coming in
+    good(replay, 'zz_later', 'r_later', 4)  # training data keeps coming in
     assert core.scan_store() == 4 and core.replay_steps() == 24
 
 

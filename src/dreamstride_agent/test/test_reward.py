@@ -14,15 +14,15 @@ from spot_description.spot import JOINT_GROUPS, STANDING_POSE
 
 def test_upright_from_quaternion():
     assert upright_from_quaternion(0, 0, 0, 1) == pytest.approx(1.0)
-    assert upright_from_quaternion(1, 0, 0, 0) == pytest.approx(-1.0)    # rolled over
+    assert upright_from_quaternion(1, 0, 0, 0) == pytest.approx(-1.0)  # rolled over
     s = np.sqrt(0.5)
-    assert upright_from_quaternion(s, 0, 0, s) == pytest.approx(0.0)     # on its side
+    assert upright_from_quaternion(s, 0, 0, s) == pytest.approx(0.0)  # on its side
 
 
 def test_standing_and_walking_scores_the_maximum():
     r = gated_reward(STANDING_POSE, up_z=1.0, velocity=0.3)
     assert r.total == pytest.approx(14.0)
-    assert gated_reward(STANDING_POSE, 1.0, 0.6).total == pytest.approx(14.0)   # clipped
+    assert gated_reward(STANDING_POSE, 1.0, 0.6).total == pytest.approx(14.0)  # clipped
 
 
 def test_on_its_back_scores_only_the_neutral_velocity_term():
@@ -33,11 +33,11 @@ def test_on_its_back_scores_only_the_neutral_velocity_term():
 
 def test_terms_are_gated_in_order():
     pose = STANDING_POSE.copy()
-    pose[JOINT_GROUPS['hip_y']] += 1.0        # thighs far from standing
+    pose[JOINT_GROUPS['hip_y']] += 1.0  # thighs far from standing
     r = gated_reward(pose, up_z=1.0, velocity=0.3)
     assert r.hip_x == pytest.approx(1.0)
     assert r.hip_y < 0.7
-    assert r.knee == 0.0 and r.velocity == 0.0   # gated off despite a good knee pose
+    assert r.knee == 0.0 and r.velocity == 0.0  # gated off despite a good knee pose
     assert r.total == pytest.approx(1.0 + 1.0 + r.hip_y + 5.0)
 
 
@@ -48,8 +48,9 @@ def test_moving_backwards_never_scores_below_standing_still():
         r = gated_reward(STANDING_POSE, 1.0, velocity)
         assert r.velocity == 0.0 and r.total == pytest.approx(9.0), velocity
     # Standing and drifting backwards beats lying on the back (5.0).
-    assert gated_reward(STANDING_POSE, 1.0, -0.3).total > gated_reward(
-        STANDING_POSE, -1.0, 0.0).total
+    assert (
+        gated_reward(STANDING_POSE, 1.0, -0.3).total > gated_reward(STANDING_POSE, -1.0, 0.0).total
+    )
 
 
 def test_velocity_term_is_the_forward_fraction_times_the_clipped_speed():

@@ -44,53 +44,99 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``dreamstride`` command."""
     parser = argparse.ArgumentParser(
         prog='dreamstride',
-        description='Train, evaluate or simulate a Dreamer agent on Spot through ROS 2.')
+        description='Train, evaluate or simulate a Dreamer agent on Spot through ROS 2.',
+    )
     sub = parser.add_subparsers(dest='mode', required=True)
-    helps = {'train': 'backend + agent + replay recorder + learner',
-             'eval': 'backend + agent acting with a saved policy, no learning',
-             'sim': 'the simulation backend only'}
+    helps = {
+        'train': 'backend + agent + replay recorder + learner',
+        'eval': 'backend + agent acting with a saved policy, no learning',
+        'sim': 'the simulation backend only',
+    }
     for mode in MODES:
         cmd = sub.add_parser(mode, help=helps[mode])
-        cmd.add_argument('--backend', choices=BACKENDS, default='mujoco',
-                         help='robot backend (default: mujoco, headless)')
-        cmd.add_argument('--namespace', default=DEFAULT_NAMESPACE,
-                         help='robot namespace (default: spot)')
-        cmd.add_argument('--config', type=Path,
-                         help='extra parameter file applied after the defaults')
-        cmd.add_argument('--use-sim-time', choices=('true', 'false'),
-                         help='default: true on simulation backends')
-        cmd.add_argument('--run-dir', type=Path,
-                         help='directory of this run (default: runs/<mode>-<time>)')
-        cmd.add_argument('--duration', type=float, default=0.0,
-                         help='stop after this many seconds (default: until Ctrl-C)')
-        cmd.add_argument('--discovery-range', default='LOCALHOST',
-                         choices=('LOCALHOST', 'SUBNET'),
-                         help='ROS_AUTOMATIC_DISCOVERY_RANGE; SUBNET only for a real robot '
-                              'on another machine (default: LOCALHOST)')
-        cmd.add_argument('--rviz', action='store_true',
-                         help='also start RViz (needs rviz2; only through ros2 launch)')
-        cmd.add_argument('-p', '--param', action='append', default=[], type=_parse_param,
-                         metavar='NODE:NAME=VALUE', help='override one node parameter')
+        cmd.add_argument(
+            '--backend',
+            choices=BACKENDS,
+            default='mujoco',
+            help='robot backend (default: mujoco, headless)',
+        )
+        cmd.add_argument(
+            '--namespace', default=DEFAULT_NAMESPACE, help='robot namespace (default: spot)'
+        )
+        cmd.add_argument(
+            '--config', type=Path, help='extra parameter file applied after the defaults'
+        )
+        cmd.add_argument(
+            '--use-sim-time',
+            choices=('true', 'false'),
+            help='default: true on simulation backends',
+        )
+        cmd.add_argument(
+            '--run-dir', type=Path, help='directory of this run (default: runs/<mode>-<time>)'
+        )
+        cmd.add_argument(
+            '--duration',
+            type=float,
+            default=0.0,
+            help='stop after this many seconds (default: until Ctrl-C)',
+        )
+        cmd.add_argument(
+            '--discovery-range',
+            default='LOCALHOST',
+            choices=('LOCALHOST', 'SUBNET'),
+            help='ROS_AUTOMATIC_DISCOVERY_RANGE; SUBNET only for a real robot '
+            'on another machine (default: LOCALHOST)',
+        )
+        cmd.add_argument(
+            '--rviz',
+            action='store_true',
+            help='also start RViz (needs rviz2; only through ros2 launch)',
+        )
+        cmd.add_argument(
+            '-p',
+            '--param',
+            action='append',
+            default=[],
+            type=_parse_param,
+            metavar='NODE:NAME=VALUE',
+            help='override one node parameter',
+        )
         if mode == 'eval':
-            cmd.add_argument('--policy', type=Path,
-                             help='learner checkpoint (run_dir/learner/checkpoint.safetensors); '
-                                  'without it the agent acts randomly (the baseline)')
+            cmd.add_argument(
+                '--policy',
+                type=Path,
+                help='learner checkpoint (run_dir/learner/checkpoint.safetensors); '
+                'without it the agent acts randomly (the baseline)',
+            )
             cmd.add_argument('--episodes', type=int, default=3)
-            cmd.add_argument('--episode-length', type=int,
-                             help="steps per episode (default: the agent's episode_length)")
-            cmd.add_argument('--initial-pose', default='standing',
-                             choices=('standing', 'on_back', 'random'))
+            cmd.add_argument(
+                '--episode-length',
+                type=int,
+                help="steps per episode (default: the agent's episode_length)",
+            )
+            cmd.add_argument(
+                '--initial-pose', default='standing', choices=('standing', 'on_back', 'random')
+            )
             cmd.add_argument('--seed', type=int, default=0)
-            cmd.add_argument('--video', type=Path,
-                             help='video file (.mp4 or .gif; default RUN_DIR/eval.mp4)')
-            cmd.add_argument('--ros', action='store_true',
-                             help='run the ROS graph (backend + agent) instead of the '
-                                  'in-process MuJoCo evaluation')
+            cmd.add_argument(
+                '--video', type=Path, help='video file (.mp4 or .gif; default RUN_DIR/eval.mp4)'
+            )
+            cmd.add_argument(
+                '--ros',
+                action='store_true',
+                help='run the ROS graph (backend + agent) instead of the '
+                'in-process MuJoCo evaluation',
+            )
     from dreamstride_bringup.experiment import add_arguments
-    add_arguments(sub.add_parser(
-        'experiment', help="DayDreamer's walking experiment: train, evaluate, plot"))
-    sub.add_parser('benchmark', add_help=False,
-                   help='the training graph for N minutes: steps stored, holds, timing, CPU')
+
+    add_arguments(
+        sub.add_parser('experiment', help="DayDreamer's walking experiment: train, evaluate, plot")
+    )
+    sub.add_parser(
+        'benchmark',
+        add_help=False,
+        help='the training graph for N minutes: steps stored, holds, timing, CPU',
+    )
     return parser
 
 
@@ -99,22 +145,27 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ['benchmark']:
         from dreamstride_bringup.train_benchmark import main as benchmark
+
         return benchmark(argv[1:])
     args = build_parser().parse_args(argv)
     if args.mode == 'experiment':
         from dreamstride_bringup.experiment import run_experiment
+
         return run_experiment(args)
     if args.backend == 'webots':
-        print('dreamstride: the webots backend runs Webots through webots_ros2_driver, which '
-              'needs launch_ros; use `ros2 launch dreamstride_bringup train.launch.py '
-              'backend:=webots` on a full ROS 2 install with webots_ros2.', file=sys.stderr)
+        print(
+            'dreamstride: the webots backend runs Webots through webots_ros2_driver, which '
+            'needs launch_ros; use `ros2 launch dreamstride_bringup train.launch.py '
+            'backend:=webots` on a full ROS 2 install with webots_ros2.',
+            file=sys.stderr,
+        )
         return 2
     if args.rviz and shutil.which('rviz2') is None:
-        print('dreamstride: --rviz skipped: rviz2 is not installed on this machine.',
-              file=sys.stderr)
+        print(
+            'dreamstride: --rviz skipped: rviz2 is not installed on this machine.', file=sys.stderr
+        )
     if args.discovery_range == 'SUBNET' and args.backend != 'real':
-        print('dreamstride: --discovery-range SUBNET is only for a real robot.',
-              file=sys.stderr)
+        print('dreamstride: --discovery-range SUBNET is only for a real robot.', file=sys.stderr)
         return 2
     if args.run_dir is None:
         run_dir = fresh_run_dir(args.mode)
@@ -127,10 +178,14 @@ def main(argv: list[str] | None = None) -> int:
         print('dreamstride: eval on a ROS backend needs --policy', file=sys.stderr)
         return 2
     try:
-        nodes = node_graph(args.mode, args.backend, run_dir=run_dir,
-                           use_sim_time=None if args.use_sim_time is None
-                           else args.use_sim_time == 'true',
-                           config=args.config, policy=getattr(args, 'policy', None))
+        nodes = node_graph(
+            args.mode,
+            args.backend,
+            run_dir=run_dir,
+            use_sim_time=None if args.use_sim_time is None else args.use_sim_time == 'true',
+            config=args.config,
+            policy=getattr(args, 'policy', None),
+        )
     except ValueError as exc:
         print(f'dreamstride: {exc}', file=sys.stderr)
         return 2
@@ -138,14 +193,19 @@ def main(argv: list[str] | None = None) -> int:
     known = {n.name for n in nodes}
     for node, name, value in args.param:
         if node not in known:
-            print(f'dreamstride: -p {node}:{name}: no node {node!r} in this run '
-                  f'({", ".join(sorted(known))})', file=sys.stderr)
+            print(
+                f'dreamstride: -p {node}:{name}: no node {node!r} in this run '
+                f'({", ".join(sorted(known))})',
+                file=sys.stderr,
+            )
             return 2
         overrides.setdefault(node, {})[name] = value
     if args.backend == 'real':
-        print('dreamstride: backend real: start the spot_ros2 driver and spot_ros2_control '
-              'first (see the README, "Real Spot"); the agent starts in dry_run.',
-              file=sys.stderr)
+        print(
+            'dreamstride: backend real: start the spot_ros2 driver and spot_ros2_control '
+            'first (see the README, "Real Spot"); the agent starts in dry_run.',
+            file=sys.stderr,
+        )
     env = ros_environment(args.discovery_range)
     supervisor = Supervisor(nodes, args.namespace, run_dir, env, overrides)
     signal.signal(signal.SIGINT, supervisor.request_stop)
@@ -169,15 +229,21 @@ def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     overrides: dict[str, Any] = {}
     for node, name, value in args.param:
         if node != 'agent':
-            print(f'dreamstride: -p {node}:{name}: the in-process evaluation runs only the '
-                  "agent's logic; use --ros to set other nodes' parameters", file=sys.stderr)
+            print(
+                f'dreamstride: -p {node}:{name}: the in-process evaluation runs only the '
+                "agent's logic; use --ros to set other nodes' parameters",
+                file=sys.stderr,
+            )
             return 2
         overrides[name] = value
     node_only = sorted(set(overrides) & {p.name for p in NODE_PARAMETERS})
     if node_only:
-        print(f'dreamstride: -p agent:{", agent:".join(node_only)}: not used by the in-process '
-              'evaluation (see --policy, --seed, --ros)', file=sys.stderr)
-    if args.episode_length is not None:     # the explicit option wins over -p and files
+        print(
+            f'dreamstride: -p agent:{", agent:".join(node_only)}: not used by the in-process '
+            'evaluation (see --policy, --seed, --ros)',
+            file=sys.stderr,
+        )
+    if args.episode_length is not None:  # the explicit option wins over -p and files
         overrides['episode_length'] = args.episode_length
     try:
         config = evaluation_agent_config(args.config, overrides, args.namespace)
@@ -185,20 +251,31 @@ def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
         print(f'dreamstride: {exc}', file=sys.stderr)
         return 2
     video = args.video or run_dir / 'eval.mp4'
-    result = evaluate(args.policy, episodes=args.episodes, initial_pose=args.initial_pose,
-                      seed=args.seed, video=video, agent_config=config)
+    result = evaluate(
+        args.policy,
+        episodes=args.episodes,
+        initial_pose=args.initial_pose,
+        seed=args.seed,
+        video=video,
+        agent_config=config,
+    )
     summary = result.summary()
     for i, e in enumerate(result.episodes):
-        print(f'episode {i}: return {e.episode_return:8.1f}  reward/step {e.mean_reward:5.2f}  '
-              f'forward {e.mean_forward_velocity:+.3f} m/s  distance {e.distance:+.2f} m  '
-              f'stood {e.stood_fraction:4.0%}  walked {"yes" if e.walked else "no"}')
-    print(f'mean return {summary["mean_return"]:.1f}, reward/step '
-          f'{summary["mean_reward_per_step"]:.2f}, forward {summary["mean_forward_velocity"]:+.3f}'
-          f' m/s over {summary["episodes"]} episodes of {config.episode_length} steps '
-          f'({summary["policy"]})')
+        print(
+            f'episode {i}: return {e.episode_return:8.1f}  reward/step {e.mean_reward:5.2f}  '
+            f'forward {e.mean_forward_velocity:+.3f} m/s  distance {e.distance:+.2f} m  '
+            f'stood {e.stood_fraction:4.0%}  walked {"yes" if e.walked else "no"}'
+        )
+    print(
+        f'mean return {summary["mean_return"]:.1f}, reward/step '
+        f'{summary["mean_reward_per_step"]:.2f}, forward {summary["mean_forward_velocity"]:+.3f}'
+        f' m/s over {summary["episodes"]} episodes of {config.episode_length} steps '
+        f'({summary["policy"]})'
+    )
     (run_dir / 'eval.json').write_text(json.dumps(summary, indent=2))
     print(f'video: {video}\nresults: {run_dir / "eval.json"}')
     return 0
+
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -25,8 +25,8 @@ import yaml
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
-STOOD_KNEE_TERM = 0.7        # the standing-pose terms all unlocked (reward gate passed)
-WALK_SPEED = 0.3             # m/s forward for a whole episode counts as walking
+STOOD_KNEE_TERM = 0.7  # the standing-pose terms all unlocked (reward gate passed)
+WALK_SPEED = 0.3  # m/s forward for a whole episode counts as walking
 
 
 @dataclass
@@ -35,11 +35,11 @@ class EpisodeResult:
 
     episode_return: float
     mean_reward: float
-    mean_forward_velocity: float      # m/s, body x
-    distance: float                   # m travelled along the world x axis
-    stood_fraction: float             # fraction of steps with every standing term unlocked
-    upright_fraction: float           # fraction of steps with the body z axis up (> 0.9)
-    walked: bool                      # stood and moved forward at >= 0.3 m/s on average
+    mean_forward_velocity: float  # m/s, body x
+    distance: float  # m travelled along the world x axis
+    stood_fraction: float  # fraction of steps with every standing term unlocked
+    upright_fraction: float  # fraction of steps with the body z axis up (> 0.9)
+    walked: bool  # stood and moved forward at >= 0.3 m/s on average
 
 
 @dataclass
@@ -54,7 +54,9 @@ class EvaluationResult:
         """Return means over the episodes plus the per-episode list."""
         eps = self.episodes
         return {
-            'policy': self.policy, 'policy_step': self.policy_step, 'episodes': len(eps),
+            'policy': self.policy,
+            'policy_step': self.policy_step,
+            'episodes': len(eps),
             'mean_return': float(np.mean([e.episode_return for e in eps])),
             'mean_reward_per_step': float(np.mean([e.mean_reward for e in eps])),
             'mean_forward_velocity': float(np.mean([e.mean_forward_velocity for e in eps])),
@@ -69,7 +71,7 @@ def _section_pattern(key: str) -> re.Pattern:
     parts = []
     for segment in key.strip('/').split('/'):
         if segment == '**':
-            parts.append('(?:/[^/]+)*')      # any number of namespace levels
+            parts.append('(?:/[^/]+)*')  # any number of namespace levels
         else:
             parts.append('/' + re.escape(segment).replace(r'\*', '[^/]*'))
     return re.compile(''.join(parts))
@@ -100,8 +102,9 @@ def read_parameter_files(paths: Iterable[Path | str], node_fqn: str) -> dict[str
         if not isinstance(data, Mapping):
             raise ValueError(f'{path}: a parameter file maps node names to ros__parameters')
         for key, section in data.items():
-            params = (section or {}).get('ros__parameters') if isinstance(section, Mapping) \
-                else None
+            params = (
+                (section or {}).get('ros__parameters') if isinstance(section, Mapping) else None
+            )
             if not isinstance(params, Mapping):
                 raise ValueError(f'{path}: section {key!r} has no ros__parameters map')
             if not _section_pattern(str(key)).fullmatch(node_fqn):
@@ -110,9 +113,11 @@ def read_parameter_files(paths: Iterable[Path | str], node_fqn: str) -> dict[str
     return {**wildcard, **specific}
 
 
-def agent_parameter_values(config: Path | str | None = None,
-                           overrides: Mapping[str, Any] | None = None,
-                           namespace: str = 'spot') -> dict[str, Any]:
+def agent_parameter_values(
+    config: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    namespace: str = 'spot',
+) -> dict[str, Any]:
     """Return the agent's parameter values in an evaluation, by name.
 
     Defaults, then the evaluation agent's parameter files (``config`` last), then the
@@ -127,21 +132,29 @@ def agent_parameter_values(config: Path | str | None = None,
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - set(defaults))
     if unknown:
-        raise ValueError(f'-p agent:{unknown[0]}: the agent has no parameter {unknown[0]!r} '
-                         f'(it declares {", ".join(sorted(defaults))})')
+        raise ValueError(
+            f'-p agent:{unknown[0]}: the agent has no parameter {unknown[0]!r} '
+            f'(it declares {", ".join(sorted(defaults))})'
+        )
     # The in-process evaluation loads its policy itself; the graph only needs a name.
-    agent = [n for n in node_graph('eval', 'mujoco', config=config, policy='in-process')
-             if n.name == 'agent'][0]
+    agent = [
+        n
+        for n in node_graph('eval', 'mujoco', config=config, policy='in-process')
+        if n.name == 'agent'
+    ][0]
     fqn = f'/{namespace.strip("/")}/{agent.name}' if namespace.strip('/') else f'/{agent.name}'
     given = {**read_parameter_files(agent.param_files, fqn), **agent.parameters, **overrides}
     return {**defaults, **{k: v for k, v in given.items() if k in defaults}}
 
 
-def evaluation_agent_config(config: Path | str | None = None,
-                            overrides: Mapping[str, Any] | None = None,
-                            namespace: str = 'spot'):
+def evaluation_agent_config(
+    config: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    namespace: str = 'spot',
+):
     """Return the AgentConfig a launched evaluation agent would run with."""
     from dreamstride_agent.agent_parameters import agent_config_from_parameters
+
     return agent_config_from_parameters(agent_parameter_values(config, overrides, namespace))
 
 
@@ -164,13 +177,16 @@ def load_policy(checkpoint: Path | str | None, seed: int):
         metadata = f.metadata() or {}
     if metadata.get('format') == POLICY_FORMAT:
         import hashlib
+
         data = Path(checkpoint).read_bytes()
         version = int(metadata['version'])
-        accepted, message = slot.offer('safetensors', version, hashlib.sha256(data).hexdigest(),
-                                       data)
+        accepted, message = slot.offer(
+            'safetensors', version, hashlib.sha256(data).hexdigest(), data
+        )
         step = version
     else:
         from dreamstride_agent.dreamer.agent import DreamerAgent
+
         learner = DreamerAgent.from_checkpoint(checkpoint, device='cpu')
         version = step = max(learner.step, 1)
         data, sha256 = learner.export_policy(version)
@@ -191,18 +207,28 @@ def sensor_snapshot(sim):
     joints, imu, body = sim.joints(), sim.imu(), sim.body_state()
     w, x, y, z = imu.orientation
     bw, bx, by, bz = body.orientation
-    board.update(Sensor.JOINT_STATES, lambda: joint_reading(
-        list(JOINT_NAMES), joints.position, joints.velocity, now))
+    board.update(
+        Sensor.JOINT_STATES,
+        lambda: joint_reading(list(JOINT_NAMES), joints.position, joints.velocity, now),
+    )
     board.update(Sensor.IMU, lambda: imu_reading((x, y, z, w), imu.angular_velocity, now))
-    board.update(Sensor.ODOMETRY, lambda: odometry_reading(
-        body.linear_velocity, (bx, by, bz, bw), now, 'body'))
+    board.update(
+        Sensor.ODOMETRY,
+        lambda: odometry_reading(body.linear_velocity, (bx, by, bz, bw), now, 'body'),
+    )
     return board.snapshot()
 
 
-def evaluate(checkpoint: Path | str | None = None, episodes: int = 3,
-             episode_length: int | None = None, initial_pose: str = 'standing', seed: int = 0,
-             video: Path | str | None = None, video_size: tuple[int, int] = (320, 240),
-             agent_config=None) -> EvaluationResult:
+def evaluate(
+    checkpoint: Path | str | None = None,
+    episodes: int = 3,
+    episode_length: int | None = None,
+    initial_pose: str = 'standing',
+    seed: int = 0,
+    video: Path | str | None = None,
+    video_size: tuple[int, int] = (320, 240),
+    agent_config=None,
+) -> EvaluationResult:
     """Run ``episodes`` episodes from ``initial_pose``; film them into ``video`` if given.
 
     ``agent_config`` defaults to :func:`evaluation_agent_config` (the agent's parameter
@@ -212,13 +238,16 @@ def evaluate(checkpoint: Path | str | None = None, episodes: int = 3,
     from spot_description import mjcf
     from spot_mujoco.simulation import SpotSimulation
     import torch
+
     torch.set_num_threads(1)
     slot, step = load_policy(checkpoint, seed)
     config = agent_config or evaluation_agent_config()
     # A copy: the caller's config stays as it was. Evaluation takes the policy's mode.
-    config = replace(config, sample_actions=False,
-                     episode_length=config.episode_length if episode_length is None
-                     else episode_length)
+    config = replace(
+        config,
+        sample_actions=False,
+        episode_length=config.episode_length if episode_length is None else episode_length,
+    )
     episode_length = config.episode_length
     rng = np.random.default_rng(seed)
     core = AgentCore(config, slot, rng)
@@ -227,10 +256,13 @@ def evaluate(checkpoint: Path | str | None = None, episodes: int = 3,
     writer = None
     if video is not None:
         import imageio.v2 as imageio
+
         Path(video).parent.mkdir(parents=True, exist_ok=True)
-        writer = imageio.get_writer(str(video), fps=config.command.control_rate,
-                                    **({'macro_block_size': 8} if str(video).endswith('.mp4')
-                                       else {}))
+        writer = imageio.get_writer(
+            str(video),
+            fps=config.command.control_rate,
+            **({'macro_block_size': 8} if str(video).endswith('.mp4') else {}),
+        )
     results = []
     try:
         for episode in range(episodes):
@@ -259,11 +291,17 @@ def evaluate(checkpoint: Path | str | None = None, episodes: int = 3,
             distance = float(sim.body_state().position[0] - start_x)
             mean_speed = float(np.mean(speeds))
             stood_fraction = float(np.mean(stood))
-            results.append(EpisodeResult(
-                episode_return=float(np.sum(rewards)), mean_reward=float(np.mean(rewards)),
-                mean_forward_velocity=mean_speed, distance=distance,
-                stood_fraction=stood_fraction, upright_fraction=float(np.mean(upright)),
-                walked=stood_fraction > 0.9 and mean_speed >= WALK_SPEED))
+            results.append(
+                EpisodeResult(
+                    episode_return=float(np.sum(rewards)),
+                    mean_reward=float(np.mean(rewards)),
+                    mean_forward_velocity=mean_speed,
+                    distance=distance,
+                    stood_fraction=stood_fraction,
+                    upright_fraction=float(np.mean(upright)),
+                    walked=stood_fraction > 0.9 and mean_speed >= WALK_SPEED,
+                )
+            )
     finally:
         if writer is not None:
             writer.close()

@@ -38,40 +38,74 @@ import numpy as np
 # DayDreamer's A1 Dreamer curve (danijar/daydreamer, scores/a1_dreamer.json; see
 # docs/dreamer.md): mean reward per step over ranges of environment steps, and the steps
 # of the first episodes that averaged 10 and 12. 9 is standing still, 14 the maximum.
-DAYDREAMER_A1 = {'reward_bins': [(0, 5000, 5.1), (25000, 30000, 7.2), (65000, 70000, 10.7)],
-                 'first_episode_10': 37700, 'first_episode_12': 57900, 'reward_max': 14.0}
-START_POSE = 'lying'         # as in config/daydreamer_walk.yaml
-STAND_HOLD_STEPS = 20        # standing for 1 s at 20 Hz counts as having stood
-OUTPUTS = ('curve.csv', 'curve.png', 'eval.csv', 'final.mp4', 'summary.json', 'status.csv',
-           'final_policy.safetensors')
+DAYDREAMER_A1 = {
+    'reward_bins': [(0, 5000, 5.1), (25000, 30000, 7.2), (65000, 70000, 10.7)],
+    'first_episode_10': 37700,
+    'first_episode_12': 57900,
+    'reward_max': 14.0,
+}
+START_POSE = 'lying'  # as in config/daydreamer_walk.yaml
+STAND_HOLD_STEPS = 20  # standing for 1 s at 20 Hz counts as having stood
+OUTPUTS = (
+    'curve.csv',
+    'curve.png',
+    'eval.csv',
+    'final.mp4',
+    'summary.json',
+    'status.csv',
+    'final_policy.safetensors',
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the experiment's options to ``parser``."""
-    parser.add_argument('--duration', type=float, default=3600.0,
-                        help='seconds of wall-clock training (default: one hour)')
-    parser.add_argument('--speed', type=float, default=1.0,
-                        help='simulation real-time factor (1: like a real robot)')
-    parser.add_argument('--train-ratio', type=float, default=256.0,
-                        help='replayed steps per environment step, locked: the simulation '
-                             "pauses while the learner is behind (default 256, DayDreamer's "
-                             'A1 ratio; 0: no lock, the learner trains as fast as it can)')
+    parser.add_argument(
+        '--duration',
+        type=float,
+        default=3600.0,
+        help='seconds of wall-clock training (default: one hour)',
+    )
+    parser.add_argument(
+        '--speed',
+        type=float,
+        default=1.0,
+        help='simulation real-time factor (1: like a real robot)',
+    )
+    parser.add_argument(
+        '--train-ratio',
+        type=float,
+        default=256.0,
+        help='replayed steps per environment step, locked: the simulation '
+        "pauses while the learner is behind (default 256, DayDreamer's "
+        'A1 ratio; 0: no lock, the learner trains as fast as it can)',
+    )
     parser.add_argument('--model', default=None, help='learner preset (default: from config)')
     parser.add_argument('--results', type=Path, help='results directory')
-    parser.add_argument('--snapshot-every', type=float, default=300.0,
-                        help='seconds between checkpoint snapshots to evaluate')
+    parser.add_argument(
+        '--snapshot-every',
+        type=float,
+        default=300.0,
+        help='seconds between checkpoint snapshots to evaluate',
+    )
     parser.add_argument('--eval-episodes', type=int, default=2)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--rescue-after', type=float, default=0.0,
-                        help='put the robot back on its belly (reset service, pose lying) '
-                             'after it has lain on its back this many simulated seconds; 0: '
-                             "never, DayDreamer's no-reset setting. The simulation withholds "
-                             'its sensors briefly on a reset, so the agent cuts the episode '
-                             'there (is_first) and no stored transition spans the jump. Our '
-                             "simulated Spot cannot right itself within the agent's action "
-                             'range (see docs/results.md)')
-    parser.add_argument('--smoke', action='store_true',
-                        help='a short run with a tiny model that checks every output file')
+    parser.add_argument(
+        '--rescue-after',
+        type=float,
+        default=0.0,
+        help='put the robot back on its belly (reset service, pose lying) '
+        'after it has lain on its back this many simulated seconds; 0: '
+        "never, DayDreamer's no-reset setting. The simulation withholds "
+        'its sensors briefly on a reset, so the agent cuts the episode '
+        'there (is_first) and no stored transition spans the jump. Our '
+        "simulated Spot cannot right itself within the agent's action "
+        'range (see docs/results.md)',
+    )
+    parser.add_argument(
+        '--smoke',
+        action='store_true',
+        help='a short run with a tiny model that checks every output file',
+    )
 
 
 def run_experiment(args: argparse.Namespace) -> int:
@@ -79,7 +113,7 @@ def run_experiment(args: argparse.Namespace) -> int:
     from dreamstride_bringup.graph import config_dir, node_graph, ros_environment
     from dreamstride_bringup.process_supervisor import Supervisor
 
-    results = (args.results or Path('results') / f'walk-{time.strftime("%Y%m%d-%H%M%S")}')
+    results = args.results or Path('results') / f'walk-{time.strftime("%Y%m%d-%H%M%S")}'
     results = results.expanduser().resolve()
     run_dir = results / 'run'
     (results / 'checkpoints').mkdir(parents=True, exist_ok=True)
@@ -97,16 +131,19 @@ def run_experiment(args: argparse.Namespace) -> int:
         args.snapshot_every = 15.0
         args.eval_episodes = 1
         episode_length = 40
-        overrides['learner'].update({'model': 'tiny', 'prefill_steps': 100, 'sync_every': 3.0,
-                                     'checkpoint_every': 5.0})
+        overrides['learner'].update(
+            {'model': 'tiny', 'prefill_steps': 100, 'sync_every': 3.0, 'checkpoint_every': 5.0}
+        )
         overrides['spot_mujoco']['real_time_factor'] = max(args.speed, 2.0)
     nodes = node_graph('train', 'mujoco', run_dir=run_dir, config=config)
     supervisor = Supervisor(nodes, 'spot', run_dir, ros_environment(), overrides)
     import signal
+
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
-    supervisor.say(f'experiment: {args.duration:g} s at speed {args.speed:g}, results in '
-                   f'{results}')
+    supervisor.say(
+        f'experiment: {args.duration:g} s at speed {args.speed:g}, results in {results}'
+    )
     started = time.time()
     supervisor.start()
     watcher = _StatusWatcher(results / 'status.csv', args.rescue_after)
@@ -119,8 +156,10 @@ def run_experiment(args: argparse.Namespace) -> int:
             watcher.spin(1.0)
             dead = [r for r in supervisor.running if r.proc.poll() is not None]
             if dead:
-                supervisor.say(f'{dead[0].spec.name} died (code {dead[0].proc.returncode}); '
-                               f'see {dead[0].log_path}')
+                supervisor.say(
+                    f'{dead[0].spec.name} died (code {dead[0].proc.returncode}); '
+                    f'see {dead[0].log_path}'
+                )
                 code = 1
                 break
             if time.monotonic() >= next_snapshot:
@@ -138,14 +177,17 @@ def run_experiment(args: argparse.Namespace) -> int:
     if code:
         return code
     supervisor.say('training done; evaluating snapshots and writing results')
-    report = _analyse(args, results, run_dir, snapshots, watcher.rows, wall, overrides,
-                      config, episode_length)
+    report = _analyse(
+        args, results, run_dir, snapshots, watcher.rows, wall, overrides, config, episode_length
+    )
     missing = [name for name in OUTPUTS if not (results / name).is_file()]
     if missing:
         supervisor.say(f'missing outputs: {", ".join(missing)}')
         return 1
-    supervisor.say(f'results: {results} (first stood at step {report["first_stood_step"]}, '
-                   f'first walked in episode starting at step {report["first_walked_step"]})')
+    supervisor.say(
+        f'results: {results} (first stood at step {report["first_stood_step"]}, '
+        f'first walked in episode starting at step {report["first_walked_step"]})'
+    )
     return 0
 
 
@@ -165,10 +207,12 @@ class _StatusWatcher:
         self.node = rclpy.create_node('experiment_watcher', namespace='spot')
         self.agent: AgentStatus | None = None
         self.learner: LearnerStatus | None = None
-        self.node.create_subscription(AgentStatus, AGENT_STATUS,
-                                      lambda m: setattr(self, 'agent', m), STATUS_QOS)
-        self.node.create_subscription(LearnerStatus, LEARNER_STATUS,
-                                      lambda m: setattr(self, 'learner', m), STATUS_QOS)
+        self.node.create_subscription(
+            AgentStatus, AGENT_STATUS, lambda m: setattr(self, 'agent', m), STATUS_QOS
+        )
+        self.node.create_subscription(
+            LearnerStatus, LEARNER_STATUS, lambda m: setattr(self, 'learner', m), STATUS_QOS
+        )
         self.rescue_after = rescue_after
         self.rescues = 0
         self._on_back_since: float | None = None
@@ -180,11 +224,25 @@ class _StatusWatcher:
         self.start = time.time()
         self.rows: list[dict] = []
         self.file = open(path, 'w', newline='')
-        self.writer = csv.DictWriter(self.file, fieldnames=[
-            'wall_s', 'env_steps', 'agent_mode', 'hold_reason', 'policy_version',
-            'deadline_misses', 'period_p99_ms', 'mean_reward', 'train_step',
-            'updates_per_second', 'replay_steps', 'world_model_loss', 'learner_state',
-            'rescues'])
+        self.writer = csv.DictWriter(
+            self.file,
+            fieldnames=[
+                'wall_s',
+                'env_steps',
+                'agent_mode',
+                'hold_reason',
+                'policy_version',
+                'deadline_misses',
+                'period_p99_ms',
+                'mean_reward',
+                'train_step',
+                'updates_per_second',
+                'replay_steps',
+                'world_model_loss',
+                'learner_state',
+                'rescues',
+            ],
+        )
         self.writer.writeheader()
         self._last_row = 0.0
 
@@ -195,17 +253,22 @@ class _StatusWatcher:
         if time.monotonic() - self._last_row >= 5.0 and self.agent is not None:
             self._last_row = time.monotonic()
             a, learner = self.agent, self.learner
-            row = {'wall_s': round(time.time() - self.start, 1), 'env_steps': a.steps,
-                   'agent_mode': a.mode, 'hold_reason': a.hold_reason,
-                   'policy_version': a.policy_version, 'deadline_misses': a.deadline_misses,
-                   'period_p99_ms': round(a.control_period_p99 * 1e3, 1),
-                   'mean_reward': round(a.mean_reward, 3),
-                   'train_step': learner.train_step if learner else 0,
-                   'updates_per_second': round(learner.updates_per_second, 3) if learner else 0,
-                   'replay_steps': learner.replay_steps if learner else 0,
-                   'world_model_loss': round(learner.world_model_loss, 4) if learner else 0,
-                   'learner_state': learner.state if learner else '',
-                   'rescues': self.rescues}
+            row = {
+                'wall_s': round(time.time() - self.start, 1),
+                'env_steps': a.steps,
+                'agent_mode': a.mode,
+                'hold_reason': a.hold_reason,
+                'policy_version': a.policy_version,
+                'deadline_misses': a.deadline_misses,
+                'period_p99_ms': round(a.control_period_p99 * 1e3, 1),
+                'mean_reward': round(a.mean_reward, 3),
+                'train_step': learner.train_step if learner else 0,
+                'updates_per_second': round(learner.updates_per_second, 3) if learner else 0,
+                'replay_steps': learner.replay_steps if learner else 0,
+                'world_model_loss': round(learner.world_model_loss, 4) if learner else 0,
+                'learner_state': learner.state if learner else '',
+                'rescues': self.rescues,
+            }
             self.rows.append(row)
             self.writer.writerow(row)
             self.file.flush()
@@ -222,8 +285,11 @@ class _StatusWatcher:
             return
         if self._on_back_since is None:
             self._on_back_since = now
-        if now - self._on_back_since >= self.rescue_after and self._pending is None \
-                and self._reset.service_is_ready():
+        if (
+            now - self._on_back_since >= self.rescue_after
+            and self._pending is None
+            and self._reset.service_is_ready()
+        ):
             self._pending = self._reset.call_async(self._reset_request)
             self._pending.add_done_callback(self._rescued)
 
@@ -239,12 +305,14 @@ class _StatusWatcher:
         self.rclpy.try_shutdown()
 
 
-def _snapshot(run_dir: Path, results: Path, watcher: _StatusWatcher, wall: float,
-              final: bool = False) -> dict | None:
+def _snapshot(
+    run_dir: Path, results: Path, watcher: _StatusWatcher, wall: float, final: bool = False
+) -> dict | None:
     checkpoint = run_dir / 'learner' / 'checkpoint.safetensors'
     if not checkpoint.is_file():
         return None
     from safetensors import safe_open
+
     with safe_open(str(checkpoint), 'pt') as f:
         step = int(f.metadata()['step'])
     target = results / 'checkpoints' / f'update_{step:07d}.safetensors'
@@ -252,12 +320,17 @@ def _snapshot(run_dir: Path, results: Path, watcher: _StatusWatcher, wall: float
     env_steps = watcher.rows[-1]['env_steps'] if watcher.rows else 0
     if final and watcher.agent is not None:
         env_steps = watcher.agent.steps
-    return {'wall_s': round(wall, 1), 'env_steps': env_steps, 'train_step': step,
-            'checkpoint': str(target)}
+    return {
+        'wall_s': round(wall, 1),
+        'env_steps': env_steps,
+        'train_step': step,
+        'checkpoint': str(target),
+    }
 
 
-def _training_curve(run_dir: Path, status_rows: list[dict], bin_steps: int) -> tuple[
-        list[dict], dict]:
+def _training_curve(
+    run_dir: Path, status_rows: list[dict], bin_steps: int
+) -> tuple[list[dict], dict]:
     from dreamstride_agent.replay_store import iter_store, make_typestore
 
     records = []
@@ -267,8 +340,9 @@ def _training_curve(run_dir: Path, status_rows: list[dict], bin_steps: int) -> t
     records.sort(key=lambda r: (r.run_id, r.seq))
     reward = np.array([r.reward for r in records if not r.is_first])
     speed = np.array([r.forward_velocity for r in records if not r.is_first])
-    stood = np.array([bool(r.reward_terms) and r.reward_terms[3] > 0.7
-                      for r in records if not r.is_first])
+    stood = np.array(
+        [bool(r.reward_terms) and r.reward_terms[3] > 0.7 for r in records if not r.is_first]
+    )
     version = np.array([r.policy_version for r in records if not r.is_first])
     # Wall-clock time of each environment step, from the status log (agent step counts).
     walls = np.array([row['wall_s'] for row in status_rows] or [0.0])
@@ -276,12 +350,17 @@ def _training_curve(run_dir: Path, status_rows: list[dict], bin_steps: int) -> t
     rows = []
     for start in range(0, len(reward), bin_steps):
         end = min(start + bin_steps, len(reward))
-        rows.append({'env_step_start': start, 'env_step_end': end,
-                     'wall_minutes': round(float(np.interp(end, counts, walls)) / 60, 2),
-                     'mean_reward': round(float(reward[start:end].mean()), 4),
-                     'mean_forward_velocity': round(float(speed[start:end].mean()), 4),
-                     'stood_fraction': round(float(stood[start:end].mean()), 4),
-                     'policy_version': int(version[end - 1])})
+        rows.append(
+            {
+                'env_step_start': start,
+                'env_step_end': end,
+                'wall_minutes': round(float(np.interp(end, counts, walls)) / 60, 2),
+                'mean_reward': round(float(reward[start:end].mean()), 4),
+                'mean_forward_velocity': round(float(speed[start:end].mean()), 4),
+                'stood_fraction': round(float(stood[start:end].mean()), 4),
+                'policy_version': int(version[end - 1]),
+            }
+        )
     # First stood: STAND_HOLD_STEPS consecutive standing steps. First walked: an episode
     # standing > 90% of its steps at a mean forward velocity >= 0.3 m/s.
     first_stood = None
@@ -303,59 +382,120 @@ def _training_curve(run_dir: Path, status_rows: list[dict], bin_steps: int) -> t
         if len(idx) >= 200 and stood[idx].mean() > 0.9 and speed[idx].mean() >= 0.3:
             first_walked = idx[0]
             break
-    stats = {'env_steps': int(len(records)), 'first_stood_step': first_stood,
-             'first_walked_step': first_walked,
-             'first_stood_minutes': None if first_stood is None else round(
-                 float(np.interp(first_stood, counts, walls)) / 60, 1),
-             'first_walked_minutes': None if first_walked is None else round(
-                 float(np.interp(first_walked, counts, walls)) / 60, 1),
-             'mean_reward_first_10k': round(float(reward[:10000].mean()), 3) if len(reward)
-             else None,
-             'mean_reward_last_10k': round(float(reward[-10000:].mean()), 3) if len(reward)
-             else None}
+    stats = {
+        'env_steps': int(len(records)),
+        'first_stood_step': first_stood,
+        'first_walked_step': first_walked,
+        'first_stood_minutes': None
+        if first_stood is None
+        else round(float(np.interp(first_stood, counts, walls)) / 60, 1),
+        'first_walked_minutes': None
+        if first_walked is None
+        else round(float(np.interp(first_walked, counts, walls)) / 60, 1),
+        'mean_reward_first_10k': round(float(reward[:10000].mean()), 3) if len(reward) else None,
+        'mean_reward_last_10k': round(float(reward[-10000:].mean()), 3) if len(reward) else None,
+    }
     return rows, stats
 
 
-def _analyse(args, results: Path, run_dir: Path, snapshots: list[dict], status_rows,
-             wall: float, overrides, config: Path, episode_length: int) -> dict:
+def _analyse(
+    args,
+    results: Path,
+    run_dir: Path,
+    snapshots: list[dict],
+    status_rows,
+    wall: float,
+    overrides,
+    config: Path,
+    episode_length: int,
+) -> dict:
     from dreamstride_bringup.evaluate import evaluate
 
     curve, stats = _training_curve(run_dir, status_rows, bin_steps=100 if args.smoke else 1000)
     _write_csv(results / 'curve.csv', curve)
     evals = []
     for snap in snapshots:
-        r = evaluate(snap['checkpoint'], episodes=args.eval_episodes,
-                     episode_length=episode_length, initial_pose=START_POSE, seed=args.seed)
-        evals.append({**{k: snap[k] for k in ('wall_s', 'env_steps', 'train_step')},
-                      'policy': Path(snap['checkpoint']).name,
-                      **_eval_numbers(r.summary())})
-    baseline = evaluate(None, episodes=max(args.eval_episodes, 2), episode_length=episode_length,
-                        initial_pose=START_POSE, seed=args.seed)
-    evals.append({'wall_s': '', 'env_steps': '', 'train_step': 0, 'policy': 'random',
-                  **_eval_numbers(baseline.summary())})
+        r = evaluate(
+            snap['checkpoint'],
+            episodes=args.eval_episodes,
+            episode_length=episode_length,
+            initial_pose=START_POSE,
+            seed=args.seed,
+        )
+        evals.append(
+            {
+                **{k: snap[k] for k in ('wall_s', 'env_steps', 'train_step')},
+                'policy': Path(snap['checkpoint']).name,
+                **_eval_numbers(r.summary()),
+            }
+        )
+    baseline = evaluate(
+        None,
+        episodes=max(args.eval_episodes, 2),
+        episode_length=episode_length,
+        initial_pose=START_POSE,
+        seed=args.seed,
+    )
+    evals.append(
+        {
+            'wall_s': '',
+            'env_steps': '',
+            'train_step': 0,
+            'policy': 'random',
+            **_eval_numbers(baseline.summary()),
+        }
+    )
     _write_csv(results / 'eval.csv', evals)
     final_ckpt = snapshots[-1]['checkpoint'] if snapshots else None
-    final = evaluate(final_ckpt, episodes=1, episode_length=episode_length,
-                     initial_pose=START_POSE, seed=args.seed + 100, video=results / 'final.mp4')
+    final = evaluate(
+        final_ckpt,
+        episodes=1,
+        episode_length=episode_length,
+        initial_pose=START_POSE,
+        seed=args.seed + 100,
+        video=results / 'final.mp4',
+    )
     _plot(results / 'curve.png', curve, evals, args)
     if final_ckpt is not None:
         _export_policy(Path(final_ckpt), results / 'final_policy.safetensors')
     import torch
+
     summary = {
-        'command': ' '.join(['dreamstride', 'experiment', *sys.argv[2:]]) if len(sys.argv) > 1
+        'command': ' '.join(['dreamstride', 'experiment', *sys.argv[2:]])
+        if len(sys.argv) > 1
         else 'dreamstride experiment',
-        'config_file': str(config), 'config': config.read_text(), 'overrides': overrides,
-        'smoke': args.smoke, 'speed': args.speed, 'train_ratio_target': args.train_ratio,
+        'config_file': str(config),
+        'config': config.read_text(),
+        'overrides': overrides,
+        'smoke': args.smoke,
+        'speed': args.speed,
+        'train_ratio_target': args.train_ratio,
         'rescue_after_s': args.rescue_after,
         'rescues': status_rows[-1]['rescues'] if status_rows else 0,
         'wall_clock_s': round(wall, 1),
-        'machine': {'cpus': os.cpu_count(), 'processor': _cpu_model(),
-                    'platform': platform.platform(), 'torch': torch.__version__,
-                    'gpu': False},
-        'learner': {'updates': snapshots[-1]['train_step'] if snapshots else 0,
-                    'mean_updates_per_second': round(float(np.mean(
-                        [r['updates_per_second'] for r in status_rows
-                         if r['learner_state'] == 'training'] or [0])), 3)},
+        'machine': {
+            'cpus': os.cpu_count(),
+            'processor': _cpu_model(),
+            'platform': platform.platform(),
+            'torch': torch.__version__,
+            'gpu': False,
+        },
+        'learner': {
+            'updates': snapshots[-1]['train_step'] if snapshots else 0,
+            'mean_updates_per_second': round(
+                float(
+                    np.mean(
+                        [
+                            r['updates_per_second']
+                            for r in status_rows
+                            if r['learner_state'] == 'training'
+                        ]
+                        or [0]
+                    )
+                ),
+                3,
+            ),
+        },
         **stats,
         'final_eval': _eval_numbers(final.summary()),
         'random_baseline_eval': _eval_numbers(baseline.summary()),
@@ -369,15 +509,23 @@ def _export_policy(checkpoint: Path, path: Path) -> None:
     """Write the checkpoint's policy as the agent loads it (a few MB, no optimiser state)."""
     from dreamstride_agent.dreamer.agent import DreamerAgent
     from dreamstride_agent.dreamer.checkpoint import write_atomic
+
     learner = DreamerAgent.from_checkpoint(checkpoint, device='cpu')
     data, _ = learner.export_policy(max(learner.step, 1))
     write_atomic(path, data)
 
 
 def _eval_numbers(summary: dict) -> dict:
-    return {k: round(summary[k], 4) if isinstance(summary[k], float) else summary[k]
-            for k in ('mean_reward_per_step', 'mean_forward_velocity', 'stood_fraction',
-                      'walked_episodes', 'episodes')}
+    return {
+        k: round(summary[k], 4) if isinstance(summary[k], float) else summary[k]
+        for k in (
+            'mean_reward_per_step',
+            'mean_forward_velocity',
+            'stood_fraction',
+            'walked_episodes',
+            'episodes',
+        )
+    }
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -392,6 +540,7 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 def _plot(path: Path, curve: list[dict], evals: list[dict], args) -> None:
     import matplotlib
+
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
@@ -400,25 +549,40 @@ def _plot(path: Path, curve: list[dict], evals: list[dict], args) -> None:
     minutes = [r['wall_minutes'] for r in curve]
     snaps = [e for e in evals if e['policy'] != 'random']
     random_row = next(e for e in evals if e['policy'] == 'random')
-    for col, (xs, xlabel) in enumerate(((steps, 'environment steps'),
-                                        (minutes, 'wall-clock minutes'))):
+    for col, (xs, xlabel) in enumerate(
+        ((steps, 'environment steps'), (minutes, 'wall-clock minutes'))
+    ):
         ax = axes[0, col]
         ax.plot(xs, [r['mean_reward'] for r in curve], label='training (per 1000 steps)')
         ex = [e['env_steps'] for e in snaps] if col == 0 else [e['wall_s'] / 60 for e in snaps]
-        ax.plot(ex, [e['mean_reward_per_step'] for e in snaps], 'o-',
-                label='evaluation from lying down')
-        ax.axhline(random_row['mean_reward_per_step'], color='grey', ls=':',
-                   label='random policy')
+        ax.plot(
+            ex,
+            [e['mean_reward_per_step'] for e in snaps],
+            'o-',
+            label='evaluation from lying down',
+        )
+        ax.axhline(random_row['mean_reward_per_step'], color='grey', ls=':', label='random policy')
         # DayDreamer's A1 per environment step (and at its 20 Hz, per minute).
         scale = 1.0 if col == 0 else 1.0 / 1200.0
         for i, (start, end, value) in enumerate(DAYDREAMER_A1['reward_bins']):
-            ax.hlines(value, start * scale, end * scale, colors='red', lw=3,
-                      label='DayDreamer A1 (published)' if i == 0 else None)
+            ax.hlines(
+                value,
+                start * scale,
+                end * scale,
+                colors='red',
+                lw=3,
+                label='DayDreamer A1 (published)' if i == 0 else None,
+            )
         for key, level in (('first_episode_10', 10.0), ('first_episode_12', 12.0)):
             ax.plot(DAYDREAMER_A1[key] * scale, level, 'r^')
         if col == 0:
-            ax.axhline(DAYDREAMER_A1['reward_max'], color='red', ls='--', lw=0.8,
-                       label='maximum reward 14')
+            ax.axhline(
+                DAYDREAMER_A1['reward_max'],
+                color='red',
+                ls='--',
+                lw=0.8,
+                label='maximum reward 14',
+            )
         ax.set_xlabel(xlabel)
         ax.set_ylabel('reward per step')
         ax.legend(fontsize=8)
@@ -430,8 +594,10 @@ def _plot(path: Path, curve: list[dict], evals: list[dict], args) -> None:
         ax.set_xlabel(xlabel)
         ax.set_ylabel('forward velocity (m/s)')
         ax.legend(fontsize=8)
-    fig.suptitle(f'Spot (MuJoCo) learning to stand and walk, speed {args.speed:g}x'
-                 + (' (smoke run)' if args.smoke else ''))
+    fig.suptitle(
+        f'Spot (MuJoCo) learning to stand and walk, speed {args.speed:g}x'
+        + (' (smoke run)' if args.smoke else '')
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

@@ -63,20 +63,21 @@ def fresh_run_dir(mode: str, root: Path | str = RUNS_ROOT) -> Path:
 class NodeSpec:
     """One process of the graph."""
 
-    name: str                       # node name (also the log file name)
+    name: str  # node name (also the log file name)
     package: str
-    executable: str                 # console script, for launch_ros / ros2 run
-    module: str                     # python -m entry point, for the dreamstride command
+    executable: str  # console script, for launch_ros / ros2 run
+    module: str  # python -m entry point, for the dreamstride command
     param_files: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     remappings: list[tuple[str, str]] = field(default_factory=list)
-    required: bool = True           # the run stops when a required node dies
+    required: bool = True  # the run stops when a required node dies
 
 
 def config_dir() -> Path:
     """Directory of the installed parameter files (source tree as a fall-back)."""
     try:
         from ament_index_python.packages import get_package_share_directory
+
         share = Path(get_package_share_directory('dreamstride_bringup')) / 'config'
         if share.is_dir():
             return share
@@ -85,10 +86,14 @@ def config_dir() -> Path:
     return Path(__file__).resolve().parent.parent / 'config'
 
 
-def node_graph(mode: str = 'train', backend: str = 'mujoco',
-               run_dir: Path | str = 'runs/latest', use_sim_time: bool | None = None,
-               config: Path | str | None = None, policy: Path | str | None = None
-               ) -> list[NodeSpec]:
+def node_graph(
+    mode: str = 'train',
+    backend: str = 'mujoco',
+    run_dir: Path | str = 'runs/latest',
+    use_sim_time: bool | None = None,
+    config: Path | str | None = None,
+    policy: Path | str | None = None,
+) -> list[NodeSpec]:
     """Return the processes of ``mode`` on ``backend``.
 
     ``run_dir`` receives the replay store (``replay/``) and the learner's TensorBoard
@@ -106,8 +111,10 @@ def node_graph(mode: str = 'train', backend: str = 'mujoco',
         raise ValueError("mode 'eval' needs a policy checkpoint (policy:=/path/to/checkpoint)")
     if mode != 'eval' and policy is not None:
         # Silently ignoring it would let a user believe a run starts from that policy.
-        raise ValueError(f'a policy ({policy}) is only used in eval mode; mode {mode!r} '
-                         'does not load one (train resumes from its run directory)')
+        raise ValueError(
+            f'a policy ({policy}) is only used in eval mode; mode {mode!r} '
+            'does not load one (train resumes from its run directory)'
+        )
     cfg = config_dir()
     extra = [Path(config).expanduser().resolve()] if config else []
     run_dir = Path(run_dir).expanduser().resolve()
@@ -121,10 +128,21 @@ def node_graph(mode: str = 'train', backend: str = 'mujoco',
             # The train-ratio lock: the simulation pauses while the agent is ahead of the
             # learner's env_step_budget (no effect with train_ratio 0).
             from dreamstride_agent.graph_names import AGENT_STATUS, LEARNER_STATUS
-            sim_params = {'ratio_lock.learner_status': LEARNER_STATUS,
-                          'ratio_lock.agent_status': [AGENT_STATUS]}
-        nodes.append(NodeSpec('spot_mujoco', 'spot_mujoco', 'sim_node', 'spot_mujoco.sim_node',
-                              [cfg / 'spot_mujoco.yaml', *extra], sim_params))
+
+            sim_params = {
+                'ratio_lock.learner_status': LEARNER_STATUS,
+                'ratio_lock.agent_status': [AGENT_STATUS],
+            }
+        nodes.append(
+            NodeSpec(
+                'spot_mujoco',
+                'spot_mujoco',
+                'sim_node',
+                'spot_mujoco.sim_node',
+                [cfg / 'spot_mujoco.yaml', *extra],
+                sim_params,
+            )
+        )
     # webots: the simulator and its driver are started by the launch file (webots_ros2);
     # real: the spot_ros2 driver runs on its own (it holds the robot's lease).
     if mode == 'sim':
@@ -141,23 +159,48 @@ def node_graph(mode: str = 'train', backend: str = 'mujoco',
         agent_params['policy_sample'] = False
     if mode == 'train':
         agent_params['wait_for_recorder'] = True
-    nodes.append(NodeSpec('agent', 'dreamstride_agent', 'agent', 'dreamstride_agent.agent_node',
-                          [*agent_files, *extra], agent_params, remaps))
+    nodes.append(
+        NodeSpec(
+            'agent',
+            'dreamstride_agent',
+            'agent',
+            'dreamstride_agent.agent_node',
+            [*agent_files, *extra],
+            agent_params,
+            remaps,
+        )
+    )
     if mode == 'train':
-        nodes.append(NodeSpec(
-            'replay_recorder', 'dreamstride_agent', 'replay_recorder',
-            'dreamstride_agent.recorder_node', [cfg / 'replay_recorder.yaml', *extra],
-            {**common, 'replay_dir': str(run_dir / 'replay')}))
-        nodes.append(NodeSpec(
-            'learner', 'dreamstride_agent', 'learner', 'dreamstride_agent.learner_node',
-            [cfg / 'learner.yaml', *extra],
-            {**common, 'replay_dir': str(run_dir / 'replay'),
-             'logdir': str(run_dir / 'learner')}))
+        nodes.append(
+            NodeSpec(
+                'replay_recorder',
+                'dreamstride_agent',
+                'replay_recorder',
+                'dreamstride_agent.recorder_node',
+                [cfg / 'replay_recorder.yaml', *extra],
+                {**common, 'replay_dir': str(run_dir / 'replay')},
+            )
+        )
+        nodes.append(
+            NodeSpec(
+                'learner',
+                'dreamstride_agent',
+                'learner',
+                'dreamstride_agent.learner_node',
+                [cfg / 'learner.yaml', *extra],
+                {
+                    **common,
+                    'replay_dir': str(run_dir / 'replay'),
+                    'logdir': str(run_dir / 'learner'),
+                },
+            )
+        )
     return nodes
 
 
-def ros_environment(discovery_range: str = 'LOCALHOST',
-                    base: dict[str, str] | None = None) -> dict[str, str]:
+def ros_environment(
+    discovery_range: str = 'LOCALHOST', base: dict[str, str] | None = None
+) -> dict[str, str]:
     """Environment for every process of a run: ROS traffic stays on this host by default.
 
     Only a real-robot run opts into a wider range, explicitly (``SUBNET``).

@@ -37,8 +37,9 @@ class RequiredNodeExitedError(RuntimeError):
 def required_node_exited(name: str, returncode: int | None) -> RequiredNodeExitedError:
     """Return the error that stops a launch run when required node ``name`` exits."""
     code = 'unknown' if returncode is None else str(returncode)
-    return RequiredNodeExitedError(f'required node {name} exited with code {code}; '
-                              'stopping the run')
+    return RequiredNodeExitedError(
+        f'required node {name} exited with code {code}; stopping the run'
+    )
 
 
 def stop_on_exit(action, name: str):
@@ -79,16 +80,26 @@ def _nodes_for(context, mode: str):
     backend = arg('backend')
     use_sim_time = {'true': True, 'false': False}.get(arg('use_sim_time').lower())
     run_dir = resolve_run_dir(mode, arg('run_dir'))
-    nodes = node_graph(mode, backend, run_dir=run_dir or 'runs/unused',
-                       use_sim_time=use_sim_time,
-                       config=arg('config') or None, policy=arg('policy') or None)
+    nodes = node_graph(
+        mode,
+        backend,
+        run_dir=run_dir or 'runs/unused',
+        use_sim_time=use_sim_time,
+        config=arg('config') or None,
+        policy=arg('policy') or None,
+    )
     namespace = arg('namespace')
     actions = []
     for spec in nodes:
-        node = Node(package=spec.package, executable=spec.executable, name=spec.name,
-                    namespace=namespace, output='screen',
-                    parameters=[*[str(p) for p in spec.param_files], spec.parameters],
-                    remappings=spec.remappings)
+        node = Node(
+            package=spec.package,
+            executable=spec.executable,
+            name=spec.name,
+            namespace=namespace,
+            output='screen',
+            parameters=[*[str(p) for p in spec.param_files], spec.parameters],
+            remappings=spec.remappings,
+        )
         actions.append(node)
         if spec.required:
             actions.append(stop_on_exit(node, spec.name))
@@ -96,25 +107,29 @@ def _nodes_for(context, mode: str):
     started = [s.name for s in nodes]
     if backend == 'webots':
         from ament_index_python.packages import get_package_share_directory
-        webots_launch = Path(get_package_share_directory('spot_webots')) / 'launch' / \
-            'spot_webots.launch.py'
+
+        webots_launch = (
+            Path(get_package_share_directory('spot_webots')) / 'launch' / 'spot_webots.launch.py'
+        )
         # spot_webots.launch.py stops the run (non-zero) when Webots, its supervisor or
         # the driver exits, with the same mechanism as above.
-        actions.insert(0, IncludeLaunchDescription(
-            PythonLaunchDescriptionSource(str(webots_launch)),
-            launch_arguments={'namespace': namespace}.items()))
+        actions.insert(
+            0,
+            IncludeLaunchDescription(
+                PythonLaunchDescriptionSource(str(webots_launch)),
+                launch_arguments={'namespace': namespace}.items(),
+            ),
+        )
         started.insert(0, 'webots + webots_ros2 driver (spot_webots.launch.py)')
     if arg('rviz').lower() == 'true':
         actions += _rviz(namespace, sim_time, backend)
         started.append('rviz2' if backend == 'real' else 'robot_state_publisher, rviz2')
     where = f', run directory {run_dir}' if run_dir is not None else ''
-    actions.insert(0, LogInfo(msg=f'DreamStride {mode} on {backend}: '
-                                  f'{", ".join(started)}{where}'))
+    actions.insert(0, LogInfo(msg=f'DreamStride {mode} on {backend}: {", ".join(started)}{where}'))
     return actions
 
 
-def rviz_config(namespace: str, frame_prefix: str = '',
-                template: Path | None = None) -> str:
+def rviz_config(namespace: str, frame_prefix: str = '', template: Path | None = None) -> str:
     """Return the RViz configuration for ``namespace`` (topics) and ``frame_prefix``.
 
     RViz configuration files name absolute topics, so the shipped file is a template
@@ -123,8 +138,10 @@ def rviz_config(namespace: str, frame_prefix: str = '',
     """
     if template is None:
         from ament_index_python.packages import get_package_share_directory
-        template = Path(get_package_share_directory('dreamstride_bringup')) / 'rviz' / \
-            RVIZ_TEMPLATE
+
+        template = (
+            Path(get_package_share_directory('dreamstride_bringup')) / 'rviz' / RVIZ_TEMPLATE
+        )
     ns = namespace.strip('/')
     text = template.read_text()
     return text.replace('@NS@', f'/{ns}' if ns else '').replace('@FRAME_PREFIX@', frame_prefix)
@@ -137,18 +154,31 @@ def _rviz(namespace: str, use_sim_time: bool, backend: str):
     # spot_ros2 prefixes its frames with spot_name/, which the README makes our namespace.
     ns = namespace.strip('/')
     frame_prefix = f'{ns}/' if backend == 'real' and ns else ''
-    with tempfile.NamedTemporaryFile('w', prefix='dreamstride-', suffix='.rviz',
-                                     delete=False) as out:
+    with tempfile.NamedTemporaryFile(
+        'w', prefix='dreamstride-', suffix='.rviz', delete=False
+    ) as out:
         out.write(rviz_config(namespace, frame_prefix))
-    actions = [Node(package='rviz2', executable='rviz2', namespace=namespace,
-                    arguments=['-d', out.name], parameters=[{'use_sim_time': use_sim_time}])]
+    actions = [
+        Node(
+            package='rviz2',
+            executable='rviz2',
+            namespace=namespace,
+            arguments=['-d', out.name],
+            parameters=[{'use_sim_time': use_sim_time}],
+        )
+    ]
     if backend != 'real':
         # On the real robot spot_ros2_control runs its own robot_state_publisher (with
         # the prefixed URDF); a second one would publish conflicting transforms.
-        actions.insert(0, Node(
-            package='robot_state_publisher', executable='robot_state_publisher',
-            namespace=namespace, parameters=[{'robot_description': generate_urdf(),
-                                              'use_sim_time': use_sim_time}]))
+        actions.insert(
+            0,
+            Node(
+                package='robot_state_publisher',
+                executable='robot_state_publisher',
+                namespace=namespace,
+                parameters=[{'robot_description': generate_urdf(), 'use_sim_time': use_sim_time}],
+            ),
+        )
     return actions
 
 
@@ -157,25 +187,49 @@ def generate_graph_launch_description(mode: str):
     from launch import LaunchDescription
     from launch.actions import DeclareLaunchArgument, OpaqueFunction
 
-    return LaunchDescription([
-        DeclareLaunchArgument('backend', default_value='mujoco', choices=list(BACKENDS),
-                              description='robot backend'),
-        DeclareLaunchArgument('rviz', default_value='false', choices=['true', 'false'],
-                              description='start RViz 2 (and, in simulation, '
-                                          'robot_state_publisher)'),
-        DeclareLaunchArgument('namespace', default_value=DEFAULT_NAMESPACE,
-                              description='robot namespace (on a real Spot: its spot_name)'),
-        DeclareLaunchArgument('config', default_value='',
-                              description='extra parameter file applied after the defaults'),
-        DeclareLaunchArgument('use_sim_time', default_value='auto',
-                              choices=['auto', 'true', 'false'],
-                              description='auto: true on simulation backends'),
-        DeclareLaunchArgument('run_dir', default_value='',
-                              description='replay store, checkpoints and TensorBoard logs; '
-                                          'empty: a fresh runs/<mode>-<time>; an existing '
-                                          'run directory resumes that run'),
-        DeclareLaunchArgument('policy', default_value='',
-                              description='checkpoint to act with (eval only: '
-                                          'RUN_DIR/learner/checkpoint.safetensors)'),
-        OpaqueFunction(function=lambda context: _nodes_for(context, mode)),
-    ])
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument(
+                'backend',
+                default_value='mujoco',
+                choices=list(BACKENDS),
+                description='robot backend',
+            ),
+            DeclareLaunchArgument(
+                'rviz',
+                default_value='false',
+                choices=['true', 'false'],
+                description='start RViz 2 (and, in simulation, robot_state_publisher)',
+            ),
+            DeclareLaunchArgument(
+                'namespace',
+                default_value=DEFAULT_NAMESPACE,
+                description='robot namespace (on a real Spot: its spot_name)',
+            ),
+            DeclareLaunchArgument(
+                'config',
+                default_value='',
+                description='extra parameter file applied after the defaults',
+            ),
+            DeclareLaunchArgument(
+                'use_sim_time',
+                default_value='auto',
+                choices=['auto', 'true', 'false'],
+                description='auto: true on simulation backends',
+            ),
+            DeclareLaunchArgument(
+                'run_dir',
+                default_value='',
+                description='replay store, checkpoints and TensorBoard logs; '
+                'empty: a fresh runs/<mode>-<time>; an existing '
+                'run directory resumes that run',
+            ),
+            DeclareLaunchArgument(
+                'policy',
+                default_value='',
+                description='checkpoint to act with (eval only: '
+                'RUN_DIR/learner/checkpoint.safetensors)',
+            ),
+            OpaqueFunction(function=lambda context: _nodes_for(context, mode)),
+        ]
+    )

@@ -21,8 +21,9 @@ import yaml
 _STOP_ORDER = ('agent', 'replay_recorder', 'learner')
 
 
-def node_parameters_file(spec: NodeSpec, namespace: str, overrides: dict[str, Any] | None,
-                         directory: Path) -> Path:
+def node_parameters_file(
+    spec: NodeSpec, namespace: str, overrides: dict[str, Any] | None, directory: Path
+) -> Path:
     """Write the parameters the command sets for ``spec`` into a file keyed by node name.
 
     rcl applies a parameter file's node-specific sections (``/**/learner``) after its
@@ -38,8 +39,12 @@ def node_parameters_file(spec: NodeSpec, namespace: str, overrides: dict[str, An
     return path
 
 
-def node_command(spec: NodeSpec, namespace: str, overrides: dict[str, Any] | None = None,
-                 params_dir: Path | None = None) -> list[str]:
+def node_command(
+    spec: NodeSpec,
+    namespace: str,
+    overrides: dict[str, Any] | None = None,
+    params_dir: Path | None = None,
+) -> list[str]:
     """Return the command line that runs ``spec`` as a ROS 2 node in ``namespace``."""
     cmd = [sys.executable, '-m', spec.module, '--ros-args', '-r', f'__node:={spec.name}']
     if namespace:
@@ -48,8 +53,7 @@ def node_command(spec: NodeSpec, namespace: str, overrides: dict[str, Any] | Non
         cmd += ['--params-file', str(path)]
     if spec.parameters or overrides:
         directory = params_dir or Path(tempfile.mkdtemp(prefix='dreamstride_params_'))
-        cmd += ['--params-file', str(node_parameters_file(spec, namespace, overrides,
-                                                          directory))]
+        cmd += ['--params-file', str(node_parameters_file(spec, namespace, overrides, directory))]
     for src, dst in spec.remappings:
         cmd += ['-r', f'{src}:={dst}']
     return cmd
@@ -68,9 +72,15 @@ class Running:
 class Supervisor:
     """Run a set of nodes; stop all of them when one dies, on a signal, or at a deadline."""
 
-    def __init__(self, nodes: list[NodeSpec], namespace: str, run_dir: Path,
-                 env: dict[str, str], overrides: dict[str, dict[str, Any]] | None = None,
-                 out: IO[str] = sys.stdout) -> None:
+    def __init__(
+        self,
+        nodes: list[NodeSpec],
+        namespace: str,
+        run_dir: Path,
+        env: dict[str, str],
+        overrides: dict[str, dict[str, Any]] | None = None,
+        out: IO[str] = sys.stdout,
+    ) -> None:
         self.nodes = nodes
         self.namespace = namespace
         self.run_dir = run_dir
@@ -90,12 +100,19 @@ class Supervisor:
         logs.mkdir(parents=True, exist_ok=True)
         description = []
         for spec in self.nodes:
-            cmd = node_command(spec, self.namespace, self.overrides.get(spec.name),
-                               self.run_dir / 'params')
+            cmd = node_command(
+                spec, self.namespace, self.overrides.get(spec.name), self.run_dir / 'params'
+            )
             log_path = logs / f'{spec.name}.log'
             log = open(log_path, 'a')
-            proc = subprocess.Popen(cmd, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                cmd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             self.running.append(Running(spec, proc, log, log_path))
             description.append({'name': spec.name, 'pid': proc.pid, 'command': cmd})
             self.say(f'started {spec.name} (pid {proc.pid}), log {log_path}')
@@ -116,8 +133,10 @@ class Supervisor:
             for r in self.running:
                 code = r.proc.poll()
                 if code is not None:
-                    self.say(f'{r.spec.name} exited with code {code}; stopping the run. '
-                             f'Last lines of {r.log_path}:')
+                    self.say(
+                        f'{r.spec.name} exited with code {code}; stopping the run. '
+                        f'Last lines of {r.log_path}:'
+                    )
                     for line in _tail(r.log_path, 15):
                         print(f'    {line}', file=self.out)
                     self.stop()
@@ -132,13 +151,17 @@ class Supervisor:
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop every node: SIGINT in shutdown order, then SIGKILL what is left."""
-        order = sorted(self.running, key=lambda r: (
-            _STOP_ORDER.index(r.spec.name) if r.spec.name in _STOP_ORDER else len(_STOP_ORDER)))
+        order = sorted(
+            self.running,
+            key=lambda r: (
+                _STOP_ORDER.index(r.spec.name) if r.spec.name in _STOP_ORDER else len(_STOP_ORDER)
+            ),
+        )
         for r in order:
             if r.proc.poll() is None:
                 _signal_group(r.proc, signal.SIGINT)
                 if r.spec.name == 'agent':
-                    time.sleep(0.5)    # let the last steps reach the recorder
+                    time.sleep(0.5)  # let the last steps reach the recorder
         deadline = time.monotonic() + timeout
         for r in order:
             try:
@@ -149,7 +172,7 @@ class Supervisor:
                 r.proc.wait()
             r.log.close()
         for r in order:
-            _signal_group(r.proc, signal.SIGKILL)   # children left in a node's group, if any
+            _signal_group(r.proc, signal.SIGKILL)  # children left in a node's group, if any
         self.say('all nodes stopped')
 
 

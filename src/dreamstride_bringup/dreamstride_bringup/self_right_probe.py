@@ -61,8 +61,9 @@ def steps_until_on_back(sim: SpotSimulation, seed: int, limit: int = 3000) -> in
     return None
 
 
-def random_actions_from_back(sim: SpotSimulation, seed: int,
-                             seconds: float = 10.0) -> tuple[float, float]:
+def random_actions_from_back(
+    sim: SpotSimulation, seed: int, seconds: float = 10.0
+) -> tuple[float, float]:
     """Lowest and highest up_z under uniformly random agent actions, starting on its back."""
     rng = np.random.default_rng(seed)
     sim.reset('on_back', seed=seed)
@@ -83,8 +84,12 @@ def scripted_self_right(sim: SpotSimulation) -> np.ndarray:
     sim.step(100)
     max_step = CommandConfig().max_step
     poses = self_right_poses()
-    up = [sim.move_to(pose, SELF_RIGHT_SETTLE_TICKS if i == len(poses) - 1
-                      else SELF_RIGHT_TICKS, max_step) for i, pose in enumerate(poses)]
+    up = [
+        sim.move_to(
+            pose, SELF_RIGHT_SETTLE_TICKS if i == len(poses) - 1 else SELF_RIGHT_TICKS, max_step
+        )
+        for i, pose in enumerate(poses)
+    ]
     return np.concatenate(up)
 
 
@@ -101,15 +106,21 @@ def main() -> None:
         n = random_targets_upright(sim, 'random', args.trials // 3, 1)
         print(f'from random drops: {n}/{args.trials // 3} trials end upright')
         flips = [steps_until_on_back(sim, seed) for seed in range(args.flip_trials)]
-        print(f'from lying down, random agent actions put it on its back after {flips} '
-              'control steps (20 Hz)')
+        print(
+            f'from lying down, random agent actions put it on its back after {flips} '
+            'control steps (20 Hz)'
+        )
         for seed in range(args.back_seeds):
             low, high = random_actions_from_back(sim, seed)
-            print(f'from its back, 10 s of random agent actions (seed {seed}): '
-                  f'up_z {low:.2f} to {high:.2f}')
+            print(
+                f'from its back, 10 s of random agent actions (seed {seed}): '
+                f'up_z {low:.2f} to {high:.2f}'
+            )
         up = scripted_self_right(sim)
-        print(f'scripted self-right from its back, up_z every 0.25 s: '
-              f'{np.round(up[::5], 2).tolist()} (final {up[-1]:.2f})')
+        print(
+            f'scripted self-right from its back, up_z every 0.25 s: '
+            f'{np.round(up[::5], 2).tolist()} (final {up[-1]:.2f})'
+        )
 
 
 if __name__ == '__main__':

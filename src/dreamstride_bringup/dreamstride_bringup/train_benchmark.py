@@ -38,7 +38,7 @@ import numpy as np
 
 # Targets of the control-loop issue, on a quiet 2-core machine with the learner training.
 STORED_TARGET = 0.995
-TOLERANCE = 1.5      # a period longer than this many nominal periods is a deadline miss
+TOLERANCE = 1.5  # a period longer than this many nominal periods is a deadline miss
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -70,14 +70,15 @@ class Monitor:
         self.agent: Any = None
         self.recorder: Any = None
         self.learner: Any = None
-        self.pushes: dict[int, float] = {}        # policy version -> push latency (s)
+        self.pushes: dict[int, float] = {}  # policy version -> push latency (s)
         self.updates_per_second: list[float] = []
-        self.node.create_subscription(AgentStatus, AGENT_STATUS,
-                                      lambda m: setattr(self, 'agent', m), STATUS_QOS)
-        self.node.create_subscription(RecorderStatus, RECORDER_STATUS,
-                                      lambda m: setattr(self, 'recorder', m), STATUS_QOS)
-        self.node.create_subscription(LearnerStatus, LEARNER_STATUS, self._on_learner,
-                                      STATUS_QOS)
+        self.node.create_subscription(
+            AgentStatus, AGENT_STATUS, lambda m: setattr(self, 'agent', m), STATUS_QOS
+        )
+        self.node.create_subscription(
+            RecorderStatus, RECORDER_STATUS, lambda m: setattr(self, 'recorder', m), STATUS_QOS
+        )
+        self.node.create_subscription(LearnerStatus, LEARNER_STATUS, self._on_learner, STATUS_QOS)
         self._executor = SingleThreadedExecutor()
         self._executor.add_node(self.node)
         self._thread = threading.Thread(target=self._spin, daemon=True)
@@ -117,8 +118,12 @@ def store_statistics(replay_dir: Path, rate: float) -> dict[str, Any]:
         for r in records:
             stamps.setdefault(r.run_id, []).append(r.stamp_ns)
     if not stamps:
-        return {'steps_stored': 0, 'steps_expected': 0, 'stored_fraction': 0.0,
-                'segments_refused': refused}
+        return {
+            'steps_stored': 0,
+            'steps_expected': 0,
+            'stored_fraction': 0.0,
+            'segments_refused': refused,
+        }
     # One agent run per training run: the run with the most steps is the agent's.
     run = max(stamps, key=lambda k: len(stamps[k]))
     t = np.sort(np.asarray(stamps[run], dtype=np.int64)) * 1e-9
@@ -126,18 +131,27 @@ def store_statistics(replay_dir: Path, rate: float) -> dict[str, Any]:
     periods = np.diff(t)
     nominal = 1.0 / rate
     return {
-        'steps_stored': int(len(t)), 'steps_expected': expected,
-        'stored_fraction': len(t) / expected, 'simulated_seconds': float(t[-1] - t[0]),
+        'steps_stored': int(len(t)),
+        'steps_expected': expected,
+        'stored_fraction': len(t) / expected,
+        'simulated_seconds': float(t[-1] - t[0]),
         'period_p50': float(np.percentile(periods, 50)) if len(periods) else 0.0,
         'period_p99': float(np.percentile(periods, 99)) if len(periods) else 0.0,
         'period_max': float(periods.max()) if len(periods) else 0.0,
         'deadline_misses': int(np.sum(periods > TOLERANCE * nominal)),
-        'ticks': int(len(periods)), 'segments_refused': refused,
+        'ticks': int(len(periods)),
+        'segments_refused': refused,
     }
 
 
-def run(minutes: float, rate: float, prefill: int, run_dir: Path, namespace: str = 'spot',
-        overrides: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+def run(
+    minutes: float,
+    rate: float,
+    prefill: int,
+    run_dir: Path,
+    namespace: str = 'spot',
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Run the default training graph for ``minutes`` and return the measurements."""
     from dreamstride_bringup.graph import node_graph, ros_environment
     from dreamstride_bringup.process_supervisor import Supervisor
@@ -152,8 +166,11 @@ def run(minutes: float, rate: float, prefill: int, run_dir: Path, namespace: str
     supervisor.start()
     # Measure from the agent's first step: start-up (imports, discovery) is not the job.
     deadline = time.monotonic() + 120.0
-    while (monitor.agent is None or monitor.agent.steps == 0) and time.monotonic() < deadline \
-            and all(r.proc.poll() is None for r in supervisor.running):
+    while (
+        (monitor.agent is None or monitor.agent.steps == 0)
+        and time.monotonic() < deadline
+        and all(r.proc.poll() is None for r in supervisor.running)
+    ):
         time.sleep(0.1)
     cpu_start = {r.spec.name: _cpu_seconds(r.proc.pid) for r in supervisor.running}
     wall_start = time.monotonic()
@@ -169,15 +186,23 @@ def run(minutes: float, rate: float, prefill: int, run_dir: Path, namespace: str
     signal.signal(signal.SIGINT, previous)
     monitor.close()
     result: dict[str, Any] = {
-        'minutes': minutes, 'rate': rate, 'prefill_steps': prefill, 'exit_code': code,
-        'wall_seconds': wall, 'cpu_per_node': cpu, 'run_dir': str(run_dir),
+        'minutes': minutes,
+        'rate': rate,
+        'prefill_steps': prefill,
+        'exit_code': code,
+        'wall_seconds': wall,
+        'cpu_per_node': cpu,
+        'run_dir': str(run_dir),
         'machine': f'{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end',
     }
     result.update(store_statistics(run_dir / 'replay', rate))
     if agent is not None:
-        result['holds'] = {'stale': agent.holds_stale, 'malformed': agent.holds_malformed,
-                           'no_data': agent.holds_no_data,
-                           'no_recorder': agent.holds_no_recorder}
+        result['holds'] = {
+            'stale': agent.holds_stale,
+            'malformed': agent.holds_malformed,
+            'no_data': agent.holds_no_data,
+            'no_recorder': agent.holds_no_recorder,
+        }
         result['ticks_held'] = int(agent.ticks_held)
         result['agent_steps_published'] = int(agent.steps)
     if recorder is not None:
@@ -191,9 +216,11 @@ def run(minutes: float, rate: float, prefill: int, run_dir: Path, namespace: str
     pushes = np.asarray(list(monitor.pushes.values()))
     result['pushes'] = int(len(pushes))
     if len(pushes):
-        result['push_latency'] = {'p50': float(np.percentile(pushes, 50)),
-                                  'p99': float(np.percentile(pushes, 99)),
-                                  'max': float(pushes.max())}
+        result['push_latency'] = {
+            'p50': float(np.percentile(pushes, 50)),
+            'p99': float(np.percentile(pushes, 99)),
+            'max': float(pushes.max()),
+        }
     return result
 
 
@@ -201,45 +228,70 @@ def format_table(r: dict[str, Any]) -> str:
     """Render the measurements as a Markdown table."""
     ms = 1000.0
     rows = [
-        ('steps stored / expected', f"{r['steps_stored']} / {r['steps_expected']} "
-                                    f"({100 * r['stored_fraction']:.2f} %)"),
-        ('holds by kind', ', '.join(f'{k} {v}' for k, v in r.get('holds', {}).items())
-         + f" ({r.get('ticks_held', '?')} ticks held)"),
-        ('deadline misses', f"{r.get('deadline_misses', '?')} of {r.get('ticks', '?')} ticks "
-                            f'(period > {TOLERANCE:g} x nominal)'),
-        ('control period p50 / p99 / max', f"{r.get('period_p50', 0) * ms:.1f} / "
-                                           f"{r.get('period_p99', 0) * ms:.1f} / "
-                                           f"{r.get('period_max', 0) * ms:.1f} ms"),
-        ('CPU per node (cores)', ', '.join(f'{k} {v:.3f}'
-                                           for k, v in sorted(r['cpu_per_node'].items()))),
-        ('learner updates/s (training)', f"{r['learner_updates_per_second']:.2f} "
-                                         f"({r.get('learner_updates', 0)} updates)"),
+        (
+            'steps stored / expected',
+            f'{r["steps_stored"]} / {r["steps_expected"]} ({100 * r["stored_fraction"]:.2f} %)',
+        ),
+        (
+            'holds by kind',
+            ', '.join(f'{k} {v}' for k, v in r.get('holds', {}).items())
+            + f' ({r.get("ticks_held", "?")} ticks held)',
+        ),
+        (
+            'deadline misses',
+            f'{r.get("deadline_misses", "?")} of {r.get("ticks", "?")} ticks '
+            f'(period > {TOLERANCE:g} x nominal)',
+        ),
+        (
+            'control period p50 / p99 / max',
+            f'{r.get("period_p50", 0) * ms:.1f} / '
+            f'{r.get("period_p99", 0) * ms:.1f} / '
+            f'{r.get("period_max", 0) * ms:.1f} ms',
+        ),
+        (
+            'CPU per node (cores)',
+            ', '.join(f'{k} {v:.3f}' for k, v in sorted(r['cpu_per_node'].items())),
+        ),
+        (
+            'learner updates/s (training)',
+            f'{r["learner_updates_per_second"]:.2f} ({r.get("learner_updates", 0)} updates)',
+        ),
     ]
     if 'push_latency' in r:
         p = r['push_latency']
-        rows.append(('push latency p50 / p99 / max',
-                     f"{p['p50']:.3f} / {p['p99']:.3f} / {p['max']:.3f} s "
-                     f"({r['pushes']} pushes)"))
+        rows.append(
+            (
+                'push latency p50 / p99 / max',
+                f'{p["p50"]:.3f} / {p["p99"]:.3f} / {p["max"]:.3f} s ({r["pushes"]} pushes)',
+            )
+        )
     else:
         rows.append(('push latency', 'no push accepted'))
-    lines = [f"Training graph on MuJoCo at {r['rate']:g} Hz for {r['minutes']:g} min "
-             f"(prefill {r['prefill_steps']}); {r['machine']}", '',
-             '| measure | value |', '|---|---|']
+    lines = [
+        f'Training graph on MuJoCo at {r["rate"]:g} Hz for {r["minutes"]:g} min '
+        f'(prefill {r["prefill_steps"]}); {r["machine"]}',
+        '',
+        '| measure | value |',
+        '|---|---|',
+    ]
     lines += [f'| {k} | {v} |' for k, v in rows]
     return '\n'.join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point (``dreamstride benchmark``)."""
-    parser = argparse.ArgumentParser(prog='dreamstride benchmark', description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog='dreamstride benchmark',
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument('--minutes', type=float, default=10.0)
     parser.add_argument('--rate', type=float, default=20.0, help='agent control rate (Hz)')
     parser.add_argument('--prefill', type=int, default=500, help='learner prefill_steps')
     parser.add_argument('--run-dir', type=Path, help='default: a temporary directory')
     parser.add_argument('--json', type=Path, help='also write the measurements here')
     args = parser.parse_args(argv)
-    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'   # the monitor, like the nodes
+    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # the monitor, like the nodes
     run_dir = (args.run_dir or Path(tempfile.mkdtemp(prefix='dreamstride_bench_'))).resolve()
     result = run(args.minutes, args.rate, args.prefill, run_dir)
     print(format_table(result))

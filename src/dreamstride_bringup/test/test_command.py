@@ -15,9 +15,14 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def dreamstride(args, env, **kwargs):
-    return subprocess.Popen([sys.executable, '-m', 'dreamstride_bringup.cli', *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            **kwargs)
+    return subprocess.Popen(
+        [sys.executable, '-m', 'dreamstride_bringup.cli', *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
 
 
 def alive(pid: int) -> bool:
@@ -39,9 +44,22 @@ def wait_for(condition, timeout):
 
 def test_train_starts_every_node_and_ctrl_c_leaves_nothing(tmp_path, ros_env):
     run = tmp_path / 'run'
-    proc = dreamstride(['train', '--run-dir', str(run), '--namespace', 'cmdtest',
-                        '-p', 'learner:model=tiny', '-p', 'learner:prefill_steps=100',
-                        '-p', 'spot_mujoco:real_time_factor=2.0'], ros_env)
+    proc = dreamstride(
+        [
+            'train',
+            '--run-dir',
+            str(run),
+            '--namespace',
+            'cmdtest',
+            '-p',
+            'learner:model=tiny',
+            '-p',
+            'learner:prefill_steps=100',
+            '-p',
+            'spot_mujoco:real_time_factor=2.0',
+        ],
+        ros_env,
+    )
     try:
         assert wait_for(lambda: (run / 'processes.json').exists(), 30)
         pids = [p['pid'] for p in json.loads((run / 'processes.json').read_text())]
@@ -52,11 +70,12 @@ def test_train_starts_every_node_and_ctrl_c_leaves_nothing(tmp_path, ros_env):
         def names():
             rclpy.spin_once(node, timeout_sec=0.1)
             return {n for n, ns in node.get_node_names_and_namespaces() if ns == '/cmdtest'}
+
         assert wait_for(lambda: expected <= names(), 60), names()
         node.destroy_node()
         rclpy.shutdown()
         assert wait_for(lambda: any(run.glob('replay/*/metadata.yaml')), 60)
-        proc.send_signal(signal.SIGINT)              # Ctrl-C
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
         out, _ = proc.communicate(timeout=90)
     finally:
         if proc.poll() is None:
@@ -65,7 +84,7 @@ def test_train_starts_every_node_and_ctrl_c_leaves_nothing(tmp_path, ros_env):
     assert 'all nodes stopped' in out
     assert not [pid for pid in pids if alive(pid)], 'processes left behind'
     assert {p.name for p in (run / 'logs').iterdir()} == {f'{n}.log' for n in expected}
-    assert not any((run / 'replay' / 'open').iterdir())      # the open segment was closed
+    assert not any((run / 'replay' / 'open').iterdir())  # the open segment was closed
 
 
 def test_run_stops_with_an_error_when_a_node_dies(tmp_path, ros_env):
@@ -85,18 +104,36 @@ def test_run_stops_with_an_error_when_a_node_dies(tmp_path, ros_env):
 
 
 def test_bad_arguments_are_named(tmp_path, ros_env):
-    out = subprocess.run([sys.executable, '-m', 'dreamstride_bringup.cli', 'train',
-                          '--run-dir', str(tmp_path), '-p', 'nosuchnode:x=1'],
-                         env=ros_env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'dreamstride_bringup.cli',
+            'train',
+            '--run-dir',
+            str(tmp_path),
+            '-p',
+            'nosuchnode:x=1',
+        ],
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and "no node 'nosuchnode'" in out.stderr
-    out = subprocess.run([sys.executable, '-m', 'dreamstride_bringup.cli', 'train',
-                          '--backend', 'webots'], env=ros_env, capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, '-m', 'dreamstride_bringup.cli', 'train', '--backend', 'webots'],
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 2 and 'launch_ros' in out.stderr
 
 
 def test_every_process_keeps_ros_on_this_host(monkeypatch):
     from dreamstride_bringup.graph import ros_environment
+
     monkeypatch.setenv('ROS_AUTOMATIC_DISCOVERY_RANGE', 'SUBNET')
     assert ros_environment()['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'LOCALHOST'
     assert ros_environment('SUBNET')['ROS_AUTOMATIC_DISCOVERY_RANGE'] == 'SUBNET'
@@ -106,14 +143,31 @@ def test_every_process_keeps_ros_on_this_host(monkeypatch):
 
 def test_eval_writes_a_video(tmp_path, ros_env):
     import imageio.v2 as imageio
-    out = subprocess.run([sys.executable, '-m', 'dreamstride_bringup.cli', 'eval',
-                          '--run-dir', str(tmp_path), '--episodes', '1', '--episode-length',
-                          '30', '--initial-pose', 'on_back'], env=ros_env, capture_output=True,
-                         text=True, timeout=120)
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'dreamstride_bringup.cli',
+            'eval',
+            '--run-dir',
+            str(tmp_path),
+            '--episodes',
+            '1',
+            '--episode-length',
+            '30',
+            '--initial-pose',
+            'on_back',
+        ],
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert 'episode 0: return' in out.stdout
     frames = [f for f in imageio.get_reader(str(tmp_path / 'eval.mp4'))]  # len() is inf
     assert len(frames) == 30 and frames[0].shape == (240, 320, 3)
-    assert frames[0].std() > 10          # a rendered scene, not a blank frame
+    assert frames[0].std() > 10  # a rendered scene, not a blank frame
     summary = json.loads((tmp_path / 'eval.json').read_text())
     assert summary['episodes'] == 1 and summary['policy'] == 'random'

@@ -14,11 +14,14 @@ import yaml
 PKG = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize('backend,expected', [
-    ('mujoco', ['spot_mujoco', 'agent', 'replay_recorder', 'learner']),
-    ('webots', ['agent', 'replay_recorder', 'learner']),
-    ('real', ['agent', 'replay_recorder', 'learner']),
-])
+@pytest.mark.parametrize(
+    'backend,expected',
+    [
+        ('mujoco', ['spot_mujoco', 'agent', 'replay_recorder', 'learner']),
+        ('webots', ['agent', 'replay_recorder', 'learner']),
+        ('real', ['agent', 'replay_recorder', 'learner']),
+    ],
+)
 def test_train_graph_per_backend(backend, expected, tmp_path):
     nodes = node_graph('train', backend, run_dir=tmp_path)
     assert [n.name for n in nodes] == expected
@@ -39,8 +42,9 @@ def test_train_graph_per_backend(backend, expected, tmp_path):
 def test_eval_and_sim_graphs(tmp_path):
     ckpt = tmp_path / 'checkpoint.pt'
     assert [n.name for n in node_graph('eval', 'mujoco', policy=ckpt)] == ['spot_mujoco', 'agent']
-    assert node_graph('eval', 'mujoco', policy=ckpt)[1].parameters['policy_checkpoint'] == \
-        str(ckpt)
+    assert node_graph('eval', 'mujoco', policy=ckpt)[1].parameters['policy_checkpoint'] == str(
+        ckpt
+    )
     assert [n.name for n in node_graph('sim', 'mujoco')] == ['spot_mujoco']
     with pytest.raises(ValueError, match='needs a policy'):
         node_graph('eval', 'mujoco')
@@ -77,15 +81,23 @@ def test_parameter_files_name_declared_parameters(backend):
 
 def test_node_command_line(tmp_path):
     node = node_graph('train', 'real', run_dir=tmp_path)[0]
-    cmd = node_command(node, 'spot', {'seed': 3, 'model_overrides': ['a=1', 'b=x:y']},
-                       tmp_path / 'params')
+    cmd = node_command(
+        node, 'spot', {'seed': 3, 'model_overrides': ['a=1', 'b=x:y']}, tmp_path / 'params'
+    )
     assert cmd[1:3] == ['-m', 'dreamstride_agent.agent_node']
     assert ['-r', '__node:=agent'] == cmd[4:6] and '__ns:=/spot' in cmd
     assert '-r' in cmd and 'joint_states:=low_level/joint_states' in cmd
     generated = yaml.safe_load((tmp_path / 'params' / 'agent.yaml').read_text())
-    assert generated == {'/spot/agent': {'ros__parameters': {
-        'seed': 3, 'model_overrides': ['a=1', 'b=x:y'], 'use_sim_time': False,
-        'wait_for_recorder': True}}}
+    assert generated == {
+        '/spot/agent': {
+            'ros__parameters': {
+                'seed': 3,
+                'model_overrides': ['a=1', 'b=x:y'],
+                'use_sim_time': False,
+                'wait_for_recorder': True,
+            }
+        }
+    }
     assert cmd[cmd.index(str(tmp_path / 'params' / 'agent.yaml')) - 1] == '--params-file'
 
 
@@ -93,32 +105,51 @@ def test_command_values_beat_node_specific_config_sections(tmp_path, ros_env):
     """rcl applies /**/node sections after /** ones; the command's values must still win."""
     import subprocess
     import sys
+
     extra = tmp_path / 'experiment.yaml'
     extra.write_text('/**/learner:\n  ros__parameters:\n    prefill_steps: 5000\n')
-    node = [n for n in node_graph('train', 'mujoco', run_dir=tmp_path, config=extra)
-            if n.name == 'learner'][0]
+    node = [
+        n
+        for n in node_graph('train', 'mujoco', run_dir=tmp_path, config=extra)
+        if n.name == 'learner'
+    ][0]
     cmd = node_command(node, 'spot', {'prefill_steps': 100}, tmp_path / 'params')
-    ros_args = cmd[cmd.index('--ros-args'):]
-    script = ('import rclpy, sys; rclpy.init(args=sys.argv[1:]); '
-              'n = rclpy.create_node("learner"); n.declare_parameter("prefill_steps", 0); '
-              'print(n.get_parameter("prefill_steps").value)')
-    out = subprocess.run([sys.executable, '-c', script, *ros_args], env=ros_env,
-                         capture_output=True, text=True, timeout=60)
+    ros_args = cmd[cmd.index('--ros-args') :]
+    script = (
+        'import rclpy, sys; rclpy.init(args=sys.argv[1:]); '
+        'n = rclpy.create_node("learner"); n.declare_parameter("prefill_steps", 0); '
+        'print(n.get_parameter("prefill_steps").value)'
+    )
+    out = subprocess.run(
+        [sys.executable, '-c', script, *ros_args],
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.stdout.strip() == '100', out.stderr
 
 
 def test_launch_files_use_the_shared_graph():
     for path in sorted((PKG / 'launch').glob('*.launch.py')):
         tree = ast.parse(path.read_text())
-        calls = {n.func.id for n in ast.walk(tree)
-                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        calls = {
+            n.func.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
         assert 'generate_graph_launch_description' in calls, path.name
     assert {p.name for p in (PKG / 'launch').glob('*.launch.py')} == {
-        'train.launch.py', 'eval.launch.py', 'sim.launch.py'}
+        'train.launch.py',
+        'eval.launch.py',
+        'sim.launch.py',
+    }
 
 
-@pytest.mark.skipif(importlib.util.find_spec('launch_ros') is None,
-                    reason='launch_ros is not installed (no ROS 2 apt install on this machine)')
+@pytest.mark.skipif(
+    importlib.util.find_spec('launch_ros') is None,
+    reason='launch_ros is not installed (no ROS 2 apt install on this machine)',
+)
 @pytest.mark.parametrize('backend', ['mujoco', 'real'])
 def test_launch_file_matches_the_command(backend, tmp_path):
     from launch import LaunchContext, LaunchDescription
@@ -137,12 +168,15 @@ def test_launch_file_matches_the_command(backend, tmp_path):
     opaque = [e for e in description.entities if isinstance(e, OpaqueFunction)][0]
     actions = opaque.execute(context)
     launched = [a for a in actions if isinstance(a, Node)]
-    assert [a.node_executable for a in launched] == \
-        [n.executable for n in node_graph('train', backend, run_dir=tmp_path)]
+    assert [a.node_executable for a in launched] == [
+        n.executable for n in node_graph('train', backend, run_dir=tmp_path)
+    ]
 
 
-@pytest.mark.parametrize('namespace,prefix,topic_root', [
-    ('spot', '', '/spot'), ('/robot2', 'robot2/', '/robot2'), ('', '', '')])
+@pytest.mark.parametrize(
+    'namespace,prefix,topic_root',
+    [('spot', '', '/spot'), ('/robot2', 'robot2/', '/robot2'), ('', '', '')],
+)
 def test_rviz_config_follows_the_namespace(namespace, prefix, topic_root):
     text = rviz_config(namespace, prefix, template=PKG / 'rviz/dreamstride.rviz.in')
     assert '@' not in text
@@ -150,14 +184,19 @@ def test_rviz_config_follows_the_namespace(namespace, prefix, topic_root):
     manager = config['Visualization Manager']
     assert manager['Global Options']['Fixed Frame'] == f'{prefix}odom'
     assert manager['Views']['Current']['Target Frame'] == f'{prefix}body'
-    topics = {d['Name']: d.get('Description Topic', d.get('Topic', {})).get('Value')
-              for d in manager['Displays']}
+    topics = {
+        d['Name']: d.get('Description Topic', d.get('Topic', {})).get('Value')
+        for d in manager['Displays']
+    }
     assert topics['RobotModel'] == f'{topic_root}/robot_description'
     assert topics['Odometry'] == f'{topic_root}/odometry'
     assert topics['Camera'] == f'{topic_root}/camera/image'
     classes = {d['Class'] for d in manager['Displays']}
-    assert {'rviz_default_plugins/RobotModel', 'rviz_default_plugins/TF',
-            'rviz_default_plugins/Image'} <= classes
+    assert {
+        'rviz_default_plugins/RobotModel',
+        'rviz_default_plugins/TF',
+        'rviz_default_plugins/Image',
+    } <= classes
 
 
 def test_fresh_run_dirs_never_repeat(tmp_path):
@@ -173,8 +212,10 @@ def test_policy_outside_eval_is_refused(tmp_path):
         node_graph('train', 'mujoco', run_dir=tmp_path, policy=tmp_path / 'x.safetensors')
 
 
-@pytest.mark.skipif(importlib.util.find_spec('launch_ros') is None,
-                    reason='launch_ros is not installed (no ROS 2 apt install on this machine)')
+@pytest.mark.skipif(
+    importlib.util.find_spec('launch_ros') is None,
+    reason='launch_ros is not installed (no ROS 2 apt install on this machine)',
+)
 @pytest.mark.parametrize('backend,publishers', [('mujoco', 1), ('real', 0)])
 def test_rviz_starts_robot_state_publisher_only_in_simulation(backend, publishers):
     from dreamstride_bringup.launch_common import _rviz

@@ -23,11 +23,28 @@ CONFIG = Path(__file__).resolve().parents[1] / 'config'
 
 # The agent's ROS parameter names, as launch files, scripts and users know them.
 AGENT_PARAMETER_NAMES = {
-    'control_rate', 'episode_length', 'max_sensor_age', 'hold_mode', 'dry_run',
-    'joint_velocities', 'camera', 'filter_cutoff', 'max_step', 'action_scale_hip_x',
-    'action_scale_hip_y', 'action_scale_knee', 'velocity_target', 'reward_gate',
-    'max_policy_bytes', 'seed', 'robot_name', 'policy_checkpoint', 'wait_for_recorder',
-    'policy_sample', 'odometry_twist_frame'}
+    'control_rate',
+    'episode_length',
+    'max_sensor_age',
+    'hold_mode',
+    'dry_run',
+    'joint_velocities',
+    'camera',
+    'filter_cutoff',
+    'max_step',
+    'action_scale_hip_x',
+    'action_scale_hip_y',
+    'action_scale_knee',
+    'velocity_target',
+    'reward_gate',
+    'max_policy_bytes',
+    'seed',
+    'robot_name',
+    'policy_checkpoint',
+    'wait_for_recorder',
+    'policy_sample',
+    'odometry_twist_frame',
+}
 
 # Every agent value a parameter file sets, with why it differs from the default. A value
 # that drifts in a file, or a default that drifts onto (or away from) it, fails the test.
@@ -62,8 +79,14 @@ LEARNER_DEVIATIONS = {
 }
 
 # DayDreamer's A1 settings (Wu et al., CoRL 2022), which the walking experiment reproduces.
-DAYDREAMER = {'control_rate': 20.0, 'episode_length': 250, 'joint_velocities': False,
-              'filter_cutoff': 1.5, 'velocity_target': 0.3, 'reward_gate': 0.7}
+DAYDREAMER = {
+    'control_rate': 20.0,
+    'episode_length': 250,
+    'joint_velocities': False,
+    'filter_cutoff': 1.5,
+    'velocity_target': 0.3,
+    'reward_gate': 0.7,
+}
 DAYDREAMER_LEARNER = {'prefill_steps': 5000, 'sync_every': 20.0, 'train_ratio': 256.0}
 
 
@@ -85,8 +108,9 @@ def test_parameter_names_and_descriptions():
         assert type(spec.default) in (bool, int, float, str), spec
 
 
-@pytest.mark.parametrize('cls', [AgentConfig, type(AgentConfig().command),
-                                 type(AgentConfig().reward)])
+@pytest.mark.parametrize(
+    'cls', [AgentConfig, type(AgentConfig().command), type(AgentConfig().reward)]
+)
 def test_every_config_field_is_described(cls):
     for f in dataclasses.fields(cls):
         assert description_of(cls, f.name).strip()
@@ -110,8 +134,11 @@ def test_parameter_files_set_only_deliberate_deviations(name):
 
 
 def test_walking_experiment_runs_daydreamer_settings():
-    values = {**parameter_defaults(), **_agent_values(CONFIG / 'agent.yaml'),
-              **_agent_values(CONFIG / 'daydreamer_walk.yaml')}
+    values = {
+        **parameter_defaults(),
+        **_agent_values(CONFIG / 'agent.yaml'),
+        **_agent_values(CONFIG / 'daydreamer_walk.yaml'),
+    }
     assert {k: values[k] for k in DAYDREAMER} == DAYDREAMER
 
 
@@ -122,7 +149,7 @@ def test_learner_parameters_come_from_its_settings():
         assert description_of(LearnerSettings, f.name).strip()
     defaults = {s.name: s.default for s in specs}
     assert learner_settings_from_parameters(defaults) == LearnerSettings()
-    assert defaults['model_overrides'] == ['']      # a typed (string array) default
+    assert defaults['model_overrides'] == ['']  # a typed (string array) default
 
 
 @pytest.mark.parametrize('name', sorted(LEARNER_DEVIATIONS))
@@ -136,7 +163,9 @@ def test_learner_files_set_only_deliberate_deviations(name):
 
 
 def test_walking_experiment_learns_with_daydreamer_settings():
-    values = {**{s.name: s.default for s in learner_parameters()},
-              **_agent_values(CONFIG / 'learner.yaml', 'learner'),
-              **_agent_values(CONFIG / 'daydreamer_walk.yaml', 'learner')}
+    values = {
+        **{s.name: s.default for s in learner_parameters()},
+        **_agent_values(CONFIG / 'learner.yaml', 'learner'),
+        **_agent_values(CONFIG / 'daydreamer_walk.yaml', 'learner'),
+    }
     assert {k: values[k] for k in DAYDREAMER_LEARNER} == DAYDREAMER_LEARNER

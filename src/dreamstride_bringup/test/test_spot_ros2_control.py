@@ -17,8 +17,10 @@ def test_shipped_file_is_the_generated_one():
 def test_trajectory_controller_on_the_twelve_prefixed_leg_joints():
     config = yaml.safe_load(SHIPPED.read_text())['/**']
     manager = config['controller_manager']['ros__parameters']
-    assert manager['joint_trajectory_controller']['type'] == \
-        'joint_trajectory_controller/JointTrajectoryController'
+    assert (
+        manager['joint_trajectory_controller']['type']
+        == 'joint_trajectory_controller/JointTrajectoryController'
+    )
     # spot_ros2_control.launch.py spawns these by name: they must be declared.
     assert set(src.BROADCASTERS) <= set(manager)
     params = config['joint_trajectory_controller']['ros__parameters']
@@ -42,6 +44,8 @@ def test_an_invalid_spot_name_is_refused(bad):
 def test_command_prints_the_yaml(capsys):
     assert src.main(['--spot-name', 'robot2']) == 0
     out = yaml.safe_load(capsys.readouterr().out)
-    assert out['/**']['joint_trajectory_controller']['ros__parameters']['joints'][0] == \
-        'robot2/front_left_hip_x'
+    assert (
+        out['/**']['joint_trajectory_controller']['ros__parameters']['joints'][0]
+        == 'robot2/front_left_hip_x'
+    )
     assert src.main(['--spot-name', 'a b']) == 2

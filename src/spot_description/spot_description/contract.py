@@ -41,12 +41,14 @@ SENSOR_QOS: QoSProfile = qos_profile_sensor_data
 
 # Commands: reliable, keep last 1, so a stale command is never replayed late.
 COMMAND_QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
+    history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE
+)
 
 # Clock: keep last 1; reliable, so both reliable and best-effort subscriptions (rclpy's and
 # rclcpp's time sources use best effort) match, and a slow subscriber never blocks it.
 CLOCK_QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE)
+    history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE
+)
 
 
 # Bounds on a JointTrajectory a backend accepts, checked before anything else: the
@@ -95,8 +97,9 @@ def targets_from_trajectory(msg) -> dict[str, float]:
         raise ValueError(f'repeated joint name(s) {_few(repeated)}')
     for i, point in enumerate(msg.points):
         if len(point.positions) != len(names):
-            raise ValueError(f'point {i} has {len(point.positions)} positions '
-                             f'for {len(names)} joint names')
+            raise ValueError(
+                f'point {i} has {len(point.positions)} positions for {len(names)} joint names'
+            )
         bad = [n for n, p in zip(names, point.positions, strict=True) if not math.isfinite(p)]
         if bad:
             raise ValueError(f'point {i} has non-finite positions for {_few(bad)}')

@@ -28,15 +28,25 @@ _KNEE_UPPER = {
 
 # Position limits (rad), effort limits (N m), velocity limits (rad/s), in JOINT_NAMES order.
 JOINT_LOWER = np.array(
-    [{'hip_x': -0.785398, 'hip_y': -0.898845, 'knee': -2.7929}[j]
-     for _ in LEGS for j in LEG_JOINTS])
+    [
+        {'hip_x': -0.785398, 'hip_y': -0.898845, 'knee': -2.7929}[j]
+        for _ in LEGS
+        for j in LEG_JOINTS
+    ]
+)
 JOINT_UPPER = np.array(
-    [{'hip_x': 0.785398, 'hip_y': 2.295108, 'knee': _KNEE_UPPER[leg]}[j]
-     for leg in LEGS for j in LEG_JOINTS])
-JOINT_EFFORT = np.array([{'hip_x': 45.0, 'hip_y': 45.0, 'knee': 115.0}[j]
-                         for _ in LEGS for j in LEG_JOINTS])
-JOINT_VELOCITY = np.array([{'hip_x': 17.647, 'hip_y': 17.647, 'knee': 12.0}[j]
-                           for _ in LEGS for j in LEG_JOINTS])
+    [
+        {'hip_x': 0.785398, 'hip_y': 2.295108, 'knee': _KNEE_UPPER[leg]}[j]
+        for leg in LEGS
+        for j in LEG_JOINTS
+    ]
+)
+JOINT_EFFORT = np.array(
+    [{'hip_x': 45.0, 'hip_y': 45.0, 'knee': 115.0}[j] for _ in LEGS for j in LEG_JOINTS]
+)
+JOINT_VELOCITY = np.array(
+    [{'hip_x': 17.647, 'hip_y': 17.647, 'knee': 12.0}[j] for _ in LEGS for j in LEG_JOINTS]
+)
 
 # Standing pose (rad): mujoco_menagerie's `home` keyframe, base height STANDING_HEIGHT.
 STANDING_LEG = {'hip_x': 0.0, 'hip_y': 1.04, 'knee': -1.8}
@@ -45,14 +55,16 @@ STANDING_HEIGHT = 0.46  # m, body origin above the ground when standing
 
 # Index of each joint kind in JOINT_NAMES order (for per-group rewards).
 JOINT_GROUPS: dict[str, np.ndarray] = {
-    j: np.array([i for i, name in enumerate(JOINT_NAMES) if name.endswith(j)])
-    for j in LEG_JOINTS
+    j: np.array([i for i, name in enumerate(JOINT_NAMES) if name.endswith(j)]) for j in LEG_JOINTS
 }
 
 # --- Kinematics (m), spot_description convention -------------------------------------
 # Each leg's sign along body x (front +1, rear -1) and y (left +1, right -1).
 LEG_SIGNS: dict[str, tuple[int, int]] = {
-    'front_left': (1, 1), 'front_right': (1, -1), 'rear_left': (-1, 1), 'rear_right': (-1, -1),
+    'front_left': (1, 1),
+    'front_right': (1, -1),
+    'rear_left': (-1, 1),
+    'rear_right': (-1, -1),
 }
 HIP_X_ORIGIN = (0.29785, 0.055, 0.0)  # hip_x joint in the body frame (front-left leg)
 HIP_Y_ORIGIN = (0.0, 0.110945, 0.0)  # hip_y joint in the hip frame (left legs; y mirrors)
@@ -125,11 +137,13 @@ def rpy_matrix(rpy: tuple[float, float, float] | np.ndarray) -> np.ndarray:
     """Rotation matrix of URDF roll-pitch-yaw angles (R = Rz(yaw) Ry(pitch) Rx(roll))."""
     r, p, y = rpy
     cr, sr, cp, sp, cy, sy = np.cos(r), np.sin(r), np.cos(p), np.sin(p), np.cos(y), np.sin(y)
-    return np.array([
-        [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
-        [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
-        [-sp, cp * sr, cp * cr],
-    ])
+    return np.array(
+        [
+            [cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr],
+            [sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr],
+            [-sp, cp * sr, cp * cr],
+        ]
+    )
 
 
 def leg_link_inertial(leg: str, kind: str) -> tuple[float, np.ndarray, np.ndarray]:
@@ -170,8 +184,9 @@ HEAD_CAMERA_FOVY = 1.05  # rad (60 degrees), vertical field of view
 # velocity limit, a linear torque-speed curve that holds a saturated joint near its real
 # velocity limit, integrated implicitly (joint damping).
 POSITION_KP = np.full(NUM_JOINTS, 500.0)  # N m / rad
-POSITION_KV = np.array([{'hip_x': 40.0, 'hip_y': 40.0, 'knee': 5.0}[j]
-                        for _ in LEGS for j in LEG_JOINTS])  # N m s / rad
+POSITION_KV = np.array(
+    [{'hip_x': 40.0, 'hip_y': 40.0, 'knee': 5.0}[j] for _ in LEGS for j in LEG_JOINTS]
+)  # N m s / rad
 MOTOR_DAMPING = JOINT_EFFORT / JOINT_VELOCITY  # N m s / rad: 2.55 hips, 9.58 knees
 FOOT_FRICTION = 0.8
 TIMESTEP = 0.002  # s, with MuJoCo's implicitfast integrator
@@ -190,14 +205,19 @@ def foot_positions(joint_positions: np.ndarray) -> np.ndarray:
         rot_hip = rpy_matrix((hip_x, 0.0, 0.0))
         rot_upper = rot_hip @ rpy_matrix((0.0, hip_y, 0.0))
         rot_lower = rot_upper @ rpy_matrix((0.0, knee, 0.0))
-        feet[i] = (hip_x_origin(leg) + rot_hip @ hip_y_origin(leg)
-                   + rot_upper @ np.array(KNEE_ORIGIN) + rot_lower @ np.array(FOOT_ORIGIN))
+        feet[i] = (
+            hip_x_origin(leg)
+            + rot_hip @ hip_y_origin(leg)
+            + rot_upper @ np.array(KNEE_ORIGIN)
+            + rot_lower @ np.array(FOOT_ORIGIN)
+        )
     return feet
 
 
 def standing_base_height(joint_positions: np.ndarray = STANDING_POSE) -> float:
     """Height (m) of the body origin when the lowest foot touches flat ground, body level."""
     return float(FOOT_RADIUS - foot_positions(joint_positions)[:, 2].min())
+
 
 # Joints of Spot's arm as the spot_ros2 driver names them in joint_states (a Spot with
 # an arm publishes them beside the 12 leg joints). The agent controls the legs only

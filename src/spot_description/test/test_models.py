@@ -19,8 +19,9 @@ FACTS_LEG_MASS = 1.68 + 2.34 + 0.35
 
 @pytest.fixture(scope='module')
 def robot() -> yourdfpy.URDF:
-    return yourdfpy.URDF.load(io.StringIO(urdf.generate_urdf()), load_meshes=False,
-                              build_collision_scene_graph=False)
+    return yourdfpy.URDF.load(
+        io.StringIO(urdf.generate_urdf()), load_meshes=False, build_collision_scene_graph=False
+    )
 
 
 @pytest.fixture(scope='module')
@@ -30,9 +31,14 @@ def model() -> mujoco.MjModel:
 
 def configurations() -> list[np.ndarray]:
     rng = np.random.default_rng(4)
-    named = [spot.STANDING_POSE, spot.JOINT_LOWER, spot.JOINT_UPPER,
-             np.tile([0.12, 0.72, -1.45], 4), np.tile([-0.15, 1.30, -2.25], 4),
-             np.zeros(spot.NUM_JOINTS)]
+    named = [
+        spot.STANDING_POSE,
+        spot.JOINT_LOWER,
+        spot.JOINT_UPPER,
+        np.tile([0.12, 0.72, -1.45], 4),
+        np.tile([-0.15, 1.30, -2.25], 4),
+        np.zeros(spot.NUM_JOINTS),
+    ]
     return named + [rng.uniform(spot.JOINT_LOWER, spot.JOINT_UPPER) for _ in range(6)]
 
 
@@ -73,8 +79,11 @@ def test_total_mass_matches_the_facts(robot, model):
     assert urdf_mass == pytest.approx(FACTS_TOTAL_MASS, rel=0.02)
     assert mjcf_mass == pytest.approx(FACTS_TOTAL_MASS, rel=0.02)
     assert urdf_mass == pytest.approx(mjcf_mass, rel=1e-6)
-    legs = [model.body(spot.link_name(leg, kind)).mass[0]
-            for leg in spot.LEGS for kind in spot.LINK_KINDS]
+    legs = [
+        model.body(spot.link_name(leg, kind)).mass[0]
+        for leg in spot.LEGS
+        for kind in spot.LINK_KINDS
+    ]
     assert sum(legs) == pytest.approx(4 * FACTS_LEG_MASS)
 
 
@@ -85,9 +94,11 @@ def test_body_collision_box_and_inertia_are_boston_dynamics(model):
     np.testing.assert_allclose(body.size * 2, [0.85, 0.24, 0.18])
     np.testing.assert_allclose(body.pos, [0.0, 0.0, -0.015])
     scale = model.body(spot.BODY_LINK).mass[0] / 16.70765207
-    np.testing.assert_allclose(np.sort(model.body(spot.BODY_LINK).inertia),
-                               np.array([0.081543792, 0.549231154, 0.569454373]) * scale,
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.sort(model.body(spot.BODY_LINK).inertia),
+        np.array([0.081543792, 0.549231154, 0.569454373]) * scale,
+        rtol=1e-6,
+    )
 
 
 def test_link_inertias_agree(robot, model):
@@ -96,11 +107,13 @@ def test_link_inertias_agree(robot, model):
             name = spot.link_name(leg, kind)
             inertial = robot.link_map[name].inertial
             assert inertial.mass == pytest.approx(model.body(name).mass[0])
-            np.testing.assert_allclose(inertial.origin[:3, 3], model.body(name).ipos,
-                                       atol=1e-9)
+            np.testing.assert_allclose(inertial.origin[:3, 3], model.body(name).ipos, atol=1e-9)
             # MuJoCo stores principal moments; compare them with the URDF tensor's eigenvalues.
-            np.testing.assert_allclose(np.sort(np.linalg.eigvalsh(inertial.inertia)),
-                                       np.sort(model.body(name).inertia), rtol=1e-5)
+            np.testing.assert_allclose(
+                np.sort(np.linalg.eigvalsh(inertial.inertia)),
+                np.sort(model.body(name).inertia),
+                rtol=1e-5,
+            )
 
 
 def test_urdf_names_and_limits(robot):
@@ -108,13 +121,15 @@ def test_urdf_names_and_limits(robot):
     assert robot.base_link == 'body'
     assert robot.actuated_joint_names == list(spot.JOINT_NAMES)
     expected_links = {'body', *spot.FOOT_FRAMES} | {
-        spot.link_name(leg, kind) for leg in spot.LEGS for kind in spot.LINK_KINDS}
+        spot.link_name(leg, kind) for leg in spot.LEGS for kind in spot.LINK_KINDS
+    }
     assert expected_links <= set(robot.link_map)
     for i, name in enumerate(spot.JOINT_NAMES):
         joint = robot.joint_map[name]
         assert joint.type == 'revolute'
         assert (joint.limit.lower, joint.limit.upper) == pytest.approx(
-            (spot.JOINT_LOWER[i], spot.JOINT_UPPER[i]))
+            (spot.JOINT_LOWER[i], spot.JOINT_UPPER[i])
+        )
         assert joint.limit.effort == spot.JOINT_EFFORT[i]
         assert joint.limit.velocity == spot.JOINT_VELOCITY[i]
         axis = {'hip_x': [1, 0, 0], 'hip_y': [0, 1, 0], 'knee': [0, 1, 0]}[name.split('_', 2)[2]]
@@ -129,8 +144,7 @@ def test_mjcf_simulation_settings(model):
         actuator = model.actuator(name)
         assert model.joint(actuator.trnid[0]).name == name
         assert actuator.gainprm[0] == spot.POSITION_KP[i]
-        assert actuator.biasprm[1:3] == pytest.approx([-spot.POSITION_KP[i],
-                                                       -spot.POSITION_KV[i]])
+        assert actuator.biasprm[1:3] == pytest.approx([-spot.POSITION_KP[i], -spot.POSITION_KV[i]])
         assert model.joint(name).damping[0] == pytest.approx(spot.MOTOR_DAMPING[i])
         assert actuator.forcerange == pytest.approx([-spot.JOINT_EFFORT[i], spot.JOINT_EFFORT[i]])
         assert actuator.ctrlrange == pytest.approx([spot.JOINT_LOWER[i], spot.JOINT_UPPER[i]])
@@ -143,17 +157,28 @@ def test_mjcf_simulation_settings(model):
         model.camera(camera)
     assert model.camera(mjcf.TRACK_CAMERA).mode == mujoco.mjtCamLight.mjCAMLIGHT_TRACKCOM
     kinds = [model.sensor(name).type for name in mjcf.IMU_SENSORS]
-    assert kinds == [mujoco.mjtSensor.mjSENS_FRAMEQUAT, mujoco.mjtSensor.mjSENS_GYRO,
-                     mujoco.mjtSensor.mjSENS_ACCELEROMETER]
+    assert kinds == [
+        mujoco.mjtSensor.mjSENS_FRAMEQUAT,
+        mujoco.mjtSensor.mjSENS_GYRO,
+        mujoco.mjtSensor.mjSENS_ACCELEROMETER,
+    ]
     home = model.key(mjcf.HOME_KEYFRAME)
     np.testing.assert_allclose(home.qpos[7:], spot.STANDING_POSE)
     np.testing.assert_allclose(home.ctrl, spot.STANDING_POSE)
 
 
 def test_mjcf_options():
-    model = mujoco.MjModel.from_xml_string(mjcf.generate_mjcf(
-        timestep=0.001, kp=300.0, kv=np.arange(12.0), motor_damping=0.0, foot_friction=1.0,
-        effort_limits=False, floor=False))
+    model = mujoco.MjModel.from_xml_string(
+        mjcf.generate_mjcf(
+            timestep=0.001,
+            kp=300.0,
+            kv=np.arange(12.0),
+            motor_damping=0.0,
+            foot_friction=1.0,
+            effort_limits=False,
+            floor=False,
+        )
+    )
     assert model.opt.timestep == 0.001
     assert np.all(model.actuator_gainprm[:, 0] == 300.0)
     np.testing.assert_array_equal(model.actuator_biasprm[:, 2], -np.arange(12.0))
@@ -167,7 +192,8 @@ def test_mjcf_options():
 def test_installed_urdf_is_generated_and_up_to_date():
     assert (PACKAGE / 'urdf' / 'spot.urdf').read_text() == urdf.generate_urdf(), (
         'urdf/spot.urdf is stale: run python -m spot_description.urdf '
-        'src/spot_description/urdf/spot.urdf')
+        'src/spot_description/urdf/spot.urdf'
+    )
 
 
 def test_generators_write_files(tmp_path):
@@ -178,9 +204,11 @@ def test_generators_write_files(tmp_path):
 
 
 def test_rpy_matrix_is_urdf_convention():
-    np.testing.assert_allclose(spot.rpy_matrix((0.0, 0.0, np.pi / 2)) @ [1, 0, 0], [0, 1, 0],
-                               atol=1e-12)
-    np.testing.assert_allclose(spot.rpy_matrix((0.0, np.pi / 2, 0.0)) @ [0, 0, 1], [1, 0, 0],
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        spot.rpy_matrix((0.0, 0.0, np.pi / 2)) @ [1, 0, 0], [0, 1, 0], atol=1e-12
+    )
+    np.testing.assert_allclose(
+        spot.rpy_matrix((0.0, np.pi / 2, 0.0)) @ [0, 0, 1], [1, 0, 0], atol=1e-12
+    )
     rotation = spot.rpy_matrix((0.3, -0.2, 1.1))
     np.testing.assert_allclose(rotation @ rotation.T, np.eye(3), atol=1e-12)

@@ -19,8 +19,9 @@ GL_PROBLEM: str | None = None
 try:
     import mujoco
 except (AttributeError, ImportError, OSError, RuntimeError) as error:
-    GL_PROBLEM = (f'MUJOCO_GL={os.environ["MUJOCO_GL"]} cannot be used: '
-                  f'{type(error).__name__}: {error}')
+    GL_PROBLEM = (
+        f'MUJOCO_GL={os.environ["MUJOCO_GL"]} cannot be used: {type(error).__name__}: {error}'
+    )
     for name in [name for name in sys.modules if name.split('.')[0] in ('mujoco', 'OpenGL')]:
         del sys.modules[name]
     os.environ['MUJOCO_GL'] = 'disable'

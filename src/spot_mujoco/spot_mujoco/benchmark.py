@@ -44,8 +44,12 @@ def node_real_time_factor(seconds: float = 5.0, camera: bool = False) -> dict[st
     """Run sim_node in this process at real_time_factor 0; return its speed and rates."""
     rclpy.init(args=[])
     try:
-        node = SimNode(parameter_overrides=[Parameter('real_time_factor', value=0.0),
-                                            Parameter('camera.enabled', value=camera)])
+        node = SimNode(
+            parameter_overrides=[
+                Parameter('real_time_factor', value=0.0),
+                Parameter('camera.enabled', value=camera),
+            ]
+        )
         executor = SingleThreadedExecutor()
         executor.add_node(node)
         executor.spin_once(timeout_sec=0.1)
@@ -54,10 +58,11 @@ def node_real_time_factor(seconds: float = 5.0, camera: bool = False) -> dict[st
             executor.spin_once(timeout_sec=0.1)
         wall = time.monotonic() - start
         simulated = node.sim.time - sim_start
-        result = {'real_time_factor': simulated / wall,
-                  'steps_per_second': (node.steps - steps_start) / wall,
-                  'sensor_messages_per_second':
-                      (node.steps - steps_start) / node.publish_every / wall}
+        result = {
+            'real_time_factor': simulated / wall,
+            'steps_per_second': (node.steps - steps_start) / wall,
+            'sensor_messages_per_second': (node.steps - steps_start) / node.publish_every / wall,
+        }
         executor.shutdown()
         node.destroy_node()
         return result
@@ -69,27 +74,36 @@ def main(argv: list[str] | None = None) -> None:
     """Print the measurements."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--seconds', type=float, default=3.0, help='per measurement')
-    parser.add_argument('--camera', action='store_true',
-                        help='also measure the node with the 64x64 camera on')
+    parser.add_argument(
+        '--camera', action='store_true', help='also measure the node with the 64x64 camera on'
+    )
     args = parser.parse_args(argv)
     os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # nothing leaves this host
 
     steps = physics_steps_per_second(args.seconds)
-    print(f'physics alone: {steps:,.0f} steps/s = real-time factor {steps * 0.002:.0f} '
-          '(timestep 0.002 s)')
+    print(
+        f'physics alone: {steps:,.0f} steps/s = real-time factor {steps * 0.002:.0f} '
+        '(timestep 0.002 s)'
+    )
     try:
-        print(f'rendering 64x64 (MUJOCO_GL={os.environ.get("MUJOCO_GL")}): '
-              f'{frames_per_second(args.seconds):.0f} frames/s')
+        print(
+            f'rendering 64x64 (MUJOCO_GL={os.environ.get("MUJOCO_GL")}): '
+            f'{frames_per_second(args.seconds):.0f} frames/s'
+        )
     except RenderingUnavailableError as error:
         print(f'rendering unavailable: {error}')
     node = node_real_time_factor(args.seconds)
-    print(f'sim_node, real_time_factor 0, publishing at 50 Hz sim time (clock 100 Hz): '
-          f'real-time factor {node["real_time_factor"]:.1f}, {node["steps_per_second"]:,.0f} '
-          f'steps/s, {node["sensor_messages_per_second"]:,.0f} joint_states/s wall')
+    print(
+        f'sim_node, real_time_factor 0, publishing at 50 Hz sim time (clock 100 Hz): '
+        f'real-time factor {node["real_time_factor"]:.1f}, {node["steps_per_second"]:,.0f} '
+        f'steps/s, {node["sensor_messages_per_second"]:,.0f} joint_states/s wall'
+    )
     if args.camera:
         node = node_real_time_factor(args.seconds, camera=True)
-        print(f'sim_node with the 64x64 camera at 20 Hz sim time: real-time factor '
-              f'{node["real_time_factor"]:.1f}')
+        print(
+            f'sim_node with the 64x64 camera at 20 Hz sim time: real-time factor '
+            f'{node["real_time_factor"]:.1f}'
+        )
 
 
 if __name__ == '__main__':

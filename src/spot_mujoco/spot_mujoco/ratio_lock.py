@@ -15,8 +15,8 @@ class RatioLock:
     """Whether the simulation may advance, from the latest budget and step counts."""
 
     def __init__(self) -> None:
-        self.budget = 0                     # 0: no learner, or no ratio to lock
-        self.steps: dict[str, int] = {}     # steps taken, by agent (status publisher)
+        self.budget = 0  # 0: no learner, or no ratio to lock
+        self.steps: dict[str, int] = {}  # steps taken, by agent (status publisher)
         self.pauses = 0
         self.paused_seconds = 0.0
         self._paused_at: float | None = None

@@ -45,8 +45,9 @@ except ImportError:
 
 TF_TOPIC = '/tf'
 # tf2_ros' dynamic broadcaster QoS, so TransformListeners and RViz accept it.
-TF_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=100,
-                    reliability=ReliabilityPolicy.RELIABLE)
+TF_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE
+)
 
 RESET_POSES = {
     ResetRobot.Request.POSE_STANDING: 'standing',
@@ -75,17 +76,20 @@ class SimNode(Node):
         p = self._declare_parameters()
         self._frame_prefix = p['frame_prefix']
         self.sim = SpotSimulation(
-            timestep=p['timestep'], seed=None if p['seed'] < 0 else p['seed'],
-            imu_noise=ImuNoise(p['imu_noise.orientation'], p['imu_noise.gyro'],
-                               p['imu_noise.accel']),
-            pose=p['initial_pose'])
+            timestep=p['timestep'],
+            seed=None if p['seed'] < 0 else p['seed'],
+            imu_noise=ImuNoise(
+                p['imu_noise.orientation'], p['imu_noise.gyro'], p['imu_noise.accel']
+            ),
+            pose=p['initial_pose'],
+        )
         dt = self.sim.timestep
         self.publish_every = self._steps_per_period(dt, p['publish_rate'], 'publish_rate')
         self.clock_every = self._steps_per_period(dt, p['clock_rate'], 'clock_rate')
         self.steps = 0  # physics steps since start
         self.rejected_trajectories = 0
         self._last_rejection: tuple[str, float] = ('', 0.0)
-        self._log_window = [0.0, 0]       # start (s, monotonic), lines logged since
+        self._log_window = [0.0, 0]  # start (s, monotonic), lines logged since
         self.overruns = 0  # times the paced simulation fell MAX_LAG behind and skipped ahead
 
         sensor_qos = contract.SENSOR_QOS
@@ -97,18 +101,20 @@ class SimNode(Node):
         if p['publish_tf'] and TFMessage is None:
             self.get_logger().info(
                 'odom -> body is not published on /tf: tf2_msgs is not installed (it comes '
-                'with a ROS 2 install; PyPI has no wheel of it)')
+                'with a ROS 2 install; PyPI has no wheel of it)'
+            )
         elif p['publish_tf']:
             self._tf_pub = self.create_publisher(TFMessage, TF_TOPIC, TF_QOS)
         self._camera_every = 0
         if p['camera.enabled']:
             self._setup_camera(p)
-        self.create_subscription(JointTrajectory, contract.JOINT_TRAJECTORY,
-                                 self._on_trajectory, contract.COMMAND_QOS)
+        self.create_subscription(
+            JointTrajectory, contract.JOINT_TRAJECTORY, self._on_trajectory, contract.COMMAND_QOS
+        )
         self.create_service(ResetRobot, contract.RESET_SERVICE, self._on_reset)
         self.ratio_lock = RatioLock()
         self._reset_quiet_time = p['reset_quiet_time']
-        self._quiet_until = -1.0      # simulated time before which no sensors are published
+        self._quiet_until = -1.0  # simulated time before which no sensors are published
         self._setup_ratio_lock(p)
 
         # Stepping runs on the steady clock: this node is the source of /clock and must not
@@ -124,76 +130,108 @@ class SimNode(Node):
         self.get_logger().info(
             f'Spot in MuJoCo: timestep {dt} s, sensors every {self.publish_every} steps, '
             f'/clock every {self.clock_every} steps, real-time factor '
-            f'{self._rtf or "unlimited"}, initial pose {p["initial_pose"]}')
+            f'{self._rtf or "unlimited"}, initial pose {p["initial_pose"]}'
+        )
 
     # --- parameters ----------------------------------------------------------------------
     def _declare_parameters(self) -> dict:
         def declare(name: str, default, description: str, read_only: bool = True):
             return self.declare_parameter(
-                name, default, ParameterDescriptor(description=description,
-                                                   read_only=read_only)).value
+                name, default, ParameterDescriptor(description=description, read_only=read_only)
+            ).value
 
         p = {
             'timestep': declare('timestep', spot.TIMESTEP, 'Physics time step (s).'),
             'publish_rate': declare(
-                'publish_rate', 50.0,
+                'publish_rate',
+                50.0,
                 'Rate (Hz, simulated time) of joint_states, imu and odometry; they are '
-                'published every round(1 / (publish_rate * timestep)) physics steps.'),
+                'published every round(1 / (publish_rate * timestep)) physics steps.',
+            ),
             'clock_rate': declare(
-                'clock_rate', 100.0,
-                'Rate (Hz, simulated time) of /clock; the granularity of sim-time timers.'),
+                'clock_rate',
+                100.0,
+                'Rate (Hz, simulated time) of /clock; the granularity of sim-time timers.',
+            ),
             'real_time_factor': declare(
-                'real_time_factor', 1.0,
+                'real_time_factor',
+                1.0,
                 'Simulated seconds per wall-clock second: 1.0 is paced to the wall clock, '
                 '2.0 twice as fast at most, 0 as fast as possible. Can be changed at run '
-                'time.', read_only=False),
-            'initial_pose': declare('initial_pose', 'standing',
-                                    f'Pose at start, one of {list(POSES)}.'),
-            'seed': declare('seed', 0, 'Seed of the random resets and the IMU noise; '
-                                       '-1 draws one from the operating system.'),
+                'time.',
+                read_only=False,
+            ),
+            'initial_pose': declare(
+                'initial_pose', 'standing', f'Pose at start, one of {list(POSES)}.'
+            ),
+            'seed': declare(
+                'seed',
+                0,
+                'Seed of the random resets and the IMU noise; '
+                '-1 draws one from the operating system.',
+            ),
             'imu_noise.orientation': declare(
-                'imu_noise.orientation', 0.0, 'IMU orientation noise, std (rad).'),
-            'imu_noise.gyro': declare('imu_noise.gyro', 0.0,
-                                      'IMU angular velocity noise, std (rad/s).'),
-            'imu_noise.accel': declare('imu_noise.accel', 0.0,
-                                       'IMU linear acceleration noise, std (m/s^2).'),
+                'imu_noise.orientation', 0.0, 'IMU orientation noise, std (rad).'
+            ),
+            'imu_noise.gyro': declare(
+                'imu_noise.gyro', 0.0, 'IMU angular velocity noise, std (rad/s).'
+            ),
+            'imu_noise.accel': declare(
+                'imu_noise.accel', 0.0, 'IMU linear acceleration noise, std (m/s^2).'
+            ),
             'camera.enabled': declare(
-                'camera.enabled', False,
+                'camera.enabled',
+                False,
                 'Render and publish camera/image and camera/camera_info (off-screen, '
-                'MUJOCO_GL=egl by default, or osmesa).'),
-            'camera.name': declare('camera.name', mjcf.HEAD_CAMERA,
-                                   f"Camera: '{mjcf.HEAD_CAMERA}' (onboard) or "
-                                   f"'{mjcf.TRACK_CAMERA}' (follows the robot)."),
+                'MUJOCO_GL=egl by default, or osmesa).',
+            ),
+            'camera.name': declare(
+                'camera.name',
+                mjcf.HEAD_CAMERA,
+                f"Camera: '{mjcf.HEAD_CAMERA}' (onboard) or "
+                f"'{mjcf.TRACK_CAMERA}' (follows the robot).",
+            ),
             'camera.width': declare('camera.width', 64, 'Image width (pixels).'),
             'camera.height': declare('camera.height', 64, 'Image height (pixels).'),
             'camera.rate': declare('camera.rate', 20.0, 'Image rate (Hz, simulated time).'),
             'ratio_lock.learner_status': declare(
-                'ratio_lock.learner_status', '',
+                'ratio_lock.learner_status',
+                '',
                 'LearnerStatus topic whose env_step_budget pauses the simulation while the '
-                "agents' steps reach it (the train-ratio lock); empty: no lock."),
+                "agents' steps reach it (the train-ratio lock); empty: no lock.",
+            ),
             'ratio_lock.agent_status': declare(
-                'ratio_lock.agent_status', [''],
-                'AgentStatus topics whose step counts the lock adds up.'),
+                'ratio_lock.agent_status',
+                [''],
+                'AgentStatus topics whose step counts the lock adds up.',
+            ),
             'reset_quiet_time': declare(
-                'reset_quiet_time', 0.2,
+                'reset_quiet_time',
+                0.2,
                 'Simulated seconds without sensor messages after a reset: longer than any '
                 "agent's max_sensor_age, so agents hold and start a new episode there and no "
-                'transition they record spans the jump.'),
+                'transition they record spans the jump.',
+            ),
             'frame_prefix': declare(
-                'frame_prefix', '',
+                'frame_prefix',
+                '',
                 "Prefix of the frame ids (body, odom, head_camera_optical), e.g. 'spot1/' "
                 "when several robots share one TF tree (robot_state_publisher's "
-                'frame_prefix).'),
+                'frame_prefix).',
+            ),
             'publish_tf': declare(
-                'publish_tf', True,
+                'publish_tf',
+                True,
                 'Publish odom -> body on /tf with each odometry message (where tf2_msgs '
-                'exists), so RViz and robot_state_publisher show the robot in odom.'),
+                'exists), so RViz and robot_state_publisher show the robot in odom.',
+            ),
         }
         if p['initial_pose'] not in POSES:
-            raise ValueError(f"initial_pose must be one of {list(POSES)}, "
-                             f"got {p['initial_pose']!r}")
+            raise ValueError(
+                f'initial_pose must be one of {list(POSES)}, got {p["initial_pose"]!r}'
+            )
         if not p['real_time_factor'] >= 0:
-            raise ValueError(f"real_time_factor must be >= 0, got {p['real_time_factor']}")
+            raise ValueError(f'real_time_factor must be >= 0, got {p["real_time_factor"]}')
         return p
 
     def _steps_per_period(self, dt: float, rate: float, name: str) -> int:
@@ -203,7 +241,8 @@ class SimNode(Node):
         if abs(steps * dt * rate - 1.0) > 1e-6:
             self.get_logger().warning(
                 f'{name} {rate} Hz is not a whole number of {dt} s steps; '
-                f'using {1.0 / (steps * dt):g} Hz')
+                f'using {1.0 / (steps * dt):g} Hz'
+            )
         return steps
 
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
@@ -211,8 +250,9 @@ class SimNode(Node):
             if parameter.name == 'real_time_factor':
                 value = parameter.value
                 if not isinstance(value, float | int) or not value >= 0:
-                    return SetParametersResult(successful=False,
-                                               reason='real_time_factor must be >= 0')
+                    return SetParametersResult(
+                        successful=False, reason='real_time_factor must be >= 0'
+                    )
                 self._rtf = float(value)
                 self._timer.timer_period_ns = int(self._tick_period() * 1e9)
                 self._anchor()
@@ -230,51 +270,69 @@ class SimNode(Node):
             self.get_logger().error(f'camera disabled: {error}')
             return
         self._camera = (name, width, height)
-        self._camera_every = self._steps_per_period(self.sim.timestep, p['camera.rate'],
-                                                    'camera.rate')
-        self._image_pub = self.create_publisher(Image, contract.CAMERA_IMAGE,
-                                                contract.SENSOR_QOS)
-        self._info_pub = self.create_publisher(CameraInfo, contract.CAMERA_INFO,
-                                               contract.SENSOR_QOS)
+        self._camera_every = self._steps_per_period(
+            self.sim.timestep, p['camera.rate'], 'camera.rate'
+        )
+        self._image_pub = self.create_publisher(Image, contract.CAMERA_IMAGE, contract.SENSOR_QOS)
+        self._info_pub = self.create_publisher(
+            CameraInfo, contract.CAMERA_INFO, contract.SENSOR_QOS
+        )
         fovy = math.radians(self.sim.model.camera(name).fovy[0])
         focal = height / 2 / math.tan(fovy / 2)
         self._camera_info = CameraInfo(
-            width=width, height=height, distortion_model='plumb_bob', d=[0.0] * 5,
+            width=width,
+            height=height,
+            distortion_model='plumb_bob',
+            d=[0.0] * 5,
             k=[focal, 0.0, width / 2, 0.0, focal, height / 2, 0.0, 0.0, 1.0],
             r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-            p=[focal, 0.0, width / 2, 0.0, 0.0, focal, height / 2, 0.0, 0.0, 0.0, 1.0, 0.0])
+            p=[focal, 0.0, width / 2, 0.0, 0.0, focal, height / 2, 0.0, 0.0, 0.0, 1.0, 0.0],
+        )
         self._camera_info.header.frame_id = self._frame_prefix + (
-            spot.HEAD_CAMERA_OPTICAL_FRAME if name == mjcf.HEAD_CAMERA else name)
-        self.get_logger().info(f"camera '{name}' {width}x{height} rgb8 every "
-                               f'{self._camera_every} steps, rendered with MUJOCO_GL={backend}')
+            spot.HEAD_CAMERA_OPTICAL_FRAME if name == mjcf.HEAD_CAMERA else name
+        )
+        self.get_logger().info(
+            f"camera '{name}' {width}x{height} rgb8 every "
+            f'{self._camera_every} steps, rendered with MUJOCO_GL={backend}'
+        )
 
     # --- the train-ratio lock ------------------------------------------------------------
     def _setup_ratio_lock(self, p: dict) -> None:
-        learner, agents = p['ratio_lock.learner_status'], [a for a in p['ratio_lock.agent_status']
-                                                          if a]
+        learner, agents = (
+            p['ratio_lock.learner_status'],
+            [a for a in p['ratio_lock.agent_status'] if a],
+        )
         if not learner or not agents:
             return
         # The learning system's status QoS: the latest value, kept for late joiners.
-        qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
-        self.create_subscription(LearnerStatus, learner,
-                                 lambda m: self.ratio_lock.set_budget(m.env_step_budget), qos)
+        qos = QoSProfile(
+            depth=1,
+            reliability=ReliabilityPolicy.RELIABLE,
+            durability=DurabilityPolicy.TRANSIENT_LOCAL,
+        )
+        self.create_subscription(
+            LearnerStatus, learner, lambda m: self.ratio_lock.set_budget(m.env_step_budget), qos
+        )
         for topic in agents:
             self.create_subscription(
-                AgentStatus, topic,
-                lambda m, t=topic: self.ratio_lock.set_steps(t, m.steps), qos)
-        self.get_logger().info(f'train-ratio lock: pausing while the steps of {agents} reach '
-                               f'the env_step_budget of {learner}')
+                AgentStatus, topic, lambda m, t=topic: self.ratio_lock.set_steps(t, m.steps), qos
+            )
+        self.get_logger().info(
+            f'train-ratio lock: pausing while the steps of {agents} reach '
+            f'the env_step_budget of {learner}'
+        )
 
     def _locked(self) -> bool:
         if self.ratio_lock.may_step(time.monotonic()):
             return False
         self.get_logger().info(
             f'paused by the train-ratio lock: {self.ratio_lock.taken} steps taken, the '
-            f'learner allows {self.ratio_lock.budget}', throttle_duration_sec=30.0)
-        self._anchor()      # paced time starts again from here when the lock opens
+            f'learner allows {self.ratio_lock.budget}',
+            throttle_duration_sec=30.0,
+        )
+        self._anchor()  # paced time starts again from here when the lock opens
         if self._rtf == 0:
-            time.sleep(0.005)   # the unpaced timer fires back to back: do not spin hot
+            time.sleep(0.005)  # the unpaced timer fires back to back: do not spin hot
         return True
 
     # --- stepping ------------------------------------------------------------------------
@@ -291,14 +349,16 @@ class SimNode(Node):
             return
         start = time.monotonic()
         if self._rtf > 0:
-            due = self._anchor_steps + int((start - self._anchor_wall) * self._rtf
-                                           / self.sim.timestep)
+            due = self._anchor_steps + int(
+                (start - self._anchor_wall) * self._rtf / self.sim.timestep
+            )
             if (due - self.steps) * self.sim.timestep > MAX_LAG:
                 self.overruns += 1
                 self.get_logger().warning(
                     f'simulation cannot keep up with real_time_factor {self._rtf}; '
                     f'skipping ahead ({self.overruns} times so far)',
-                    throttle_duration_sec=10.0)
+                    throttle_duration_sec=10.0,
+                )
                 self._anchor()
                 due = self.steps + self.clock_every
         else:
@@ -340,7 +400,8 @@ class SimNode(Node):
                 f'simulated {self.sim.time:.1f} s; real-time factor {rate:.2f} over the last '
                 f'{now - wall_start:.0f} s; {self.sim.clamped_targets} joint targets clamped, '
                 f'{self.rejected_trajectories} trajectories rejected; paused by the ratio '
-                f'lock {self.ratio_lock.pauses} times, {self.ratio_lock.paused_seconds:.0f} s')
+                f'lock {self.ratio_lock.pauses} times, {self.ratio_lock.paused_seconds:.0f} s'
+            )
             self._stats = (now, self.sim.time)
 
     # --- publishing ----------------------------------------------------------------------
@@ -349,11 +410,15 @@ class SimNode(Node):
 
     def _publish_sensors(self) -> None:
         if self.sim.time < self._quiet_until:
-            return      # just reset: the silence tells agents to cut their episode
+            return  # just reset: the silence tells agents to cut their episode
         now = stamp(self.sim.time)
         joints = self.sim.joints()
-        joint_state = JointState(name=list(spot.JOINT_NAMES), position=joints.position,
-                                 velocity=joints.velocity, effort=joints.effort)
+        joint_state = JointState(
+            name=list(spot.JOINT_NAMES),
+            position=joints.position,
+            velocity=joints.velocity,
+            effort=joints.effort,
+        )
         joint_state.header.stamp = now
         self._joint_pub.publish(joint_state)
 
@@ -390,8 +455,14 @@ class SimNode(Node):
             self.get_logger().error(f'camera disabled: {error}')
             self._camera_every = 0
             return
-        image = Image(height=height, width=width, encoding='rgb8', is_bigendian=0,
-                      step=3 * width, data=pixels.tobytes())
+        image = Image(
+            height=height,
+            width=width,
+            encoding='rgb8',
+            is_bigendian=0,
+            step=3 * width,
+            data=pixels.tobytes(),
+        )
         image.header.stamp = stamp(self.sim.time)
         image.header.frame_id = self._camera_info.header.frame_id
         self._camera_info.header.stamp = image.header.stamp
@@ -410,7 +481,9 @@ class SimNode(Node):
         if clamped:
             self.get_logger().warning(
                 f'clamped joint target(s) to the joint limits: {", ".join(clamped)} '
-                f'({self.sim.clamped_targets} clamped so far)', throttle_duration_sec=1.0)
+                f'({self.sim.clamped_targets} clamped so far)',
+                throttle_duration_sec=1.0,
+            )
 
     def _log_rejection(self, error: str) -> None:
         """Log a rejected trajectory: each new cause at once, a repeated one once a second.
@@ -425,16 +498,20 @@ class SimNode(Node):
             return
         self._log_window[1] += 1
         self._last_rejection = (error, now)
-        self.get_logger().error(f'rejected joint trajectory, not applied: {error} '
-                                f'({self.rejected_trajectories} rejected so far)')
+        self.get_logger().error(
+            f'rejected joint trajectory, not applied: {error} '
+            f'({self.rejected_trajectories} rejected so far)'
+        )
 
-    def _on_reset(self, request: ResetRobot.Request,
-                  response: ResetRobot.Response) -> ResetRobot.Response:
+    def _on_reset(
+        self, request: ResetRobot.Request, response: ResetRobot.Response
+    ) -> ResetRobot.Response:
         pose = RESET_POSES.get(request.pose)
         if pose is None:
             response.success = False
-            response.message = (f'unknown pose {request.pose}; expected one of '
-                                f'{sorted(RESET_POSES)}')
+            response.message = (
+                f'unknown pose {request.pose}; expected one of {sorted(RESET_POSES)}'
+            )
             self.get_logger().error(f'reset refused: {response.message}')
             return response
         self.sim.reset(pose, seed=request.seed or None)

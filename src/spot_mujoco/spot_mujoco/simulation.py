@@ -59,8 +59,10 @@ def self_right_poses() -> list[np.ndarray]:
     return poses
 
 
-_GL_HINT = (' Use MUJOCO_GL=egl (Mesa libEGL, apt install libegl1 libgl1-mesa-dri) or '
-            'MUJOCO_GL=osmesa (apt install libosmesa6).')
+_GL_HINT = (
+    ' Use MUJOCO_GL=egl (Mesa libEGL, apt install libegl1 libgl1-mesa-dri) or '
+    'MUJOCO_GL=osmesa (apt install libosmesa6).'
+)
 
 
 class RenderingUnavailableError(RuntimeError):
@@ -121,13 +123,20 @@ class SpotSimulation:
 
     """
 
-    def __init__(self, *, timestep: float = spot.TIMESTEP, seed: int | None = None,
-                 imu_noise: ImuNoise = ImuNoise(), pose: str = 'standing',
-                 model_xml: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        timestep: float = spot.TIMESTEP,
+        seed: int | None = None,
+        imu_noise: ImuNoise = ImuNoise(),
+        pose: str = 'standing',
+        model_xml: str | None = None,
+    ) -> None:
         if not (timestep > 0 and np.isfinite(timestep)):
             raise ValueError(f'timestep must be positive, got {timestep}')
         self.model = mujoco.MjModel.from_xml_string(
-            model_xml if model_xml is not None else mjcf.generate_mjcf(timestep=timestep))
+            model_xml if model_xml is not None else mjcf.generate_mjcf(timestep=timestep)
+        )
         self.model.opt.timestep = timestep
         self.data = mujoco.MjData(self.model)
         self.imu_noise = imu_noise
@@ -142,12 +151,16 @@ class SpotSimulation:
         root = model.body(spot.BODY_LINK).jntadr[0]
         self._root_qpos = model.jnt_qposadr[root]
         self._root_qvel = model.jnt_dofadr[root]
-        self._sensors = {name: slice(model.sensor(name).adr[0],
-                                     model.sensor(name).adr[0] + model.sensor(name).dim[0])
-                         for name in mjcf.IMU_SENSORS}
+        self._sensors = {
+            name: slice(
+                model.sensor(name).adr[0], model.sensor(name).adr[0] + model.sensor(name).dim[0]
+            )
+            for name in mjcf.IMU_SENSORS
+        }
         # Geoms that can touch the ground: everything of the robot that collides.
-        robot = np.flatnonzero((model.geom_bodyid > 0)
-                               & ((model.geom_contype != 0) | (model.geom_conaffinity != 0)))
+        robot = np.flatnonzero(
+            (model.geom_bodyid > 0) & ((model.geom_contype != 0) | (model.geom_conaffinity != 0))
+        )
         self._robot_geoms = robot
         self.reset(pose)
 
@@ -205,8 +218,9 @@ class SpotSimulation:
         self.clamped_targets += len(clamped)
         return clamped
 
-    def move_to(self, target: ArrayLike, ticks: int, max_step: float,
-                period: float = 0.05) -> np.ndarray:
+    def move_to(
+        self, target: ArrayLike, ticks: int, max_step: float, period: float = 0.05
+    ) -> np.ndarray:
         """Drive the servo targets towards ``target`` as a rate-limited controller would.
 
         For ``ticks`` control periods of ``period`` s, each target moves at most ``max_step``
@@ -270,8 +284,8 @@ class SpotSimulation:
     def _place(self, quat: np.ndarray, joints: np.ndarray, clearance: float) -> None:
         """Set orientation and joint angles; lift the body so its lowest point is at clearance."""
         root = self._root_qpos
-        self.data.qpos[root:root + 3] = 0.0
-        self.data.qpos[root + 3:root + 7] = quat
+        self.data.qpos[root : root + 3] = 0.0
+        self.data.qpos[root + 3 : root + 7] = quat
         self.data.qpos[self._qpos] = joints
         mujoco.mj_kinematics(self.model, self.data)
         self.data.qpos[root + 2] = clearance - self._lowest_point()
@@ -299,10 +313,11 @@ class SpotSimulation:
     # --- sensors -------------------------------------------------------------------------
     def joints(self) -> JointReading:
         """Joint positions, velocities and torques, JOINT_NAMES order."""
-        return JointReading(position=self.data.qpos[self._qpos].copy(),
-                            velocity=self.data.qvel[self._qvel].copy(),
-                            effort=self.data.actuator_force[self._actuators]
-                            + self.data.qfrc_damper[self._qvel])
+        return JointReading(
+            position=self.data.qpos[self._qpos].copy(),
+            velocity=self.data.qvel[self._qvel].copy(),
+            effort=self.data.actuator_force[self._actuators] + self.data.qfrc_damper[self._qvel],
+        )
 
     def imu(self) -> ImuReading:
         """IMU readings, with the configured noise."""
@@ -322,13 +337,16 @@ class SpotSimulation:
     def body_state(self) -> BodyState:
         """Ground-truth pose and body-frame twist of the body."""
         q, v = self._root_qpos, self._root_qvel
-        quat = self.data.qpos[q + 3:q + 7].copy()
+        quat = self.data.qpos[q + 3 : q + 7].copy()
         rotation = self.data.xmat[self.model.body(spot.BODY_LINK).id].reshape(3, 3)
-        return BodyState(position=self.data.qpos[q:q + 3].copy(), orientation=quat,
-                         # a free joint's linear velocity is in the world frame, its
-                         # angular velocity in the body frame
-                         linear_velocity=rotation.T @ self.data.qvel[v:v + 3],
-                         angular_velocity=self.data.qvel[v + 3:v + 6].copy())
+        return BodyState(
+            position=self.data.qpos[q : q + 3].copy(),
+            orientation=quat,
+            # a free joint's linear velocity is in the world frame, its
+            # angular velocity in the body frame
+            linear_velocity=rotation.T @ self.data.qvel[v : v + 3],
+            angular_velocity=self.data.qvel[v + 3 : v + 6].copy(),
+        )
 
     def body_z_axis(self) -> np.ndarray:
         """Return the body's z axis in the world: (0, 0, 1) upright, (0, 0, -1) on its back."""
@@ -339,8 +357,9 @@ class SpotSimulation:
         return np.array([self.data.site(frame).xpos for frame in spot.FOOT_FRAMES])
 
     # --- rendering -----------------------------------------------------------------------
-    def render(self, camera: str = mjcf.TRACK_CAMERA, width: int = 64,
-               height: int = 64) -> np.ndarray:
+    def render(
+        self, camera: str = mjcf.TRACK_CAMERA, width: int = 64, height: int = 64
+    ) -> np.ndarray:
         """Render an RGB image (height, width, 3) uint8 from a camera of the model.
 
         Cameras: 'head' (onboard, looking forward and down) and 'track' (follows the
@@ -356,8 +375,9 @@ class SpotSimulation:
         renderer = self._renderers.get((width, height))
         if renderer is None:
             if spot_mujoco.GL_PROBLEM:
-                raise RenderingUnavailableError(f'off-screen rendering failed: '
-                                                f'{spot_mujoco.GL_PROBLEM}.{_GL_HINT}')
+                raise RenderingUnavailableError(
+                    f'off-screen rendering failed: {spot_mujoco.GL_PROBLEM}.{_GL_HINT}'
+                )
             offscreen = self.model.vis.global_
             offscreen.offwidth = max(offscreen.offwidth, width)
             offscreen.offheight = max(offscreen.offheight, height)
@@ -366,7 +386,8 @@ class SpotSimulation:
             except Exception as error:  # the GL back ends raise several kinds
                 raise RenderingUnavailableError(
                     f'off-screen rendering with MUJOCO_GL={os.environ.get("MUJOCO_GL", "")} '
-                    f'failed: {type(error).__name__}: {error}.{_GL_HINT}') from error
+                    f'failed: {type(error).__name__}: {error}.{_GL_HINT}'
+                ) from error
             # Shadows and reflections cost much more than the rest of a 64x64 frame.
             renderer.scene.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
             renderer.scene.flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0

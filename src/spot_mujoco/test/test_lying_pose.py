@@ -11,7 +11,7 @@ def test_lying_pose_rests_low_and_upright_and_can_stand_up():
         assert sim.body_z_axis()[2] > 0.95
         assert sim.body_state().position[2] < 0.25
         start = sim.joints().position.copy()
-        for i in range(40):                       # 2 s ramp to the standing pose
+        for i in range(40):  # 2 s ramp to the standing pose
             sim.set_position_targets(start + (STANDING_POSE - start) * (i + 1) / 40)
             sim.step(25)
         sim.step(500)

@@ -15,9 +15,9 @@ def test_pauses_while_the_agents_together_reach_the_budget():
     lock.set_steps('spot_0/agent/status', 200)
     lock.set_steps('spot_1/agent/status', 299)
     assert lock.may_step(0.0)
-    lock.set_steps('spot_1/agent/status', 300)            # 500 together: the budget
+    lock.set_steps('spot_1/agent/status', 300)  # 500 together: the budget
     assert not lock.may_step(1.0) and lock.paused
     assert not lock.may_step(2.0)
-    lock.set_budget(600)                                   # the learner caught up
+    lock.set_budget(600)  # the learner caught up
     assert lock.may_step(4.0) and not lock.paused
     assert lock.pauses == 1 and lock.paused_seconds == 3.0

@@ -40,8 +40,9 @@ def body_z_up(odom: Odometry) -> float:
 
 
 def trajectory(names: list[str], *points: list[float]) -> JointTrajectory:
-    return JointTrajectory(joint_names=names,
-                           points=[JointTrajectoryPoint(positions=p) for p in points])
+    return JointTrajectory(
+        joint_names=names, points=[JointTrajectoryPoint(positions=p) for p in points]
+    )
 
 
 # --- the message check, no ROS graph needed ---------------------------------------------
@@ -50,31 +51,39 @@ def test_targets_from_trajectory_uses_the_last_point_by_name():
     assert targets_from_trajectory(msg) == {'rear_right_knee': -1.2, 'front_left_hip_x': 0.2}
 
 
-@pytest.mark.parametrize('msg,problem', [
-    (trajectory([], [1.0]), 'no joint names'),
-    (trajectory(['front_left_knee']), 'no points'),
-    (trajectory(['front_left_knee', 'tail'], [-1.0, 0.0]), "unknown joint name(s) ['tail']"),
-    (trajectory(['front_left_knee', 'front_left_knee'], [-1.0, -1.1]), 'repeated joint name'),
-    (trajectory(['front_left_knee', 'front_left_hip_x'], [-1.0]),
-     'point 0 has 1 positions for 2 joint names'),
-    (trajectory(['front_left_knee'], [-1.0], [-1.0, 0.0]), 'point 1 has 2 positions'),
-    (trajectory(['front_left_knee'], [math.nan]), 'non-finite positions'),
-    (trajectory(['front_left_knee'], [-1.0], [math.inf]), 'non-finite positions'),
-])
+@pytest.mark.parametrize(
+    'msg,problem',
+    [
+        (trajectory([], [1.0]), 'no joint names'),
+        (trajectory(['front_left_knee']), 'no points'),
+        (trajectory(['front_left_knee', 'tail'], [-1.0, 0.0]), "unknown joint name(s) ['tail']"),
+        (trajectory(['front_left_knee', 'front_left_knee'], [-1.0, -1.1]), 'repeated joint name'),
+        (
+            trajectory(['front_left_knee', 'front_left_hip_x'], [-1.0]),
+            'point 0 has 1 positions for 2 joint names',
+        ),
+        (trajectory(['front_left_knee'], [-1.0], [-1.0, 0.0]), 'point 1 has 2 positions'),
+        (trajectory(['front_left_knee'], [math.nan]), 'non-finite positions'),
+        (trajectory(['front_left_knee'], [-1.0], [math.inf]), 'non-finite positions'),
+    ],
+)
 def test_targets_from_trajectory_names_the_problem(msg, problem):
     with pytest.raises(ValueError) as error:
         targets_from_trajectory(msg)
     assert problem in str(error.value)
 
 
-@pytest.mark.parametrize('msg,problem', [
-    # Thousands of repeated names: refused by count before any per-name work (this froze
-    # the simulation loop for seconds, quadratic in the count).
-    (trajectory(['front_left_knee'] * 5000, [0.0] * 5000), '5000 joint names (at most 64)'),
-    (trajectory(['front_left_knee'], *([[0.0]] * 5000)), '5000 points (at most 1000)'),
-    (trajectory(['x' * 100_000], [0.0]), 'longer than 128'),
-    (trajectory([f'joint_{i:05d}' for i in range(60)], [0.0] * 60), 'and 57 more'),
-])
+@pytest.mark.parametrize(
+    'msg,problem',
+    [
+        # Thousands of repeated names: refused by count before any per-name work (this froze
+        # the simulation loop for seconds, quadratic in the count).
+        (trajectory(['front_left_knee'] * 5000, [0.0] * 5000), '5000 joint names (at most 64)'),
+        (trajectory(['front_left_knee'], *([[0.0]] * 5000)), '5000 points (at most 1000)'),
+        (trajectory(['x' * 100_000], [0.0]), 'longer than 128'),
+        (trajectory([f'joint_{i:05d}' for i in range(60)], [0.0] * 60), 'and 57 more'),
+    ],
+)
 def test_hostile_trajectories_are_refused_with_a_short_message(msg, problem):
     with pytest.raises(ValueError) as error:
         targets_from_trajectory(msg)
@@ -88,8 +97,12 @@ class SimProcess:
     def __init__(self, env: dict[str, str], *params: str) -> None:
         args = [a for p in params for a in ('-p', p)]
         self.process = subprocess.Popen(
-            [sys.executable, '-m', 'spot_mujoco.sim_node', '--ros-args', *args], env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [sys.executable, '-m', 'spot_mujoco.sim_node', '--ros-args', *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -131,26 +144,32 @@ class Peer:
         self.executor.add_node(self.node)
         self.latest: dict[str, object] = {}
         self.counts: dict[str, int] = {}
-        for key, kind, topic in [('joints', JointState, contract.JOINT_STATES),
-                                 ('imu', Imu, contract.IMU),
-                                 ('odom', Odometry, contract.ODOMETRY),
-                                 ('image', Image, contract.CAMERA_IMAGE),
-                                 ('info', CameraInfo, contract.CAMERA_INFO)]:
+        for key, kind, topic in [
+            ('joints', JointState, contract.JOINT_STATES),
+            ('imu', Imu, contract.IMU),
+            ('odom', Odometry, contract.ODOMETRY),
+            ('image', Image, contract.CAMERA_IMAGE),
+            ('info', CameraInfo, contract.CAMERA_INFO),
+        ]:
             self.node.create_subscription(kind, topic, self._keep(key), contract.SENSOR_QOS)
-        self.node.create_subscription(Clock, contract.CLOCK, self._keep('clock'),
-                                      contract.CLOCK_QOS)
-        self.commands = self.node.create_publisher(JointTrajectory, contract.JOINT_TRAJECTORY,
-                                                   contract.COMMAND_QOS)
+        self.node.create_subscription(
+            Clock, contract.CLOCK, self._keep('clock'), contract.CLOCK_QOS
+        )
+        self.commands = self.node.create_publisher(
+            JointTrajectory, contract.JOINT_TRAJECTORY, contract.COMMAND_QOS
+        )
         self.reset_client = self.node.create_client(ResetRobot, contract.RESET_SERVICE)
 
     def _keep(self, key: str) -> Callable[[object], None]:
         def callback(msg: object) -> None:
             self.latest[key] = msg
             self.counts[key] = self.counts.get(key, 0) + 1
+
         return callback
 
-    def spin_until(self, predicate: Callable[[], bool], timeout: float = 20.0,
-                   what: str = 'condition') -> None:
+    def spin_until(
+        self, predicate: Callable[[], bool], timeout: float = 20.0, what: str = 'condition'
+    ) -> None:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if predicate():
@@ -165,15 +184,20 @@ class Peer:
         """Spin until `duration` simulated seconds have passed."""
         self.spin_until(lambda: 'clock' in self.latest)
         end = self.sim_time() + duration
-        self.spin_until(lambda: self.sim_time() >= end, timeout=10 + 5 * duration / RTF,
-                        what=f'{duration} s of simulated time')
+        self.spin_until(
+            lambda: self.sim_time() >= end,
+            timeout=10 + 5 * duration / RTF,
+            what=f'{duration} s of simulated time',
+        )
 
     def fresh(self, key: str) -> object:
         """The first message on `key` stamped after the current simulated time."""
         self.spin_until(lambda: 'clock' in self.latest)
         now = self.sim_time()
-        self.spin_until(lambda: key in self.latest
-                        and seconds(self.latest[key].header.stamp) > now, what=f'fresh {key}')
+        self.spin_until(
+            lambda: key in self.latest and seconds(self.latest[key].header.stamp) > now,
+            what=f'fresh {key}',
+        )
         return self.latest[key]
 
     def reset(self, pose: int, seed: int = 0) -> ResetRobot.Response:
@@ -192,8 +216,13 @@ class Peer:
 @pytest.fixture(scope='module')
 def sim(sim_ros_env):
     # The camera at 5 Hz of simulated time: a 64x64 software-rendered frame costs ~10 ms.
-    process = SimProcess(sim_ros_env, f'real_time_factor:={RTF}', 'camera.enabled:=true',
-                         'camera.rate:=5.0', 'seed:=3')
+    process = SimProcess(
+        sim_ros_env,
+        f'real_time_factor:={RTF}',
+        'camera.enabled:=true',
+        'camera.rate:=5.0',
+        'seed:=3',
+    )
     yield process
     process.stop()
 
@@ -201,8 +230,7 @@ def sim(sim_ros_env):
 @pytest.fixture(scope='module')
 def peer(sim):
     peer = Peer()
-    peer.spin_until(lambda: 'joints' in peer.latest, timeout=30,
-                    what='joint_states from sim_node')
+    peer.spin_until(lambda: 'joints' in peer.latest, timeout=30, what='joint_states from sim_node')
     yield peer
     peer.close()
 
@@ -220,7 +248,7 @@ def test_publishes_the_contract(sim, peer):
     acc = imu.linear_acceleration
     assert (acc.x, acc.y, acc.z) == pytest.approx((0.0, 0.0, 9.81), abs=0.3)
     q = imu.orientation
-    assert q.w ** 2 + q.x ** 2 + q.y ** 2 + q.z ** 2 == pytest.approx(1.0)
+    assert q.w**2 + q.x**2 + q.y**2 + q.z**2 == pytest.approx(1.0)
 
     odom = peer.fresh('odom')
     assert odom.header.frame_id == contract.ODOM_FRAME
@@ -300,14 +328,28 @@ def test_trajectory_from_another_process_moves_the_robot(sim_ros_env, peer):
     hip_x, knee = (spot.JOINT_NAMES.index(n) for n in ('front_left_hip_x', 'rear_right_knee'))
     assert before[hip_x] < 0.05 and before[knee] < -1.6
     commander = subprocess.Popen(
-        [sys.executable, str(HERE / 'trajectory_peer.py'), '30',
-         'rear_right_knee=-1.3', 'front_left_hip_x=0.3'],
-        env=sim_ros_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            str(HERE / 'trajectory_peer.py'),
+            '30',
+            'rear_right_knee=-1.3',
+            'front_left_hip_x=0.3',
+        ],
+        env=sim_ros_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert commander.stdout.readline().strip() == 'ready'
-        peer.spin_until(lambda: peer.latest['joints'].position[hip_x] > 0.25
-                        and peer.latest['joints'].position[knee] > -1.45,
-                        timeout=30, what='the commanded joints to move')
+        peer.spin_until(
+            lambda: (
+                peer.latest['joints'].position[hip_x] > 0.25
+                and peer.latest['joints'].position[knee] > -1.45
+            ),
+            timeout=30,
+            what='the commanded joints to move',
+        )
     finally:
         commander.terminate()
         commander.wait(timeout=10)
@@ -315,11 +357,15 @@ def test_trajectory_from_another_process_moves_the_robot(sim_ros_env, peer):
 
 BAD_TRAJECTORIES = [
     (trajectory(['front_left_knee', 'tail'], [-1.0, 0.0]), "unknown joint name(s) ['tail']"),
-    (trajectory(['front_left_knee', 'front_left_hip_x'], [-1.0]),
-     'point 0 has 1 positions for 2 joint names'),
+    (
+        trajectory(['front_left_knee', 'front_left_hip_x'], [-1.0]),
+        'point 0 has 1 positions for 2 joint names',
+    ),
     (trajectory(['front_left_knee']), 'no points'),
-    (trajectory(['front_left_knee', 'front_left_hip_y'], [-1.0, math.nan]),
-     "non-finite positions for ['front_left_hip_y']"),
+    (
+        trajectory(['front_left_knee', 'front_left_hip_y'], [-1.0, math.nan]),
+        "non-finite positions for ['front_left_hip_y']",
+    ),
 ]
 
 
@@ -341,8 +387,11 @@ def test_bad_trajectories_are_rejected_and_the_node_keeps_publishing(sim, peer):
     line = sim.wait_for_line('clamped joint target(s)', 'front_left_knee', after=mark)
     assert '1 clamped so far' in line
     knee = spot.JOINT_NAMES.index('front_left_knee')
-    peer.spin_until(lambda: peer.latest['joints'].position[knee] > -0.5, timeout=10,
-                    what='the knee to straighten')
+    peer.spin_until(
+        lambda: peer.latest['joints'].position[knee] > -0.5,
+        timeout=10,
+        what='the knee to straighten',
+    )
     peer.wait_sim(0.5)
     assert peer.fresh('joints').position[knee] < spot.JOINT_UPPER[knee] + 0.03
     # Still alive and publishing.
@@ -354,8 +403,19 @@ def test_bad_trajectories_are_rejected_and_the_node_keeps_publishing(sim, peer):
 
 def test_invalid_parameters_stop_the_node_with_a_clear_error(sim_ros_env):
     result = subprocess.run(
-        [sys.executable, '-m', 'spot_mujoco.sim_node', '--ros-args', '-p',
-         'initial_pose:=sitting'], env=sim_ros_env, capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            '-m',
+            'spot_mujoco.sim_node',
+            '--ros-args',
+            '-p',
+            'initial_pose:=sitting',
+        ],
+        env=sim_ros_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert f'initial_pose must be one of {list(POSES)}' in result.stderr
     assert 'Traceback' not in result.stderr
@@ -365,8 +425,7 @@ def test_unusable_gl_disables_the_camera_not_the_node(sim_ros_env):
     env = dict(sim_ros_env, MUJOCO_GL='no-such-backend')
     process = SimProcess(env, 'camera.enabled:=true')
     try:
-        line = process.wait_for_line('camera disabled', 'MUJOCO_GL=no-such-backend',
-                                     timeout=60)
+        line = process.wait_for_line('camera disabled', 'MUJOCO_GL=no-such-backend', timeout=60)
         assert 'MUJOCO_GL=egl' in line and 'osmesa' in line  # says what to do instead
         process.wait_for_line('Spot in MuJoCo', timeout=30)
     finally:
@@ -386,8 +445,9 @@ def test_unpaced_node_serves_commands_between_chunks():
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=int(os.environ['ROS_DOMAIN_ID']))
     try:
-        node = SimNode(context=context,
-                       parameter_overrides=[Parameter('real_time_factor', value=0.0)])
+        node = SimNode(
+            context=context, parameter_overrides=[Parameter('real_time_factor', value=0.0)]
+        )
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(node)
         start_wall, start_sim = time.monotonic(), node.sim.time
@@ -401,8 +461,9 @@ def test_unpaced_node_serves_commands_between_chunks():
         assert node.sim.position_targets[0] == 0.3
         node._on_trajectory(trajectory(['front_left_hip_x'], [math.inf]))
         assert node.rejected_trajectories == 1 and node.sim.position_targets[0] == 0.3
-        response = node._on_reset(ResetRobot.Request(pose=ResetRobot.Request.POSE_ON_BACK),
-                                  ResetRobot.Response())
+        response = node._on_reset(
+            ResetRobot.Request(pose=ResetRobot.Request.POSE_ON_BACK), ResetRobot.Response()
+        )
         assert response.success and node.sim.body_z_axis()[2] < -0.99
 
         # The executor gets a turn at least every STEP_BUDGET: a timer of this process runs.
@@ -431,13 +492,20 @@ def test_frame_prefix_names_the_robot_frames():
     context = rclpy.Context()
     rclpy.init(context=context)
     try:
-        node = SimNode(context=context, namespace='r1', parameter_overrides=[
-            Parameter('frame_prefix', value='r1/'), Parameter('real_time_factor', value=2.0)])
+        node = SimNode(
+            context=context,
+            namespace='r1',
+            parameter_overrides=[
+                Parameter('frame_prefix', value='r1/'),
+                Parameter('real_time_factor', value=2.0),
+            ],
+        )
         listener = rclpy.create_node('frame_listener', namespace='r1', context=context)
         received = {}
         for kind, topic in [(Imu, contract.IMU), (Odometry, contract.ODOMETRY)]:
             listener.create_subscription(
-                kind, topic, lambda msg, t=topic: received.update({t: msg}), contract.SENSOR_QOS)
+                kind, topic, lambda msg, t=topic: received.update({t: msg}), contract.SENSOR_QOS
+            )
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(node)
         executor.add_node(listener)

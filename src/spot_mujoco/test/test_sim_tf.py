@@ -30,8 +30,11 @@ def _spin_node(overrides, until, listener_setup=None, timeout=20.0):
     context = rclpy.Context()
     rclpy.init(context=context)
     try:
-        node = SimNode(context=context, namespace='r1', parameter_overrides=[
-            Parameter('real_time_factor', value=2.0), *overrides])
+        node = SimNode(
+            context=context,
+            namespace='r1',
+            parameter_overrides=[Parameter('real_time_factor', value=2.0), *overrides],
+        )
         executor = SingleThreadedExecutor(context=context)
         executor.add_node(node)
         listener = None
@@ -57,17 +60,21 @@ def test_without_tf2_msgs_the_node_runs_and_publishes_no_tf():
     assert _spin_node([], until=lambda: True) is None
 
 
-@pytest.mark.skipif(sim_node.TFMessage is None,
-                    reason='tf2_msgs is not installed (ROS 2 apt installs have it; PyPI has '
-                           'no wheel)')
+@pytest.mark.skipif(
+    sim_node.TFMessage is None,
+    reason='tf2_msgs is not installed (ROS 2 apt installs have it; PyPI has no wheel)',
+)
 def test_odom_to_body_is_published_on_tf_with_the_frame_prefix():
     received = []
 
     def listen(listener):
         listener.create_subscription(sim_node.TFMessage, '/tf', received.append, sim_node.TF_QOS)
 
-    _spin_node([Parameter('frame_prefix', value='r1/')], until=lambda: bool(received),
-               listener_setup=listen)
+    _spin_node(
+        [Parameter('frame_prefix', value='r1/')],
+        until=lambda: bool(received),
+        listener_setup=listen,
+    )
     assert received, 'no /tf message from sim_node'
     transform = received[0].transforms[0]
     assert (transform.header.frame_id, transform.child_frame_id) == ('r1/odom', 'r1/body')

@@ -40,9 +40,10 @@ def test_holds_the_standing_pose_for_ten_seconds(sim):
     np.testing.assert_allclose(sim.joints().position, spot.STANDING_POSE, atol=0.1)
 
 
-@pytest.mark.parametrize('joint,target', [('front_left_hip_x', 0.3),
-                                          ('rear_right_hip_y', 0.7),
-                                          ('front_right_knee', -1.4)])
+@pytest.mark.parametrize(
+    'joint,target',
+    [('front_left_hip_x', 0.3), ('rear_right_hip_y', 0.7), ('front_right_knee', -1.4)],
+)
 def test_joint_target_is_reached_within_half_a_second(sim, joint, target):
     # On its back the legs carry no load, so a servo reaches its target (standing, the
     # load leaves a steady error of torque / kp, a few hundredths of a radian).
@@ -74,12 +75,15 @@ def test_targets_as_an_array_and_by_name(sim):
     np.testing.assert_allclose(sim.position_targets, expected)
 
 
-@pytest.mark.parametrize('bad,problem', [
-    ({'front_left_hip_z': 0.1}, 'unknown joint name'),
-    (np.zeros(11), 'expected 12 targets'),
-    ({'front_left_knee': float('nan')}, 'non-finite'),
-    (np.full(12, np.inf), 'non-finite'),
-])
+@pytest.mark.parametrize(
+    'bad,problem',
+    [
+        ({'front_left_hip_z': 0.1}, 'unknown joint name'),
+        (np.zeros(11), 'expected 12 targets'),
+        ({'front_left_knee': float('nan')}, 'non-finite'),
+        (np.full(12, np.inf), 'non-finite'),
+    ],
+)
 def test_bad_targets_are_refused_and_change_nothing(sim, bad, problem):
     before = sim.position_targets
     with pytest.raises(ValueError, match=problem):
@@ -88,8 +92,9 @@ def test_bad_targets_are_refused_and_change_nothing(sim, bad, problem):
 
 
 def test_targets_beyond_the_limits_are_clamped_and_counted(sim):
-    clamped = sim.set_position_targets({'front_left_knee': 0.5, 'front_left_hip_x': -3.0,
-                                        'front_left_hip_y': 1.0})
+    clamped = sim.set_position_targets(
+        {'front_left_knee': 0.5, 'front_left_hip_x': -3.0, 'front_left_hip_y': 1.0}
+    )
     assert sorted(clamped) == ['front_left_hip_x', 'front_left_knee']
     assert sim.clamped_targets == 2
     assert sim.position_targets[2] == spot.JOINT_UPPER[2]
@@ -106,8 +111,7 @@ def shared_sim():
 
 
 @settings(max_examples=50, deadline=None)
-@given(values=st.lists(st.floats(-10.0, 10.0), min_size=spot.NUM_JOINTS,
-                       max_size=spot.NUM_JOINTS))
+@given(values=st.lists(st.floats(-10.0, 10.0), min_size=spot.NUM_JOINTS, max_size=spot.NUM_JOINTS))
 def test_any_finite_targets_end_within_the_limits(shared_sim, values):
     sim = shared_sim
     before = sim.clamped_targets
@@ -226,14 +230,16 @@ def test_saturated_servos_move_smoothly_within_the_velocity_limits(sim):
     peak = np.abs(velocities).max(axis=0)
     assert np.all(peak < 1.1 * spot.JOINT_VELOCITY)
     flips = (velocities[1:] * velocities[:-1] < 0) & (
-        np.maximum(np.abs(velocities[1:]), np.abs(velocities[:-1])) > 1.0)
+        np.maximum(np.abs(velocities[1:]), np.abs(velocities[:-1])) > 1.0
+    )
     # Servo chatter flips the velocity nearly every step (hundreds of flips here); a knee
     # that folds its lower leg against the body box bounces a few times (8 for the front
     # left knee with Boston Dynamics' 0.24 x 0.18 m box).
     assert np.all(flips.sum(axis=0) <= 20), flips.sum(axis=0)
     front_left = slice(0, 3)  # the rear legs' swing forwards ends on the ground
-    np.testing.assert_allclose(sim.joints().position[front_left], spot.JOINT_LOWER[front_left],
-                               atol=0.05)
+    np.testing.assert_allclose(
+        sim.joints().position[front_left], spot.JOINT_LOWER[front_left], atol=0.05
+    )
 
 
 def test_render_cameras(sim):

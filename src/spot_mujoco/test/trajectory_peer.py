@@ -18,11 +18,18 @@ def main() -> None:
     targets = dict(arg.split('=') for arg in sys.argv[2:])
     rclpy.init()
     node = rclpy.create_node('trajectory_peer')
-    publisher = node.create_publisher(JointTrajectory, contract.JOINT_TRAJECTORY,
-                                      contract.COMMAND_QOS)
-    msg = JointTrajectory(joint_names=list(targets), points=[JointTrajectoryPoint(
-        positions=[float(v) for v in targets.values()],
-        time_from_start=Duration(nanosec=20_000_000))])
+    publisher = node.create_publisher(
+        JointTrajectory, contract.JOINT_TRAJECTORY, contract.COMMAND_QOS
+    )
+    msg = JointTrajectory(
+        joint_names=list(targets),
+        points=[
+            JointTrajectoryPoint(
+                positions=[float(v) for v in targets.values()],
+                time_from_start=Duration(nanosec=20_000_000),
+            )
+        ],
+    )
     print('ready', flush=True)
     end = time.monotonic() + seconds
     while time.monotonic() < end:

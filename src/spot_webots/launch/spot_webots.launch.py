@@ -42,11 +42,13 @@ def _stop_on_exit(action, name: str) -> RegisterEventHandler:
     (dreamstride_bringup.launch_common does the same for DreamStride's nodes; this
     package does not depend on it.)
     """
+
     def on_exit(event, context):
         if context.is_shutdown:
             return None
-        error = WebotsPartExitedError(f'{name} exited with code {event.returncode}; '
-                                      'stopping the run')
+        error = WebotsPartExitedError(
+            f'{name} exited with code {event.returncode}; stopping the run'
+        )
         launch.logging.get_logger('spot_webots').error(str(error))
         raise error
 
@@ -68,16 +70,27 @@ def _webots_and_driver(context):
             os.environ['WEBOTS_OFFSCREEN'] = '1'
             actions.append(LogInfo(msg='no display: running Webots off-screen (xvfb-run)'))
         else:
-            actions.append(LogInfo(msg='no display and no xvfb-run: Webots will not start; '
-                                       'install xvfb or set DISPLAY'))
-    webots = WebotsLauncher(world=str(world), mode=context.launch_configurations['mode'],
-                            gui=gui, ros2_supervisor=True)
+            actions.append(
+                LogInfo(
+                    msg='no display and no xvfb-run: Webots will not start; '
+                    'install xvfb or set DISPLAY'
+                )
+            )
+    webots = WebotsLauncher(
+        world=str(world), mode=context.launch_configurations['mode'], gui=gui, ros2_supervisor=True
+    )
     # WebotsController builds its ROS arguments with plain string formatting, so the
     # namespace must be a string here, not a substitution.
     driver = WebotsController(
-        robot_name=ROBOT_NAME, namespace=namespace,
-        parameters=[{'robot_description': str(share / 'resource' / 'spot_webots.urdf'),
-                     'use_sim_time': True}])
+        robot_name=ROBOT_NAME,
+        namespace=namespace,
+        parameters=[
+            {
+                'robot_description': str(share / 'resource' / 'spot_webots.urdf'),
+                'use_sim_time': True,
+            }
+        ],
+    )
     return [
         *actions,
         webots,
@@ -91,16 +104,31 @@ def _webots_and_driver(context):
 
 def generate_launch_description():
     """Return the launch description: arguments, then Webots and the driver."""
-    return LaunchDescription([
-        DeclareLaunchArgument('namespace', default_value=DEFAULT_NAMESPACE,
-                              description='robot namespace of the contract topics'),
-        DeclareLaunchArgument('gui', default_value='false', choices=['true', 'false'],
-                              description='show the Webots window (false: headless, '
-                                          '--no-rendering --batch --minimize)'),
-        DeclareLaunchArgument('mode', default_value='realtime', choices=['realtime', 'fast'],
-                              description='Webots simulation mode'),
-        DeclareLaunchArgument('world', default_value='spot_flat.wbt',
-                              description='world file: a name in share/spot_webots/worlds '
-                                          'or an absolute path'),
-        OpaqueFunction(function=_webots_and_driver),
-    ])
+    return LaunchDescription(
+        [
+            DeclareLaunchArgument(
+                'namespace',
+                default_value=DEFAULT_NAMESPACE,
+                description='robot namespace of the contract topics',
+            ),
+            DeclareLaunchArgument(
+                'gui',
+                default_value='false',
+                choices=['true', 'false'],
+                description='show the Webots window (false: headless, '
+                '--no-rendering --batch --minimize)',
+            ),
+            DeclareLaunchArgument(
+                'mode',
+                default_value='realtime',
+                choices=['realtime', 'fast'],
+                description='Webots simulation mode',
+            ),
+            DeclareLaunchArgument(
+                'world',
+                default_value='spot_flat.wbt',
+                description='world file: a name in share/spot_webots/worlds or an absolute path',
+            ),
+            OpaqueFunction(function=_webots_and_driver),
+        ]
+    )

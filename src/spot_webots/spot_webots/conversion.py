@@ -55,32 +55,46 @@ from spot_description import spot
 
 # Webots' words for the legs (LEGS order) and the joints (LEG_JOINTS order).
 WEBOTS_LEGS: dict[str, str] = {
-    'front_left': 'front left', 'front_right': 'front right',
-    'rear_left': 'rear left', 'rear_right': 'rear right',
+    'front_left': 'front left',
+    'front_right': 'front right',
+    'rear_left': 'rear left',
+    'rear_right': 'rear right',
 }
 WEBOTS_JOINTS: dict[str, str] = {
-    'hip_x': 'shoulder abduction', 'hip_y': 'shoulder rotation', 'knee': 'elbow',
+    'hip_x': 'shoulder abduction',
+    'hip_y': 'shoulder rotation',
+    'knee': 'elbow',
 }
 
 # Device names in spot_description's JOINT_NAMES order.
 MOTOR_NAMES: tuple[str, ...] = tuple(
     f'{WEBOTS_LEGS[leg]} {WEBOTS_JOINTS[joint]} motor'
-    for leg in spot.LEGS for joint in spot.LEG_JOINTS)
+    for leg in spot.LEGS
+    for joint in spot.LEG_JOINTS
+)
 SENSOR_NAMES: tuple[str, ...] = tuple(
     f'{WEBOTS_LEGS[leg]} {WEBOTS_JOINTS[joint]} sensor'
-    for leg in spot.LEGS for joint in spot.LEG_JOINTS)
+    for leg in spot.LEGS
+    for joint in spot.LEG_JOINTS
+)
 
 # The PROTO's other devices that this package uses (the IMU plugin, the camera).
 INERTIAL_UNIT = 'inertial unit'
 GYRO = 'gyro'
 ACCELEROMETER = 'accelerometer'
 CAMERAS: tuple[str, ...] = (
-    'left head camera', 'right head camera', 'left flank camera', 'right flank camera',
-    'rear camera')
+    'left head camera',
+    'right head camera',
+    'left flank camera',
+    'right flank camera',
+    'rear camera',
+)
 
 # RotationalMotor limits (rad, Webots convention) and torque (N m), per joint kind.
 WEBOTS_JOINT_LIMITS: dict[str, tuple[float, float]] = {
-    'hip_x': (-0.6, 0.5), 'hip_y': (-1.7, 1.7), 'knee': (-0.45, 1.6),
+    'hip_x': (-0.6, 0.5),
+    'hip_y': (-1.7, 1.7),
+    'knee': (-0.45, 1.6),
 }
 MAX_TORQUE = 50.0
 WEBOTS_LOWER = np.array([WEBOTS_JOINT_LIMITS[j][0] for _ in spot.LEGS for j in spot.LEG_JOINTS])
@@ -104,8 +118,9 @@ def link_angle(vector: tuple[float, float]) -> float:
 
 def _derived_offsets() -> dict[str, float]:
     hip_y = link_angle(WEBOTS_THIGH) - link_angle(DESCRIPTION_THIGH)
-    knee = ((link_angle(WEBOTS_SHANK) - link_angle(WEBOTS_THIGH))
-            - (link_angle(DESCRIPTION_SHANK) - link_angle(DESCRIPTION_THIGH)))
+    knee = (link_angle(WEBOTS_SHANK) - link_angle(WEBOTS_THIGH)) - (
+        link_angle(DESCRIPTION_SHANK) - link_angle(DESCRIPTION_THIGH)
+    )
     return {'hip_x': 0.0, 'hip_y': hip_y, 'knee': knee}
 
 
@@ -125,8 +140,9 @@ class JointConversion:
     offset: np.ndarray
 
     @classmethod
-    def for_kinds(cls, offsets: dict[str, float] | None = None,
-                  signs: dict[str, float] | None = None) -> JointConversion:
+    def for_kinds(
+        cls, offsets: dict[str, float] | None = None, signs: dict[str, float] | None = None
+    ) -> JointConversion:
         """Conversion with the given per-kind offsets and signs (defaults: derived above)."""
         offsets = {**ZERO_OFFSET, **(offsets or {})}
         signs = {**AXIS_SIGN, **(signs or {})}
@@ -135,8 +151,9 @@ class JointConversion:
         if not all(math.isfinite(o) for o in offsets.values()):
             raise ValueError(f'zero offsets must be finite, got {offsets}')
         kinds = [joint for _ in spot.LEGS for joint in spot.LEG_JOINTS]
-        return cls(sign=np.array([signs[k] for k in kinds]),
-                   offset=np.array([offsets[k] for k in kinds]))
+        return cls(
+            sign=np.array([signs[k] for k in kinds]), offset=np.array([offsets[k] for k in kinds])
+        )
 
     def to_contract(self, webots_positions: np.ndarray) -> np.ndarray:
         """Joint angles (rad): Webots convention to the contract's."""
@@ -150,15 +167,17 @@ class JointConversion:
         """Velocities (rad/s) or torques (N m) about the joint axis: offsets do not apply."""
         return self.sign * np.asarray(webots_rates, dtype=float)
 
-    def contract_limits(self, lower: np.ndarray = WEBOTS_LOWER,
-                        upper: np.ndarray = WEBOTS_UPPER) -> tuple[np.ndarray, np.ndarray]:
+    def contract_limits(
+        self, lower: np.ndarray = WEBOTS_LOWER, upper: np.ndarray = WEBOTS_UPPER
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Webots joint limits expressed in the contract's convention (lower, upper)."""
         a, b = self.to_contract(lower), self.to_contract(upper)
         return np.minimum(a, b), np.maximum(a, b)
 
 
-def clamp(positions: np.ndarray, lower: np.ndarray = WEBOTS_LOWER,
-          upper: np.ndarray = WEBOTS_UPPER) -> tuple[np.ndarray, np.ndarray]:
+def clamp(
+    positions: np.ndarray, lower: np.ndarray = WEBOTS_LOWER, upper: np.ndarray = WEBOTS_UPPER
+) -> tuple[np.ndarray, np.ndarray]:
     """Clamp joint positions to [lower, upper]; return them and a mask of the clamped ones."""
     positions = np.asarray(positions, dtype=float)
     clamped = np.clip(positions, lower, upper)

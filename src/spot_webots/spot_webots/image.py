@@ -13,8 +13,9 @@ import math
 import numpy as np
 
 
-def downsample_bgra(data: bytes, width: int, height: int, out_width: int, out_height: int
-                    ) -> tuple[np.ndarray, tuple[int, int, int, int, int]]:
+def downsample_bgra(
+    data: bytes, width: int, height: int, out_width: int, out_height: int
+) -> tuple[np.ndarray, tuple[int, int, int, int, int]]:
     """Crop and block-average a BGRA image to (out_height, out_width, 3) rgb uint8.
 
     Returns the image and the crop used: (left, top, crop width, crop height, block), where
@@ -28,14 +29,15 @@ def downsample_bgra(data: bytes, width: int, height: int, out_width: int, out_he
     block = min(width // out_width, height // out_height)
     crop_w, crop_h = block * out_width, block * out_height
     left, top = (width - crop_w) // 2, (height - crop_h) // 2
-    bgra = pixels.reshape(height, width, 4)[top:top + crop_h, left:left + crop_w]
+    bgra = pixels.reshape(height, width, 4)[top : top + crop_h, left : left + crop_w]
     mean = bgra.reshape(out_height, block, out_width, block, 4).mean(axis=(1, 3))
     rgb = np.rint(mean[..., 2::-1]).astype(np.uint8)
     return rgb, (left, top, crop_w, crop_h, block)
 
 
-def pinhole_matrix(horizontal_fov: float, width: int, height: int,
-                   crop: tuple[int, int, int, int, int]) -> list[float]:
+def pinhole_matrix(
+    horizontal_fov: float, width: int, height: int, crop: tuple[int, int, int, int, int]
+) -> list[float]:
     """Row-major 3x3 camera matrix K of the downsampled image (square pixels, no distortion).
 
     ``horizontal_fov`` (rad) and ``width``/``height`` describe the Webots camera; ``crop`` is

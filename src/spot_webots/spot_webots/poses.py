@@ -52,11 +52,13 @@ def axis_rotation(axis: tuple[float, float, float] | np.ndarray, angle: float) -
 def quaternion_to_matrix(wxyz: np.ndarray) -> np.ndarray:
     """Rotation matrix of a unit quaternion (w, x, y, z)."""
     w, x, y, z = np.asarray(wxyz, dtype=float) / np.linalg.norm(wxyz)
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-    ])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
+    )
 
 
 def matrix_to_quaternion(matrix: np.ndarray) -> np.ndarray:
@@ -65,8 +67,9 @@ def matrix_to_quaternion(matrix: np.ndarray) -> np.ndarray:
     trace = np.trace(m)
     if trace > 0:
         s = 2.0 * np.sqrt(1.0 + trace)
-        q = np.array([s / 4, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s,
-                      (m[1, 0] - m[0, 1]) / s])
+        q = np.array(
+            [s / 4, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s]
+        )
     else:
         i = int(np.argmax(np.diag(m)))
         j, k = (i + 1) % 3, (i + 2) % 3
@@ -105,8 +108,7 @@ def _side(leg: str) -> float:
     return -1.0 if leg.endswith('left') else 1.0
 
 
-def leg_points(leg: str, abduction: float, rotation: float, elbow: float
-               ) -> dict[str, np.ndarray]:
+def leg_points(leg: str, abduction: float, rotation: float, elbow: float) -> dict[str, np.ndarray]:
     """Joint axes and foot of one Webots leg in the body frame (m), joint angles Webots' (rad).
 
     Returns ``abduction``, ``rotation``, ``elbow`` (points on each hinge axis) and ``foot``
@@ -124,9 +126,15 @@ def leg_points(leg: str, abduction: float, rotation: float, elbow: float
     p_rotation = p_abduction + r_abduction @ np.array(ROTATION_ANCHOR)
     p_elbow = p_rotation + r_rotation @ (mirror * ELBOW_ANCHOR)
     p_foot = p_elbow + r_elbow @ (mirror * FOOT_CENTRE)
-    return {name: origin + LEG_ROTATION @ p for name, p in (
-        ('abduction', p_abduction), ('rotation', p_rotation), ('elbow', p_elbow),
-        ('foot', p_foot))}
+    return {
+        name: origin + LEG_ROTATION @ p
+        for name, p in (
+            ('abduction', p_abduction),
+            ('rotation', p_rotation),
+            ('elbow', p_elbow),
+            ('foot', p_foot),
+        )
+    }
 
 
 def leg_positions(webots_positions: np.ndarray) -> dict[str, np.ndarray]:
@@ -138,13 +146,22 @@ def leg_positions(webots_positions: np.ndarray) -> dict[str, np.ndarray]:
 
 def lowest_point(rotation: np.ndarray, webots_positions: np.ndarray) -> float:
     """Lowest world z (m) of the robot, body origin at z = 0, rotated by matrix ``rotation``."""
-    corners = np.array([[x, y, z] for x in (BODY_BOX_MIN[0], BODY_BOX_MAX[0])
-                        for y in (BODY_BOX_MIN[1], BODY_BOX_MAX[1])
-                        for z in (BODY_BOX_MIN[2], BODY_BOX_MAX[2])])
+    corners = np.array(
+        [
+            [x, y, z]
+            for x in (BODY_BOX_MIN[0], BODY_BOX_MAX[0])
+            for y in (BODY_BOX_MIN[1], BODY_BOX_MAX[1])
+            for z in (BODY_BOX_MIN[2], BODY_BOX_MAX[2])
+        ]
+    )
     points = leg_positions(webots_positions)
-    return float(min((corners @ rotation.T)[:, 2].min(),
-                     (points['elbow'] @ rotation.T)[:, 2].min() - KNEE_RADIUS,
-                     (points['foot'] @ rotation.T)[:, 2].min() - FOOT_RADIUS))
+    return float(
+        min(
+            (corners @ rotation.T)[:, 2].min(),
+            (points['elbow'] @ rotation.T)[:, 2].min() - KNEE_RADIUS,
+            (points['foot'] @ rotation.T)[:, 2].min() - FOOT_RADIUS,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -156,8 +173,9 @@ class ResetPose:
     joints: np.ndarray  # rad, contract convention, JOINT_NAMES order
 
 
-def reset_pose(pose: str, conversion: JointConversion,
-               rng: np.random.Generator | None = None) -> ResetPose:
+def reset_pose(
+    pose: str, conversion: JointConversion, rng: np.random.Generator | None = None
+) -> ResetPose:
     """Body height, orientation and joint angles of a reset to ``pose`` (one of POSES).
 
     'standing': spot_description's standing pose, upright, feet just above the ground.
@@ -174,8 +192,9 @@ def reset_pose(pose: str, conversion: JointConversion,
         quat = rng.normal(size=4)
         rotation = quaternion_to_axis_angle(quat / np.linalg.norm(quat))
         webots_lower, webots_upper = conversion.contract_limits(WEBOTS_LOWER, WEBOTS_UPPER)
-        joints = rng.uniform(np.maximum(spot.JOINT_LOWER, webots_lower),
-                             np.minimum(spot.JOINT_UPPER, webots_upper))
+        joints = rng.uniform(
+            np.maximum(spot.JOINT_LOWER, webots_lower), np.minimum(spot.JOINT_UPPER, webots_upper)
+        )
         clearance = float(rng.uniform(*RANDOM_DROP_HEIGHT))
     else:
         raise ValueError(f'unknown pose {pose!r}; expected one of {POSES}')

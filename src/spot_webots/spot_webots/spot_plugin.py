@@ -63,8 +63,11 @@ RESET_POSES = {
     ResetRobot.Request.POSE_ON_BACK: 'on_back',
     ResetRobot.Request.POSE_RANDOM: 'random',
 }
-_OFFSET_PROPERTIES = {'zeroOffsetHipX': 'hip_x', 'zeroOffsetHipY': 'hip_y',
-                      'zeroOffsetKnee': 'knee'}
+_OFFSET_PROPERTIES = {
+    'zeroOffsetHipX': 'hip_x',
+    'zeroOffsetHipY': 'hip_y',
+    'zeroOffsetKnee': 'knee',
+}
 
 
 @dataclass(frozen=True)
@@ -96,27 +99,39 @@ class PluginConfig:
             except ValueError:
                 raise ValueError(f'plugin property {name}: not a number: {p[name]!r}') from None
             if not math.isfinite(value) or (positive and value <= 0):
-                raise ValueError(f'plugin property {name}: must be a positive number, '
-                                 f'got {p[name]!r}')
+                raise ValueError(
+                    f'plugin property {name}: must be a positive number, got {p[name]!r}'
+                )
             return value
 
         def flag(name: str, default: bool) -> bool:
             value = p.get(name, str(default)).lower()
             if value not in ('true', 'false', '1', '0'):
-                raise ValueError(f'plugin property {name}: expected true or false, '
-                                 f'got {p[name]!r}')
+                raise ValueError(
+                    f'plugin property {name}: expected true or false, got {p[name]!r}'
+                )
             return value in ('true', '1')
 
         initial_pose = p.get('initialPose', cls.initial_pose)
         if initial_pose not in poses.POSES:
-            raise ValueError(f'plugin property initialPose: expected one of {poses.POSES}, '
-                             f'got {initial_pose!r}')
+            raise ValueError(
+                f'plugin property initialPose: expected one of {poses.POSES}, got {initial_pose!r}'
+            )
         offsets = dict(conversion.ZERO_OFFSET)
         for name, kind in _OFFSET_PROPERTIES.items():
             offsets[kind] = number(name, offsets[kind], positive=False)
-        known = {'namespace', 'publishRate', 'initialPose', 'seed', 'cameraEnabled',
-                 'cameraName', 'cameraWidth', 'cameraHeight', 'cameraRate',
-                 *_OFFSET_PROPERTIES}
+        known = {
+            'namespace',
+            'publishRate',
+            'initialPose',
+            'seed',
+            'cameraEnabled',
+            'cameraName',
+            'cameraWidth',
+            'cameraHeight',
+            'cameraRate',
+            *_OFFSET_PROPERTIES,
+        }
         return cls(
             namespace=p.get('namespace'),
             publish_rate=number('publishRate', cls.publish_rate),
@@ -128,7 +143,8 @@ class PluginConfig:
             camera_height=number('cameraHeight', cls.camera_height, kind=int),
             camera_rate=number('cameraRate', cls.camera_rate),
             zero_offsets=offsets,
-            unknown=tuple(sorted(set(p) - known)))
+            unknown=tuple(sorted(set(p) - known)),
+        )
 
 
 def namespace_from_arguments(arguments: list[str]) -> str | None:
@@ -143,7 +159,7 @@ def namespace_from_arguments(arguments: list[str]) -> str | None:
         elif in_ros_args and item in ('-r', '--remap'):
             rule = next(items, '')
             if rule.startswith('__ns:='):
-                namespace = rule[len('__ns:='):]
+                namespace = rule[len('__ns:=') :]
     return namespace
 
 
@@ -190,8 +206,12 @@ class SpotPlugin:
         except Exception as error:
             if not self.exit_on_start_failure:
                 raise
-            print(f'[spot_webots] the Spot plugin cannot start: {error}; stopping the '
-                  'webots_ros2 driver', file=sys.stderr, flush=True)
+            print(
+                f'[spot_webots] the Spot plugin cannot start: {error}; stopping the '
+                'webots_ros2 driver',
+                file=sys.stderr,
+                flush=True,
+            )
             os._exit(START_FAILURE_EXIT_CODE)  # no cleanup: nothing of the plugin runs yet
 
     def _start(self, webots_node: Any, properties: dict[str, str]) -> None:
@@ -205,8 +225,9 @@ class SpotPlugin:
             namespace = namespace_from_arguments(process_arguments()) or ''
         # The node has no parameters to serve, and the executor waits on every entity once
         # per Webots step: without the six parameter services that wait costs a quarter less.
-        self.node = rclpy.create_node(NODE_NAME, namespace=namespace,
-                                      start_parameter_services=False)
+        self.node = rclpy.create_node(
+            NODE_NAME, namespace=namespace, start_parameter_services=False
+        )
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
         log = self.node.get_logger()
@@ -225,12 +246,15 @@ class SpotPlugin:
         self._stale_readings = False  # the sensors still hold the step before a reset
         self._rng = np.random.default_rng(None if self.config.seed < 0 else self.config.seed)
 
-        self._joint_pub = self.node.create_publisher(JointState, contract.JOINT_STATES,
-                                                     contract.SENSOR_QOS)
-        self._odom_pub = self.node.create_publisher(Odometry, contract.ODOMETRY,
-                                                    contract.SENSOR_QOS)
-        self.node.create_subscription(JointTrajectory, contract.JOINT_TRAJECTORY,
-                                      self._on_trajectory, contract.COMMAND_QOS)
+        self._joint_pub = self.node.create_publisher(
+            JointState, contract.JOINT_STATES, contract.SENSOR_QOS
+        )
+        self._odom_pub = self.node.create_publisher(
+            Odometry, contract.ODOMETRY, contract.SENSOR_QOS
+        )
+        self.node.create_subscription(
+            JointTrajectory, contract.JOINT_TRAJECTORY, self._on_trajectory, contract.COMMAND_QOS
+        )
         self.node.create_service(ResetRobot, contract.RESET_SERVICE, self._on_reset)
         self._setup_supervisor()
         self._camera_every = 0
@@ -241,12 +265,15 @@ class SpotPlugin:
             message = self.reset(self.config.initial_pose)
         else:
             self.targets = self.conversion.to_contract(
-                [m.getTargetPosition() for m in self.motors])
+                [m.getTargetPosition() for m in self.motors]
+            )
             message = 'initial pose left as the world has it (no Supervisor)'
         self._ready = True
-        log.info(f'Spot in Webots: time step {self.timestep * 1000:g} ms, joint_states and '
-                 f'odometry every {self.publish_every} steps, '
-                 f'zero offsets {self._offsets_text()}; {message}')
+        log.info(
+            f'Spot in Webots: time step {self.timestep * 1000:g} ms, joint_states and '
+            f'odometry every {self.publish_every} steps, '
+            f'zero offsets {self._offsets_text()}; {message}'
+        )
 
     def step(self) -> None:
         """Serve ROS once, read the sensors, publish what falls due (once per Webots step)."""
@@ -280,8 +307,10 @@ class SpotPlugin:
 
     # --- set-up --------------------------------------------------------------------------
     def _setup_joints(self, period_ms: int) -> None:
-        devices = {name: self.robot.getDevice(name)
-                   for name in (*conversion.MOTOR_NAMES, *conversion.SENSOR_NAMES)}
+        devices = {
+            name: self.robot.getDevice(name)
+            for name in (*conversion.MOTOR_NAMES, *conversion.SENSOR_NAMES)
+        }
         missing = [name for name, device in devices.items() if device is None]
         if missing:
             raise RuntimeError(f'the robot lacks the Spot PROTO devices {missing}')
@@ -299,11 +328,14 @@ class SpotPlugin:
         unlimited = (lower == 0.0) & (upper == 0.0)  # Webots reports no limits as 0, 0
         lower[unlimited] = conversion.WEBOTS_LOWER[unlimited]
         upper[unlimited] = conversion.WEBOTS_UPPER[unlimited]
-        if not (np.allclose(lower, conversion.WEBOTS_LOWER)
-                and np.allclose(upper, conversion.WEBOTS_UPPER)):
+        if not (
+            np.allclose(lower, conversion.WEBOTS_LOWER)
+            and np.allclose(upper, conversion.WEBOTS_UPPER)
+        ):
             self.node.get_logger().warning(
                 'motor limits differ from the Spot PROTO this package was written for; '
-                'clamping to the motors\' own limits')
+                "clamping to the motors' own limits"
+            )
         self.lower, self.upper = lower, upper
 
     def _setup_supervisor(self) -> None:
@@ -315,7 +347,8 @@ class SpotPlugin:
         if body is None:
             self.node.get_logger().error(
                 "the robot is not a Supervisor (set 'supervisor TRUE' in the world): "
-                'no odometry and no reset service')
+                'no odometry and no reset service'
+            )
             return
         self._body = body
         self._translation = body.getField('translation')
@@ -324,42 +357,58 @@ class SpotPlugin:
 
     def _setup_camera(self, period_ms: int) -> None:
         log = self.node.get_logger()
-        name, width, height = (self.config.camera_name, self.config.camera_width,
-                               self.config.camera_height)
+        name, width, height = (
+            self.config.camera_name,
+            self.config.camera_width,
+            self.config.camera_height,
+        )
         camera = self.robot.getDevice(name)
         if camera is None or not hasattr(camera, 'getImage'):
             log.error(f'camera disabled: the robot has no camera {name!r}')
             return
         source_w, source_h = camera.getWidth(), camera.getHeight()
         if width > source_w or height > source_h:
-            log.error(f'camera disabled: {width}x{height} is larger than {name!r} '
-                      f'({source_w}x{source_h})')
+            log.error(
+                f'camera disabled: {width}x{height} is larger than {name!r} '
+                f'({source_w}x{source_h})'
+            )
             return
         self._camera_every = self._steps_per_period(self.config.camera_rate, 'cameraRate')
         camera.enable(self._camera_every * period_ms)
         self._camera = camera
         self._camera_size = (source_w, source_h)
-        crop = image.downsample_bgra(bytes(source_w * source_h * 4), source_w, source_h,
-                                     width, height)[1]
+        crop = image.downsample_bgra(
+            bytes(source_w * source_h * 4), source_w, source_h, width, height
+        )[1]
         k = image.pinhole_matrix(camera.getFov(), source_w, source_h, crop)
         self._camera_info = CameraInfo(
-            width=width, height=height, distortion_model='plumb_bob', d=[0.0] * 5, k=k,
+            width=width,
+            height=height,
+            distortion_model='plumb_bob',
+            d=[0.0] * 5,
+            k=k,
             r=[1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0],
-            p=[k[0], 0.0, k[2], 0.0, 0.0, k[4], k[5], 0.0, 0.0, 0.0, 1.0, 0.0])
+            p=[k[0], 0.0, k[2], 0.0, 0.0, k[4], k[5], 0.0, 0.0, 0.0, 1.0, 0.0],
+        )
         self._camera_info.header.frame_id = spot.HEAD_CAMERA_OPTICAL_FRAME
-        self._image_pub = self.node.create_publisher(Image, contract.CAMERA_IMAGE,
-                                                     contract.SENSOR_QOS)
-        self._info_pub = self.node.create_publisher(CameraInfo, contract.CAMERA_INFO,
-                                                    contract.SENSOR_QOS)
-        log.info(f'camera {name!r} {source_w}x{source_h} published as {width}x{height} rgb8 '
-                 f'every {self._camera_every} steps')
+        self._image_pub = self.node.create_publisher(
+            Image, contract.CAMERA_IMAGE, contract.SENSOR_QOS
+        )
+        self._info_pub = self.node.create_publisher(
+            CameraInfo, contract.CAMERA_INFO, contract.SENSOR_QOS
+        )
+        log.info(
+            f'camera {name!r} {source_w}x{source_h} published as {width}x{height} rgb8 '
+            f'every {self._camera_every} steps'
+        )
 
     def _steps_per_period(self, rate: float, name: str) -> int:
         steps = max(1, round(1.0 / (rate * self.timestep)))
         if abs(steps * self.timestep * rate - 1.0) > 1e-6:
             self.node.get_logger().warning(
                 f'{name} {rate:g} Hz is not a whole number of {self.timestep * 1000:g} ms '
-                f'steps; using {1.0 / (steps * self.timestep):g} Hz')
+                f'steps; using {1.0 / (steps * self.timestep):g} Hz'
+            )
         return steps
 
     def _offsets_text(self) -> str:
@@ -382,15 +431,21 @@ class SpotPlugin:
         torques = np.empty(0)
         if self._torque_feedback:
             torques = self.conversion.rate_to_contract(
-                [m.getTorqueFeedback() for m in self.motors])
+                [m.getTorqueFeedback() for m in self.motors]
+            )
             if not np.all(np.isfinite(torques)):
                 torques = np.empty(0)
         return now, positions, velocities, torques
 
-    def _publish_joint_states(self, now: float, positions: np.ndarray,
-                              velocities: np.ndarray, torques: np.ndarray) -> None:
-        msg = JointState(name=list(spot.JOINT_NAMES), position=positions.tolist(),
-                         velocity=velocities.tolist(), effort=torques.tolist())
+    def _publish_joint_states(
+        self, now: float, positions: np.ndarray, velocities: np.ndarray, torques: np.ndarray
+    ) -> None:
+        msg = JointState(
+            name=list(spot.JOINT_NAMES),
+            position=positions.tolist(),
+            velocity=velocities.tolist(),
+            effort=torques.tolist(),
+        )
         msg.header.stamp = stamp(now)
         self._joint_pub.publish(msg)
 
@@ -431,10 +486,17 @@ class SpotPlugin:
         data = self._camera.getImage()
         if not data:
             return
-        pixels, _ = image.downsample_bgra(bytes(data), *self._camera_size,
-                                          self.config.camera_width, self.config.camera_height)
-        msg = Image(height=pixels.shape[0], width=pixels.shape[1], encoding='rgb8',
-                    is_bigendian=0, step=3 * pixels.shape[1], data=pixels.tobytes())
+        pixels, _ = image.downsample_bgra(
+            bytes(data), *self._camera_size, self.config.camera_width, self.config.camera_height
+        )
+        msg = Image(
+            height=pixels.shape[0],
+            width=pixels.shape[1],
+            encoding='rgb8',
+            is_bigendian=0,
+            step=3 * pixels.shape[1],
+            data=pixels.tobytes(),
+        )
         msg.header.stamp = stamp(self.robot.getTime())
         msg.header.frame_id = self._camera_info.header.frame_id
         self._camera_info.header.stamp = msg.header.stamp
@@ -447,8 +509,9 @@ class SpotPlugin:
 
         Returns the joints whose targets were clamped to the motors' limits.
         """
-        webots, clamped = conversion.clamp(self.conversion.to_webots(targets),
-                                           self.lower, self.upper)
+        webots, clamped = conversion.clamp(
+            self.conversion.to_webots(targets), self.lower, self.upper
+        )
         for motor, position in zip(self.motors, webots, strict=True):
             motor.setPosition(float(position))
         names = [n for n, c in zip(spot.JOINT_NAMES, clamped, strict=True) if c]
@@ -462,7 +525,8 @@ class SpotPlugin:
             self.rejected_trajectories += 1
             self.node.get_logger().error(
                 f'rejected joint trajectory, not applied: {error} '
-                f'({self.rejected_trajectories} rejected so far)')
+                f'({self.rejected_trajectories} rejected so far)'
+            )
             return
         for name, value in targets.items():
             self.targets[spot.JOINT_NAMES.index(name)] = value
@@ -470,7 +534,9 @@ class SpotPlugin:
         if clamped:
             self.node.get_logger().warning(
                 f'clamped joint target(s) to the Webots motor limits: {", ".join(clamped)} '
-                f'({self.clamped_targets} clamped so far)', throttle_duration_sec=1.0)
+                f'({self.clamped_targets} clamped so far)',
+                throttle_duration_sec=1.0,
+            )
 
     # --- resets --------------------------------------------------------------------------
     def reset(self, pose: str, seed: int | None = None) -> str:
@@ -484,8 +550,9 @@ class SpotPlugin:
             raise RuntimeError('resets need Supervisor rights (supervisor TRUE in the world)')
         rng = self._rng if seed is None else np.random.default_rng(seed)
         target = poses.reset_pose(pose, self.conversion, rng)
-        webots, _ = conversion.clamp(self.conversion.to_webots(target.joints),
-                                     self.lower, self.upper)
+        webots, _ = conversion.clamp(
+            self.conversion.to_webots(target.joints), self.lower, self.upper
+        )
         self._translation.setSFVec3f([*self._spawn_xy, target.height])
         self._rotation.setSFRotation([float(v) for v in target.rotation])
         joints_set = self._set_joint_angles(webots)
@@ -496,8 +563,9 @@ class SpotPlugin:
         # pose, which must not become the first sample of a velocity estimate.
         self._previous = None
         self._stale_readings = True
-        return (f'reset to {pose} at t={self.robot.getTime():.3f} s'
-                + ('' if joints_set else ' (joint angles left to the motors)'))
+        return f'reset to {pose} at t={self.robot.getTime():.3f} s' + (
+            '' if joints_set else ' (joint angles left to the motors)'
+        )
 
     def _set_joint_angles(self, webots_positions: np.ndarray) -> bool:
         """Set each joint's angle at once through the Supervisor; False where that fails."""
@@ -523,18 +591,21 @@ class SpotPlugin:
             if joint is None or not hasattr(joint, 'setJointPosition'):
                 self.node.get_logger().warning(
                     'cannot set joint angles through the Supervisor; after a reset the '
-                    'motors move the legs to the pose')
+                    'motors move the legs to the pose'
+                )
                 return []
             joints.append(joint)
         return joints
 
-    def _on_reset(self, request: ResetRobot.Request,
-                  response: ResetRobot.Response) -> ResetRobot.Response:
+    def _on_reset(
+        self, request: ResetRobot.Request, response: ResetRobot.Response
+    ) -> ResetRobot.Response:
         pose = RESET_POSES.get(request.pose)
         if pose is None:
             response.success = False
-            response.message = (f'unknown pose {request.pose}; expected one of '
-                                f'{sorted(RESET_POSES)}')
+            response.message = (
+                f'unknown pose {request.pose}; expected one of {sorted(RESET_POSES)}'
+            )
         elif self._body is None:
             response.success = False
             response.message = 'no resets: the robot is not a Supervisor'

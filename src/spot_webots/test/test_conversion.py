@@ -19,20 +19,27 @@ def index(name: str) -> int:
 def random_contract(rng: np.random.Generator, n: int = 200) -> np.ndarray:
     """Joint angles within both spot_description's and the Webots motors' limits."""
     lower, upper = CONVERSION.contract_limits()
-    return rng.uniform(np.maximum(spot.JOINT_LOWER, lower), np.minimum(spot.JOINT_UPPER, upper),
-                       size=(n, spot.NUM_JOINTS))
+    return rng.uniform(
+        np.maximum(spot.JOINT_LOWER, lower),
+        np.minimum(spot.JOINT_UPPER, upper),
+        size=(n, spot.NUM_JOINTS),
+    )
 
 
 # --- names -------------------------------------------------------------------------------
 def test_device_names_follow_the_contract_joint_order():
     assert len(conversion.MOTOR_NAMES) == len(conversion.SENSOR_NAMES) == spot.NUM_JOINTS
-    assert conversion.MOTOR_NAMES[index('front_left_hip_x')] == \
-        'front left shoulder abduction motor'
-    assert conversion.MOTOR_NAMES[index('front_right_hip_y')] == \
-        'front right shoulder rotation motor'
+    assert (
+        conversion.MOTOR_NAMES[index('front_left_hip_x')] == 'front left shoulder abduction motor'
+    )
+    assert (
+        conversion.MOTOR_NAMES[index('front_right_hip_y')] == 'front right shoulder rotation motor'
+    )
     assert conversion.MOTOR_NAMES[index('rear_left_knee')] == 'rear left elbow motor'
-    assert conversion.SENSOR_NAMES[index('rear_right_hip_x')] == \
-        'rear right shoulder abduction sensor'
+    assert (
+        conversion.SENSOR_NAMES[index('rear_right_hip_x')]
+        == 'rear right shoulder abduction sensor'
+    )
     for motor, sensor in zip(conversion.MOTOR_NAMES, conversion.SENSOR_NAMES, strict=True):
         assert sensor == motor.replace(' motor', ' sensor')
 
@@ -59,19 +66,22 @@ def test_webots_zero_is_the_crouch_and_its_foot_is_0579_m_below_the_hip():
 def test_round_trips_are_exact():
     rng = np.random.default_rng(0)
     for q in random_contract(rng):
-        np.testing.assert_allclose(CONVERSION.to_contract(CONVERSION.to_webots(q)), q,
-                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            CONVERSION.to_contract(CONVERSION.to_webots(q)), q, rtol=0, atol=1e-12
+        )
     webots = rng.uniform(conversion.WEBOTS_LOWER, conversion.WEBOTS_UPPER, size=(200, 12))
     for w in webots:
-        np.testing.assert_allclose(CONVERSION.to_webots(CONVERSION.to_contract(w)), w,
-                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            CONVERSION.to_webots(CONVERSION.to_contract(w)), w, rtol=0, atol=1e-12
+        )
     custom = JointConversion.for_kinds({'hip_y': 0.3, 'knee': -1.0})
     for q in random_contract(rng, 20):
         np.testing.assert_allclose(custom.to_contract(custom.to_webots(q)), q, atol=1e-12)
 
 
-@pytest.mark.parametrize('joint,motor_kind', [('hip_x', 'abduction'), ('hip_y', 'rotation'),
-                                              ('knee', 'elbow')])
+@pytest.mark.parametrize(
+    'joint,motor_kind', [('hip_x', 'abduction'), ('hip_y', 'rotation'), ('knee', 'elbow')]
+)
 def test_a_positive_contract_step_moves_the_webots_motor_negative(joint, motor_kind):
     for leg in spot.LEGS:
         step = np.zeros(spot.NUM_JOINTS)
@@ -86,8 +96,9 @@ def test_a_positive_contract_step_moves_the_webots_motor_negative(joint, motor_k
 def test_webots_readings_come_out_in_contract_convention():
     # Webots' demo controller lies Spot down with abduction -0.4 (left) / +0.4 (right),
     # rotation -0.99, elbow 1.59: legs splayed out, thighs back, shanks folded forward.
-    lie_down = np.array([-0.40, -0.99, 1.59, 0.40, -0.99, 1.59,
-                         -0.40, -0.99, 1.59, 0.40, -0.99, 1.59])
+    lie_down = np.array(
+        [-0.40, -0.99, 1.59, 0.40, -0.99, 1.59, -0.40, -0.99, 1.59, 0.40, -0.99, 1.59]
+    )
     q = CONVERSION.to_contract(lie_down)
     assert q[index('front_left_hip_x')] == pytest.approx(0.40)  # left leg out: +x rotation
     assert q[index('front_right_hip_x')] == pytest.approx(-0.40)
@@ -110,15 +121,17 @@ def test_conversion_agrees_with_the_proto_joint_axes():
         points = poses.leg_positions(webots)
         zero = poses.leg_positions(np.where(np.arange(12) % 3 == 0, 0.0, webots))
         for i in range(len(spot.LEGS)):
-            hip_x, hip_y, knee = q[3 * i:3 * i + 3]
+            hip_x, hip_y, knee = q[3 * i : 3 * i + 3]
             thigh = points['elbow'][i] - points['rotation'][i]
             shank = points['foot'][i] - points['elbow'][i]
             sd_thigh = spot.rpy_matrix((0, hip_y, 0)) @ np.array(spot.KNEE_ORIGIN)
             sd_shank = spot.rpy_matrix((0, hip_y + knee, 0)) @ np.array(spot.FOOT_ORIGIN)
             assert _sagittal_angle(thigh, hip_x) == pytest.approx(
-                math.atan2(-sd_thigh[0], -sd_thigh[2]), abs=1e-4)
+                math.atan2(-sd_thigh[0], -sd_thigh[2]), abs=1e-4
+            )
             assert _sagittal_angle(shank, hip_x) == pytest.approx(
-                math.atan2(-sd_shank[0], -sd_shank[2]), abs=1e-4)
+                math.atan2(-sd_shank[0], -sd_shank[2]), abs=1e-4
+            )
             # hip_x turns the foot about body +x, by the contract angle
             foot, foot0 = (p['foot'][i] - p['abduction'][i] for p in (points, zero))
             turned = math.atan2(foot[2], foot[1]) - math.atan2(foot0[2], foot0[1])

@@ -14,12 +14,23 @@ PACKAGE = Path(__file__).resolve().parents[1]
 WORLD = PACKAGE / 'worlds' / 'spot_flat.wbt'
 URDF = PACKAGE / 'resource' / 'spot_webots.urdf'
 LAUNCH = PACKAGE / 'launch' / 'spot_webots.launch.py'
-SPOT_PROTO = ('https://raw.githubusercontent.com/cyberbotics/webots/R2025a/projects/robots/'
-              'boston_dynamics/spot/protos/Spot.proto')
+SPOT_PROTO = (
+    'https://raw.githubusercontent.com/cyberbotics/webots/R2025a/projects/robots/'
+    'boston_dynamics/spot/protos/Spot.proto'
+)
 # Devices of the Spot PROTO (docs/spot_facts.md, Spot.proto): IMU parts and cameras.
-PROTO_DEVICES = {'inertial unit', 'gyro', 'accelerometer', 'left head camera',
-                 'right head camera', 'left flank camera', 'right flank camera', 'rear camera',
-                 *conversion.MOTOR_NAMES, *conversion.SENSOR_NAMES}
+PROTO_DEVICES = {
+    'inertial unit',
+    'gyro',
+    'accelerometer',
+    'left head camera',
+    'right head camera',
+    'left flank camera',
+    'right flank camera',
+    'rear camera',
+    *conversion.MOTOR_NAMES,
+    *conversion.SENSOR_NAMES,
+}
 
 
 def _node_block(text: str, node_type: str) -> str:
@@ -30,7 +41,7 @@ def _node_block(text: str, node_type: str) -> str:
     while depth:
         depth += {'{': 1, '}': -1}.get(text[i], 0)
         i += 1
-    return text[start.end():i - 1]
+    return text[start.end() : i - 1]
 
 
 def test_world_has_the_spot_proto_as_an_extern_supervisor():
@@ -77,6 +88,7 @@ def test_urdf_configures_the_imu_and_our_plugin():
 
 def test_urdf_names_a_plugin_class_that_exists_with_known_properties():
     from spot_webots.spot_plugin import PluginConfig
+
     plugins = _plugins(ET.parse(URDF).getroot())
     ours = [t for t in plugins if t.startswith('spot_webots.')]
     assert ours == ['spot_webots.spot_plugin.SpotPlugin']
@@ -120,6 +132,10 @@ def test_setup_installs_the_launch_world_and_urdf_files():
         share = Path(get_package_share_directory('spot_webots'))
     except PackageNotFoundError:
         pytest.skip('spot_webots is not built (colcon build / scripts/setup)')
-    for relative in ('launch/spot_webots.launch.py', 'worlds/spot_flat.wbt',
-                     'resource/spot_webots.urdf', 'package.xml'):
+    for relative in (
+        'launch/spot_webots.launch.py',
+        'worlds/spot_flat.wbt',
+        'resource/spot_webots.urdf',
+        'package.xml',
+    ):
         assert (share / relative).is_file(), relative

@@ -24,10 +24,14 @@ def test_quaternion_and_axis_angle_round_trip():
         rotation = poses.quaternion_to_axis_angle(q)
         back = poses.axis_angle_to_quaternion(rotation)
         assert abs(np.dot(back, q)) == pytest.approx(1.0)  # q and -q are one rotation
-        np.testing.assert_allclose(poses.axis_rotation(rotation[:3], rotation[3]),
-                                   poses.quaternion_to_matrix(q), atol=1e-12)
-    np.testing.assert_allclose(poses.axis_angle_to_quaternion([1, 0, 0, math.pi]),
-                               [0, 1, 0, 0], atol=1e-12)
+        np.testing.assert_allclose(
+            poses.axis_rotation(rotation[:3], rotation[3]),
+            poses.quaternion_to_matrix(q),
+            atol=1e-12,
+        )
+    np.testing.assert_allclose(
+        poses.axis_angle_to_quaternion([1, 0, 0, math.pi]), [0, 1, 0, 0], atol=1e-12
+    )
 
 
 def test_matrix_to_quaternion_inverts_quaternion_to_matrix():
@@ -35,8 +39,9 @@ def test_matrix_to_quaternion_inverts_quaternion_to_matrix():
     for q in [*rng.normal(size=(50, 4)), [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [1, 0, 0, 0]]:
         q = np.asarray(q, dtype=float) / np.linalg.norm(q)
         q = -q if q[0] < 0 else q
-        np.testing.assert_allclose(poses.matrix_to_quaternion(poses.quaternion_to_matrix(q)),
-                                   q, atol=1e-12)
+        np.testing.assert_allclose(
+            poses.matrix_to_quaternion(poses.quaternion_to_matrix(q)), q, atol=1e-12
+        )
 
 
 def test_standing_reset_puts_the_feet_just_above_the_ground():

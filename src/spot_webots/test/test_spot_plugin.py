@@ -38,8 +38,11 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 TIME_STEP_MS = 5.0
 PROTO_LEGS = ('front left', 'front right', 'rear left', 'rear right')
-PROTO_JOINTS = {'shoulder abduction': (-0.6, 0.5), 'shoulder rotation': (-1.7, 1.7),
-                'elbow': (-0.45, 1.6)}
+PROTO_JOINTS = {
+    'shoulder abduction': (-0.6, 0.5),
+    'shoulder rotation': (-1.7, 1.7),
+    'elbow': (-0.45, 1.6),
+}
 OFFSET = conversion.ZERO_OFFSET
 
 
@@ -139,8 +142,10 @@ class FakeField:
 
 class FakeRobotNode:
     def __init__(self) -> None:
-        self.fields = {'translation': FakeField([0.0, 0.0, 0.624]),
-                       'rotation': FakeField([0.0, 0.0, 1.0, 0.0])}
+        self.fields = {
+            'translation': FakeField([0.0, 0.0, 0.624]),
+            'rotation': FakeField([0.0, 0.0, 1.0, 0.0]),
+        }
         self.velocity = [0.0] * 6
         self.physics_resets = 0
 
@@ -191,8 +196,13 @@ class FakeSpot:
             self.motors[motor.name] = motor
             self.devices[motor.name] = motor
             self.devices[f'{leg} {joint} sensor'] = FakePositionSensor(motor)
-        for name in ('left head camera', 'right head camera', 'left flank camera',
-                     'right flank camera', 'rear camera'):
+        for name in (
+            'left head camera',
+            'right head camera',
+            'left flank camera',
+            'right flank camera',
+            'rear camera',
+        ):
             self.devices[name] = FakeCamera()
         for name in missing:
             del self.devices[name]
@@ -223,8 +233,9 @@ class FakeSpot:
         for motor in self.motors.values():
             motor.advance(dt)
         translation = self.body.fields['translation']
-        translation.value = [p + v * dt for p, v in zip(translation.value, self.body.velocity[:3],
-                                                        strict=True)]
+        translation.value = [
+            p + v * dt for p, v in zip(translation.value, self.body.velocity[:3], strict=True)
+        ]
         for device in self.devices.values():
             if isinstance(device, FakePositionSensor):
                 device.sample()
@@ -255,25 +266,29 @@ def peer_context():
 
 
 class Harness:
-    def __init__(self, context: Context, robot: FakeSpot | None = None,
-                 **properties: str) -> None:
+    def __init__(self, context: Context, robot: FakeSpot | None = None, **properties: str) -> None:
         self.namespace = f'webots_test_{next(_namespaces)}'
         self.robot = robot or FakeSpot()
         self.plugin = SpotPlugin(exit_on_start_failure=False)
-        self.plugin.init(SimpleNamespace(robot=self.robot),
-                         {'namespace': self.namespace, **properties})
+        self.plugin.init(
+            SimpleNamespace(robot=self.robot), {'namespace': self.namespace, **properties}
+        )
         self.peer = rclpy.create_node('peer', namespace=self.namespace, context=context)
         self.executor = SingleThreadedExecutor(context=context)
         self.executor.add_node(self.peer)
         self.received: dict[str, list] = {'joints': [], 'odom': [], 'image': [], 'info': []}
-        for kind, msg_type, topic in (('joints', JointState, contract.JOINT_STATES),
-                                      ('odom', Odometry, contract.ODOMETRY),
-                                      ('image', Image, contract.CAMERA_IMAGE),
-                                      ('info', CameraInfo, contract.CAMERA_INFO)):
-            self.peer.create_subscription(msg_type, topic, self.received[kind].append,
-                                          contract.SENSOR_QOS)
+        for kind, msg_type, topic in (
+            ('joints', JointState, contract.JOINT_STATES),
+            ('odom', Odometry, contract.ODOMETRY),
+            ('image', Image, contract.CAMERA_IMAGE),
+            ('info', CameraInfo, contract.CAMERA_INFO),
+        ):
+            self.peer.create_subscription(
+                msg_type, topic, self.received[kind].append, contract.SENSOR_QOS
+            )
         self.trajectories = self.peer.create_publisher(
-            JointTrajectory, contract.JOINT_TRAJECTORY, contract.COMMAND_QOS)
+            JointTrajectory, contract.JOINT_TRAJECTORY, contract.COMMAND_QOS
+        )
         self.reset_client = self.peer.create_client(ResetRobot, contract.RESET_SERVICE)
 
     def step(self, n: int = 1) -> None:
@@ -290,15 +305,25 @@ class Harness:
             time.sleep(0.001)
 
     def send(self, names: list[str], *points: list[float]) -> None:
-        self.run_until(lambda: self.trajectories.get_subscription_count() > 0,
-                       what='the plugin to subscribe')
+        self.run_until(
+            lambda: self.trajectories.get_subscription_count() > 0, what='the plugin to subscribe'
+        )
         before = self.plugin.rejected_trajectories + sum(
-            len(m.commands) for m in self.robot.motors.values())
-        self.trajectories.publish(JointTrajectory(
-            joint_names=names, points=[JointTrajectoryPoint(positions=p) for p in points]))
-        self.run_until(lambda: self.plugin.rejected_trajectories + sum(
-            len(m.commands) for m in self.robot.motors.values()) > before,
-            what='the trajectory to arrive')
+            len(m.commands) for m in self.robot.motors.values()
+        )
+        self.trajectories.publish(
+            JointTrajectory(
+                joint_names=names, points=[JointTrajectoryPoint(positions=p) for p in points]
+            )
+        )
+        self.run_until(
+            lambda: (
+                self.plugin.rejected_trajectories
+                + sum(len(m.commands) for m in self.robot.motors.values())
+                > before
+            ),
+            what='the trajectory to arrive',
+        )
 
     def reset(self, pose: int, seed: int = 0) -> ResetRobot.Response:
         self.run_until(self.reset_client.service_is_ready, what='the reset service')
@@ -346,15 +371,16 @@ def webots_targets(robot: FakeSpot) -> np.ndarray:
 def test_starts_standing_and_publishes_joint_states_in_the_contract(harness):
     h = harness()
     assert h.robot.body.physics_resets == 1
-    np.testing.assert_allclose(webots_targets(h.robot),
-                               h.plugin.conversion.to_webots(spot.STANDING_POSE))
+    np.testing.assert_allclose(
+        webots_targets(h.robot), h.plugin.conversion.to_webots(spot.STANDING_POSE)
+    )
     msg = h.latest('joints')
     assert list(msg.name) == list(spot.JOINT_NAMES)
     np.testing.assert_allclose(msg.position, spot.STANDING_POSE, atol=1e-9)
     np.testing.assert_allclose(msg.velocity, 0.0, atol=1e-9)
     assert len(msg.effort) == spot.NUM_JOINTS
     stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-    assert 0 < stamp < 10     # simulated time since the world started, not the wall clock
+    assert 0 < stamp < 10  # simulated time since the world started, not the wall clock
 
 
 def test_joint_states_convert_the_sensor_readings(harness):
@@ -410,10 +436,12 @@ def test_targets_are_clamped_to_the_webots_motor_limits(harness):
 def test_bad_trajectories_are_rejected_with_one_line_and_stepping_goes_on(harness, capfd):
     h = harness()
     targets = webots_targets(h.robot)
-    bad = [(['front_left_knee', 'tail'], [-1.0, 0.0]),
-           (['front_left_knee'], [math.nan]),
-           (['front_left_knee', 'front_left_hip_x'], [-1.0]),
-           ([], [])]
+    bad = [
+        (['front_left_knee', 'tail'], [-1.0, 0.0]),
+        (['front_left_knee'], [math.nan]),
+        (['front_left_knee', 'front_left_hip_x'], [-1.0]),
+        ([], []),
+    ]
     for names, positions in bad:
         h.send(names, positions)
     h.send(['front_left_knee'])  # no points at all
@@ -438,8 +466,9 @@ def test_reset_on_back_through_a_service_call(harness):
     np.testing.assert_allclose(rotation, [1.0, 0.0, 0.0, math.pi])
     assert h.robot.body.fields['translation'].value[2] == pytest.approx(0.14)
     assert h.robot.body.velocity == [0.0] * 6 and h.robot.body.physics_resets == 2
-    np.testing.assert_allclose(webots_targets(h.robot),
-                               h.plugin.conversion.to_webots(spot.STANDING_POSE))
+    np.testing.assert_allclose(
+        webots_targets(h.robot), h.plugin.conversion.to_webots(spot.STANDING_POSE)
+    )
     h.step(2)
     odom = h.latest('odom')
     q = odom.pose.pose.orientation
@@ -550,8 +579,9 @@ def test_without_joint_nodes_a_reset_leaves_the_legs_to_the_motors(harness):
     h = harness(robot=JointlessSpot())
     response = h.reset(ResetRobot.Request.POSE_STANDING)
     assert response.success and 'left to the motors' in response.message
-    np.testing.assert_allclose(webots_targets(h.robot),
-                               h.plugin.conversion.to_webots(spot.STANDING_POSE))
+    np.testing.assert_allclose(
+        webots_targets(h.robot), h.plugin.conversion.to_webots(spot.STANDING_POSE)
+    )
 
 
 def test_missing_devices_stop_the_start_with_their_names(peer_context):
@@ -565,12 +595,15 @@ def test_missing_devices_stop_the_start_with_their_names(peer_context):
 
 def test_inside_the_driver_a_failed_start_ends_the_driver_process(peer_context):
     # webots_ros2_driver only prints an exception from init(); the process must end.
-    script = ('from types import SimpleNamespace\n'
-              'from spot_webots.spot_plugin import SpotPlugin\n'
-              "SpotPlugin().init(SimpleNamespace(robot=None), {'publishRate': '0'})\n"
-              "print('carried on')\n")
-    out = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
-                         timeout=60)
+    script = (
+        'from types import SimpleNamespace\n'
+        'from spot_webots.spot_plugin import SpotPlugin\n'
+        "SpotPlugin().init(SimpleNamespace(robot=None), {'publishRate': '0'})\n"
+        "print('carried on')\n"
+    )
+    out = subprocess.run(
+        [sys.executable, '-c', script], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == START_FAILURE_EXIT_CODE, out
     assert 'carried on' not in out.stdout
     assert 'the Spot plugin cannot start' in out.stderr and 'publishRate' in out.stderr
@@ -578,36 +611,58 @@ def test_inside_the_driver_a_failed_start_ends_the_driver_process(peer_context):
 
 # --- pieces without a ROS graph ------------------------------------------------------------
 def test_plugin_properties_are_parsed_and_checked():
-    config = PluginConfig.from_properties({
-        'publishRate': '100', 'initialPose': 'on_back', 'seed': '-1', 'cameraEnabled': 'true',
-        'zeroOffsetKnee': '-1.3', 'typo': 'x'})
+    config = PluginConfig.from_properties(
+        {
+            'publishRate': '100',
+            'initialPose': 'on_back',
+            'seed': '-1',
+            'cameraEnabled': 'true',
+            'zeroOffsetKnee': '-1.3',
+            'typo': 'x',
+        }
+    )
     assert config.publish_rate == 100.0 and config.initial_pose == 'on_back'
     assert config.seed == -1 and config.camera_enabled
     assert config.zero_offsets == {**OFFSET, 'knee': -1.3}
     assert config.unknown == ('typo',)
     assert PluginConfig.from_properties({}).zero_offsets == OFFSET
-    for bad, problem in (({'publishRate': '0'}, 'publishRate'),
-                         ({'publishRate': 'fast'}, 'publishRate'),
-                         ({'initialPose': 'sitting'}, 'initialPose'),
-                         ({'cameraEnabled': 'maybe'}, 'cameraEnabled')):
+    for bad, problem in (
+        ({'publishRate': '0'}, 'publishRate'),
+        ({'publishRate': 'fast'}, 'publishRate'),
+        ({'initialPose': 'sitting'}, 'initialPose'),
+        ({'cameraEnabled': 'maybe'}, 'cameraEnabled'),
+    ):
         with pytest.raises(ValueError, match=problem):
             PluginConfig.from_properties(bad)
 
 
 def test_namespace_comes_from_the_drivers_ros_arguments():
-    argv = ['/opt/ros/lib/webots_ros2_driver/driver', '--ros-args', '-r', '__ns:=/spot',
-            '-p', 'robot_description:=/x/spot_webots.urdf']
+    argv = [
+        '/opt/ros/lib/webots_ros2_driver/driver',
+        '--ros-args',
+        '-r',
+        '__ns:=/spot',
+        '-p',
+        'robot_description:=/x/spot_webots.urdf',
+    ]
     assert namespace_from_arguments(argv) == '/spot'
     assert namespace_from_arguments(['driver']) is None
     assert namespace_from_arguments(['driver', '-r', '__ns:=/not_ros_args']) is None
 
 
 def test_trajectory_message_check():
-    msg = JointTrajectory(joint_names=['rear_right_knee', 'front_left_hip_x'],
-                          points=[JointTrajectoryPoint(positions=[-1.0, 0.1]),
-                                  JointTrajectoryPoint(positions=[-1.2, 0.2])])
+    msg = JointTrajectory(
+        joint_names=['rear_right_knee', 'front_left_hip_x'],
+        points=[
+            JointTrajectoryPoint(positions=[-1.0, 0.1]),
+            JointTrajectoryPoint(positions=[-1.2, 0.2]),
+        ],
+    )
     assert targets_from_trajectory(msg) == {'rear_right_knee': -1.2, 'front_left_hip_x': 0.2}
     with pytest.raises(ValueError, match='repeated'):
-        targets_from_trajectory(JointTrajectory(
-            joint_names=['front_left_knee'] * 2,
-            points=[JointTrajectoryPoint(positions=[-1.0, -1.0])]))
+        targets_from_trajectory(
+            JointTrajectory(
+                joint_names=['front_left_knee'] * 2,
+                points=[JointTrajectoryPoint(positions=[-1.0, -1.0])],
+            )
+        )

@@ -33,8 +33,9 @@ def _missing() -> list[str]:
     if shutil.which('ros2') is None:
         missing.append('the ros2 command')
     webots_home = os.environ.get('WEBOTS_HOME', '')
-    if shutil.which('webots') is None and not (webots_home and
-                                               (Path(webots_home) / 'webots').exists()):
+    if shutil.which('webots') is None and not (
+        webots_home and (Path(webots_home) / 'webots').exists()
+    ):
         missing.append('Webots (webots on PATH or WEBOTS_HOME)')
     return missing
 
@@ -42,8 +43,9 @@ def _missing() -> list[str]:
 MISSING = _missing()
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(bool(MISSING), reason='needs Webots and webots_ros2; missing: '
-                                             + ', '.join(MISSING)),
+    pytest.mark.skipif(
+        bool(MISSING), reason='needs Webots and webots_ros2; missing: ' + ', '.join(MISSING)
+    ),
 ]
 
 START_TIMEOUT = 300.0  # s: Webots' start, and its first download of the Spot PROTO
@@ -65,21 +67,34 @@ def test_webots_spot_speaks_the_robot_contract():
     if 'DISPLAY' not in env:
         env['WEBOTS_OFFSCREEN'] = '1'
     launch = subprocess.Popen(
-        ['ros2', 'launch', 'spot_webots', 'spot_webots.launch.py', f'namespace:={namespace}',
-         'gui:=false'], env=env, start_new_session=True)
+        [
+            'ros2',
+            'launch',
+            'spot_webots',
+            'spot_webots.launch.py',
+            f'namespace:={namespace}',
+            'gui:=false',
+        ],
+        env=env,
+        start_new_session=True,
+    )
     context = Context()
     rclpy.init(context=context)
     node = rclpy.create_node('system_test', namespace=namespace, context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
     latest: dict[str, object] = {}
-    for key, msg_type, topic in (('joints', JointState, contract.JOINT_STATES),
-                                 ('imu', Imu, contract.IMU),
-                                 ('odom', Odometry, contract.ODOMETRY)):
-        node.create_subscription(msg_type, topic, lambda m, k=key: latest.__setitem__(k, m),
-                                 contract.SENSOR_QOS)
-    commands = node.create_publisher(JointTrajectory, contract.JOINT_TRAJECTORY,
-                                     contract.COMMAND_QOS)
+    for key, msg_type, topic in (
+        ('joints', JointState, contract.JOINT_STATES),
+        ('imu', Imu, contract.IMU),
+        ('odom', Odometry, contract.ODOMETRY),
+    ):
+        node.create_subscription(
+            msg_type, topic, lambda m, k=key: latest.__setitem__(k, m), contract.SENSOR_QOS
+        )
+    commands = node.create_publisher(
+        JointTrajectory, contract.JOINT_TRAJECTORY, contract.COMMAND_QOS
+    )
     reset = node.create_client(ResetRobot, contract.RESET_SERVICE)
 
     def wait_for(condition, timeout: float, what: str) -> None:
@@ -94,8 +109,11 @@ def test_webots_spot_speaks_the_robot_contract():
         return 1.0 - 2.0 * (q.x * q.x + q.y * q.y)
 
     try:
-        wait_for(lambda: {'joints', 'imu', 'odom'} <= set(latest), START_TIMEOUT,
-                 'joint_states, imu and odometry')
+        wait_for(
+            lambda: {'joints', 'imu', 'odom'} <= set(latest),
+            START_TIMEOUT,
+            'joint_states, imu and odometry',
+        )
         assert list(latest['joints'].name) == list(spot.JOINT_NAMES)
         assert latest['imu'].header.frame_id == contract.BODY_FRAME
         time.sleep(2.0)  # let the robot settle on its feet
@@ -106,10 +124,17 @@ def test_webots_spot_speaks_the_robot_contract():
 
         knee = spot.JOINT_NAMES.index('front_left_knee')
         wait_for(lambda: commands.get_subscription_count() > 0, 10.0, 'the command subscriber')
-        commands.publish(JointTrajectory(joint_names=['front_left_knee'], points=[
-            JointTrajectoryPoint(positions=[spot.STANDING_POSE[knee] - 0.4])]))
-        wait_for(lambda: latest['joints'].position[knee] < spot.STANDING_POSE[knee] - 0.25,
-                 10.0, 'the knee to bend further')
+        commands.publish(
+            JointTrajectory(
+                joint_names=['front_left_knee'],
+                points=[JointTrajectoryPoint(positions=[spot.STANDING_POSE[knee] - 0.4])],
+            )
+        )
+        wait_for(
+            lambda: latest['joints'].position[knee] < spot.STANDING_POSE[knee] - 0.25,
+            10.0,
+            'the knee to bend further',
+        )
 
         wait_for(reset.service_is_ready, 10.0, 'the reset service')
         future = reset.call_async(ResetRobot.Request(pose=ResetRobot.Request.POSE_ON_BACK))

@@ -32,9 +32,14 @@ CHECKPOINT_FORMAT_VERSION = '1'
 class DreamerAgent:
     """Trains a DreamerV3 agent from replayed sequences (``train_step``)."""
 
-    def __init__(self, config: DreamerConfig, obs_dim: int, act_dim: int,
-                 image_shape: tuple[int, int, int] | None = None,
-                 device: str | torch.device | None = None) -> None:
+    def __init__(
+        self,
+        config: DreamerConfig,
+        obs_dim: int,
+        act_dim: int,
+        image_shape: tuple[int, int, int] | None = None,
+        device: str | torch.device | None = None,
+    ) -> None:
         config.validate()
         self.config = config
         self.obs_dim, self.act_dim = int(obs_dim), int(act_dim)
@@ -42,15 +47,16 @@ class DreamerAgent:
         self.device = resolve_device(device if device is not None else config.run.device)
         self.dtype = resolve_precision(config.train.precision, self.device)
         t = config.train
-        self.wm = WorldModel(config, self.obs_dim, self.act_dim, self.image_shape).to(
-            self.device)
+        self.wm = WorldModel(config, self.obs_dim, self.act_dim, self.image_shape).to(self.device)
         self.ac = ActorCritic(config, self.wm.rssm.feat_dim, self.act_dim).to(self.device)
         fused = {'fused': True} if self.device.type in ('cpu', 'cuda') else {}
         self.wm_opt = torch.optim.Adam(self.wm.parameters(), lr=t.wm_lr, eps=t.wm_eps, **fused)
-        self.actor_opt = torch.optim.Adam(self.ac.actor.parameters(), lr=t.actor_lr,
-                                          eps=t.ac_eps, **fused)
-        self.critic_opt = torch.optim.Adam(self.ac.critic.parameters(), lr=t.critic_lr,
-                                           eps=t.ac_eps, **fused)
+        self.actor_opt = torch.optim.Adam(
+            self.ac.actor.parameters(), lr=t.actor_lr, eps=t.ac_eps, **fused
+        )
+        self.critic_opt = torch.optim.Adam(
+            self.ac.critic.parameters(), lr=t.critic_lr, eps=t.ac_eps, **fused
+        )
         self.step = 0  # gradient updates made (continues across checkpoint resumes)
 
     # ----------------------------------------------------------------- training
@@ -63,13 +69,22 @@ class DreamerAgent:
     def _to_tensors(self, batch: Mapping[str, np.ndarray]) -> dict[str, torch.Tensor]:
         obs = np.asarray(batch['obs'], dtype=np.float32)
         if obs.ndim != 3 or obs.shape[-1] != self.obs_dim:
-            raise ValueError(f"batch['obs'] has shape {obs.shape}, expected (B, T, "
-                             f'{self.obs_dim})')
+            raise ValueError(
+                f"batch['obs'] has shape {obs.shape}, expected (B, T, {self.obs_dim})"
+            )
         B, T = obs.shape[:2]
-        shapes = {'action': (B, T, self.act_dim), 'reward': (B, T), 'is_first': (B, T),
-                  'is_terminal': (B, T)}
-        dtypes = {'action': np.float32, 'reward': np.float32, 'is_first': np.bool_,
-                  'is_terminal': np.bool_}
+        shapes = {
+            'action': (B, T, self.act_dim),
+            'reward': (B, T),
+            'is_first': (B, T),
+            'is_terminal': (B, T),
+        }
+        dtypes = {
+            'action': np.float32,
+            'reward': np.float32,
+            'is_first': np.bool_,
+            'is_terminal': np.bool_,
+        }
         data = {'obs': torch.from_numpy(obs)}
         for key, shape in shapes.items():
             value = np.asarray(batch[key], dtype=dtypes[key])
@@ -79,8 +94,9 @@ class DreamerAgent:
         if self.image_shape is not None:
             image = np.asarray(batch['image'], dtype=np.uint8)
             if image.shape != (B, T, *self.image_shape):
-                raise ValueError(f"batch['image'] has shape {image.shape}, expected "
-                                 f'{(B, T, *self.image_shape)}')
+                raise ValueError(
+                    f"batch['image'] has shape {image.shape}, expected {(B, T, *self.image_shape)}"
+                )
             data['image'] = torch.from_numpy(image)
         return {k: v.to(self.device, non_blocking=True) for k, v in data.items()}
 
@@ -99,14 +115,15 @@ class DreamerAgent:
         self.wm_opt.zero_grad(set_to_none=True)
         wm_loss.backward()
         metrics['wm_grad_norm'] = torch.nn.utils.clip_grad_norm_(
-            self.wm.parameters(), t.wm_clip, foreach=True)
+            self.wm.parameters(), t.wm_clip, foreach=True
+        )
         self.wm_opt.step()
 
         deter = states['deter'].detach().flatten(0, 1)
         stoch = states['stoch'].detach().flatten(0, 1)
         start_cont = (~data['is_terminal']).flatten().float()
         if 0 < t.imag_starts < deter.shape[0]:
-            index = torch.randperm(deter.shape[0], device=self.device)[:t.imag_starts]
+            index = torch.randperm(deter.shape[0], device=self.device)[: t.imag_starts]
             deter, stoch, start_cont = deter[index], stoch[index], start_cont[index]
         with self._autocast():
             ac_loss, ac_metrics = self.ac.loss(self.wm, deter, stoch, start_cont)
@@ -114,9 +131,11 @@ class DreamerAgent:
         self.critic_opt.zero_grad(set_to_none=True)
         ac_loss.backward()
         metrics['actor_grad_norm'] = torch.nn.utils.clip_grad_norm_(
-            self.ac.actor.parameters(), t.actor_clip, foreach=True)
+            self.ac.actor.parameters(), t.actor_clip, foreach=True
+        )
         metrics['critic_grad_norm'] = torch.nn.utils.clip_grad_norm_(
-            self.ac.critic.parameters(), t.critic_clip, foreach=True)
+            self.ac.critic.parameters(), t.critic_clip, foreach=True
+        )
         self.actor_opt.step()
         self.critic_opt.step()
         self.ac.update_slow_critic()
@@ -129,8 +148,14 @@ class DreamerAgent:
 
     def policy_metadata(self, version: int = 0) -> PolicyMetadata:
         """Metadata describing this agent's policy."""
-        return PolicyMetadata(int(version), self.obs_dim, self.act_dim, self.image_shape,
-                              self.config.model, self.config.name)
+        return PolicyMetadata(
+            int(version),
+            self.obs_dim,
+            self.act_dim,
+            self.image_shape,
+            self.config.model,
+            self.config.name,
+        )
 
     def policy(self, seed: int | None = None, version: int = 0) -> Policy:
         """Policy sharing this agent's live weights (for acting in the training process)."""
@@ -175,16 +200,22 @@ class DreamerAgent:
         """Restore everything :meth:`save_checkpoint` wrote; returns its ``extra``."""
         tensors, metadata = ckpt.load_tensors(path)
         if metadata.get('format') != CHECKPOINT_FORMAT:
-            raise ValueError(f'{path}: not a DreamStride checkpoint '
-                             f'(format {metadata.get("format")!r})')
+            raise ValueError(
+                f'{path}: not a DreamStride checkpoint (format {metadata.get("format")!r})'
+            )
         stored = DreamerConfig.from_dict(json.loads(metadata['config']))
         image_shape = json.loads(metadata['image_shape'])
-        found = (int(metadata['obs_dim']), int(metadata['act_dim']),
-                 tuple(image_shape) if image_shape else None, stored.model)
+        found = (
+            int(metadata['obs_dim']),
+            int(metadata['act_dim']),
+            tuple(image_shape) if image_shape else None,
+            stored.model,
+        )
         wanted = (self.obs_dim, self.act_dim, self.image_shape, self.config.model)
         if found != wanted:
-            raise ValueError(f'{path}: checkpoint architecture {found} does not match this '
-                             f'agent {wanted}')
+            raise ValueError(
+                f'{path}: checkpoint architecture {found} does not match this agent {wanted}'
+            )
         self.wm.load_state_dict(_section(tensors, 'wm/'), strict=True)
         self.ac.load_state_dict(_section(tensors, 'ac/'), strict=True)
         optim = json.loads(metadata['optim'])
@@ -195,14 +226,20 @@ class DreamerAgent:
         return json.loads(metadata.get('extra', '{}'))
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path,
-                        device: str | torch.device | None = None) -> DreamerAgent:
+    def from_checkpoint(
+        cls, path: str | Path, device: str | torch.device | None = None
+    ) -> DreamerAgent:
         """Build an agent with the configuration stored in a checkpoint and load it."""
         _, metadata = ckpt.load_tensors(path)
         config = DreamerConfig.from_dict(json.loads(metadata['config']))
         image_shape = json.loads(metadata['image_shape'])
-        agent = cls(config, int(metadata['obs_dim']), int(metadata['act_dim']),
-                    tuple(image_shape) if image_shape else None, device)
+        agent = cls(
+            config,
+            int(metadata['obs_dim']),
+            int(metadata['act_dim']),
+            tuple(image_shape) if image_shape else None,
+            device,
+        )
         agent.load_checkpoint(path)
         return agent
 
@@ -212,8 +249,9 @@ class DreamerAgent:
     # ------------------------------------------------------------------ logging
 
     @torch.no_grad()
-    def open_loop_prediction(self, batch: Mapping[str, np.ndarray], context: int = 5,
-                             sequences: int = 3) -> np.ndarray:
+    def open_loop_prediction(
+        self, batch: Mapping[str, np.ndarray], context: int = 5, sequences: int = 3
+    ) -> np.ndarray:
         """Render true vs predicted observations as an (H, W, 3) uint8 image.
 
         The model filters the first ``context`` steps, then predicts the rest open loop
@@ -224,10 +262,12 @@ class DreamerAgent:
         B, T = data['is_first'].shape
         context = max(1, min(context, T - 1))
         self.wm.eval()
-        embed = self.wm.encoder(data['obs'][:, :context],
-                                data['image'][:, :context] if 'image' in data else None)
-        states = self.wm.rssm.observe(embed, data['action'][:, :context],
-                                      data['is_first'][:, :context])
+        embed = self.wm.encoder(
+            data['obs'][:, :context], data['image'][:, :context] if 'image' in data else None
+        )
+        states = self.wm.rssm.observe(
+            embed, data['action'][:, :context], data['is_first'][:, :context]
+        )
         deter, stoch = states['deter'][:, -1], states['stoch'][:, -1]
         deters, stochs = [states['deter']], [states['stoch']]
         for step in range(context, T):
@@ -245,4 +285,4 @@ class DreamerAgent:
 
 
 def _section(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}

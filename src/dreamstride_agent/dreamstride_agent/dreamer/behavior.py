@@ -44,13 +44,13 @@ class Actor(nn.Module):
     def forward(self, feat: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return mean and standard deviation (float32) of the action distribution."""
         mean, std = self.head(feat).float().chunk(2, -1)
-        std = ((self.max_std - self.min_std) * torch.sigmoid(std + self.std_offset)
-               + self.min_std)
+        std = (self.max_std - self.min_std) * torch.sigmoid(std + self.std_offset) + self.min_std
         return torch.tanh(mean), std
 
     @staticmethod
-    def sample(mean: torch.Tensor, std: torch.Tensor,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+    def sample(
+        mean: torch.Tensor, std: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
         """Reparameterised sample (not yet clipped to the action range)."""
         noise = torch.randn(mean.shape, generator=generator, device=mean.device)
         return mean + std * noise
@@ -72,8 +72,9 @@ def clip_action(action: torch.Tensor) -> torch.Tensor:
     return action + (action.clamp(-1.0, 1.0) - action).detach()
 
 
-def lambda_returns(reward: torch.Tensor, cont: torch.Tensor, value: torch.Tensor,
-                   discount: float, lam: float) -> torch.Tensor:
+def lambda_returns(
+    reward: torch.Tensor, cont: torch.Tensor, value: torch.Tensor, discount: float, lam: float
+) -> torch.Tensor:
     """Lambda-returns (H, N) from reward and cont of steps 1..H and values of steps 0..H.
 
     ``R_t = r_{t+1} + gamma c_{t+1} ((1 - lambda) v_{t+1} + lambda R_{t+1})``, ``R_H = v_H``.
@@ -105,22 +106,28 @@ class ActorCritic(nn.Module):
     def update_slow_critic(self) -> None:
         """Move the slow critic towards the critic (EMA rate ``slow_critic_rate``)."""
         rate = self.config.train.slow_critic_rate
-        torch._foreach_lerp_(list(self.slow_critic.parameters()),
-                             list(self.critic.parameters()), rate)
+        torch._foreach_lerp_(
+            list(self.slow_critic.parameters()), list(self.critic.parameters()), rate
+        )
 
     @torch.no_grad()
     def _update_return_scale(self, returns: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         t = self.config.train
         flat = returns.detach().float().flatten()
-        quantiles = torch.quantile(flat, torch.tensor(
-            [t.retnorm_low / 100.0, t.retnorm_high / 100.0], device=flat.device))
+        quantiles = torch.quantile(
+            flat, torch.tensor([t.retnorm_low / 100.0, t.retnorm_high / 100.0], device=flat.device)
+        )
         self.return_low.lerp_(quantiles[0], t.retnorm_decay)
         self.return_high.lerp_(quantiles[1], t.retnorm_decay)
         scale = torch.clamp(self.return_high - self.return_low, min=t.retnorm_limit)
         return self.return_low.clone(), scale
 
-    def imagine(self, wm: WorldModel, deter: torch.Tensor, stoch: torch.Tensor,
-                ) -> dict[str, torch.Tensor]:
+    def imagine(
+        self,
+        wm: WorldModel,
+        deter: torch.Tensor,
+        stoch: torch.Tensor,
+    ) -> dict[str, torch.Tensor]:
         """Roll the prior forward ``horizon`` steps with actions sampled from the actor."""
         horizon = self.config.train.horizon
         feats, samples, actions, means, stds = [], [], [], [], []
@@ -147,8 +154,9 @@ class ActorCritic(nn.Module):
             'std': torch.stack(stds),
         }
 
-    def loss(self, wm: WorldModel, deter: torch.Tensor, stoch: torch.Tensor,
-             start_cont: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def loss(
+        self, wm: WorldModel, deter: torch.Tensor, stoch: torch.Tensor, start_cont: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Actor plus critic loss from start states (N, ...) and their continue flags (N,).
 
         The two losses touch disjoint parameters, so one backward pass serves both.

@@ -35,8 +35,9 @@ def write_atomic(path: str | Path, data: bytes) -> None:
         raise
 
 
-def save_tensors(path: str | Path, tensors: dict[str, torch.Tensor],
-                 metadata: dict[str, str]) -> None:
+def save_tensors(
+    path: str | Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]
+) -> None:
     """Save tensors (copied to contiguous CPU memory) with string metadata, atomically."""
     cpu = {name: t.detach().to('cpu').contiguous() for name, t in tensors.items()}
     write_atomic(path, safetensors.torch.save(cpu, metadata))
@@ -50,8 +51,9 @@ def load_tensors(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, s
     return tensors, metadata
 
 
-def optimizer_state(optimizer: torch.optim.Optimizer,
-                    prefix: str) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def optimizer_state(
+    optimizer: torch.optim.Optimizer, prefix: str
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Split an optimiser state dict into tensors and a JSON-serialisable rest."""
     state = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
@@ -65,13 +67,17 @@ def optimizer_state(optimizer: torch.optim.Optimizer,
     return tensors, {'param_groups': state['param_groups'], 'plain': plain}
 
 
-def load_optimizer_state(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor],
-                         meta: dict[str, Any], prefix: str) -> None:
+def load_optimizer_state(
+    optimizer: torch.optim.Optimizer,
+    tensors: dict[str, torch.Tensor],
+    meta: dict[str, Any],
+    prefix: str,
+) -> None:
     """Inverse of :func:`optimizer_state`."""
     state: dict[int, dict[str, Any]] = {}
     for name, tensor in tensors.items():
         if name.startswith(prefix + '/'):
-            index, key = name[len(prefix) + 1:].split('/', 1)
+            index, key = name[len(prefix) + 1 :].split('/', 1)
             state.setdefault(int(index), {})[key] = tensor
     for index, entries in meta.get('plain', {}).items():
         state.setdefault(int(index), {}).update(entries)

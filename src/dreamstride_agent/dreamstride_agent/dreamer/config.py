@@ -131,10 +131,17 @@ class DreamerConfig:
         """Raise ValueError when a value is out of its range."""
         m, t = self.model, self.train
         positive = {
-            'model.deter': m.deter, 'model.hidden': m.hidden, 'model.stoch': m.stoch,
-            'model.classes': m.classes, 'model.units': m.units, 'model.layers': m.layers,
-            'model.head_layers': m.head_layers, 'model.cnn_depth': m.cnn_depth,
-            'train.batch': t.batch, 'train.length': t.length, 'train.horizon': t.horizon,
+            'model.deter': m.deter,
+            'model.hidden': m.hidden,
+            'model.stoch': m.stoch,
+            'model.classes': m.classes,
+            'model.units': m.units,
+            'model.layers': m.layers,
+            'model.head_layers': m.head_layers,
+            'model.cnn_depth': m.cnn_depth,
+            'train.batch': t.batch,
+            'train.length': t.length,
+            'train.horizon': t.horizon,
         }
         for key, value in positive.items():
             if not 0 < value <= 1_000_000:
@@ -148,20 +155,25 @@ class DreamerConfig:
         if not 0.0 < m.action_min_std <= m.action_max_std:
             raise ValueError('need 0 < model.action_min_std <= model.action_max_std')
         if not -20.0 <= m.action_std_offset <= 20.0:
-            raise ValueError(f'model.action_std_offset must be in [-20, 20], got '
-                             f'{m.action_std_offset}')
+            raise ValueError(
+                f'model.action_std_offset must be in [-20, 20], got {m.action_std_offset}'
+            )
         if t.actor_grad not in ('reinforce', 'dynamics'):
-            raise ValueError(f"train.actor_grad must be 'reinforce' or 'dynamics', "
-                             f'got {t.actor_grad!r}')
+            raise ValueError(
+                f"train.actor_grad must be 'reinforce' or 'dynamics', got {t.actor_grad!r}"
+            )
         if t.precision not in ('auto', 'float32', 'bfloat16'):
-            raise ValueError(f"train.precision must be 'auto', 'float32' or 'bfloat16', "
-                             f'got {t.precision!r}')
+            raise ValueError(
+                f"train.precision must be 'auto', 'float32' or 'bfloat16', got {t.precision!r}"
+            )
         if not 0.0 < t.discount <= 1.0 or not 0.0 <= t.lam <= 1.0:
             raise ValueError('train.discount must be in (0, 1] and train.lam in [0, 1]')
         if self.run.device not in ('auto', 'cpu', 'cuda') and not self.run.device.startswith(
-                'cuda:'):
-            raise ValueError(f"run.device must be 'auto', 'cpu' or 'cuda', got "
-                             f'{self.run.device!r}')
+            'cuda:'
+        ):
+            raise ValueError(
+                f"run.device must be 'auto', 'cpu' or 'cuda', got {self.run.device!r}"
+            )
 
 
 # Std of an untrained actor in the robot presets. Zero actions are the standing pose, and
@@ -173,8 +185,9 @@ ROBOT_INIT_STD = 0.15
 def std_offset(init_std: float, min_std: float, max_std: float) -> float:
     """Return the ``action_std_offset`` at which zero logits give ``init_std``."""
     if not min_std < init_std < max_std:
-        raise ValueError(f'init_std must lie strictly between {min_std} and {max_std}, '
-                         f'got {init_std}')
+        raise ValueError(
+            f'init_std must lie strictly between {min_std} and {max_std}, got {init_std}'
+        )
     fraction = (init_std - min_std) / (max_std - min_std)
     return math.log(fraction / (1.0 - fraction))
 
@@ -206,8 +219,16 @@ def _cpu() -> DreamerConfig:
     # Sized for a 2-core CPU learner: smaller MLPs and a quarter of the imagination
     # starts, so that updates keep pace with a 20 Hz robot at a useful train ratio.
     config = DreamerConfig(name='cpu')
-    config.model = ModelConfig(deter=256, hidden=256, stoch=32, classes=16, units=256,
-                               layers=2, head_layers=2, cnn_depth=16)
+    config.model = ModelConfig(
+        deter=256,
+        hidden=256,
+        stoch=32,
+        classes=16,
+        units=256,
+        layers=2,
+        head_layers=2,
+        cnn_depth=16,
+    )
     config.train.batch, config.train.length = 16, 64
     config.train.wm_lr, config.train.actor_lr, config.train.critic_lr = 3e-4, 1e-4, 1e-4
     config.train.imag_starts = 256
@@ -218,8 +239,9 @@ def _cpu() -> DreamerConfig:
 def _tiny() -> DreamerConfig:
     # For tests: runs in milliseconds per update, learns small problems in seconds.
     config = DreamerConfig(name='tiny')
-    config.model = ModelConfig(deter=64, hidden=64, stoch=8, classes=8, units=64, layers=1,
-                               head_layers=1, cnn_depth=4)
+    config.model = ModelConfig(
+        deter=64, hidden=64, stoch=8, classes=8, units=64, layers=1, head_layers=1, cnn_depth=4
+    )
     config.train.batch, config.train.length = 8, 16
     config.train.wm_lr, config.train.actor_lr, config.train.critic_lr = 1e-3, 3e-4, 3e-4
     config.train.precision = 'float32'
@@ -295,8 +317,9 @@ def _set(config: DreamerConfig, key: str, raw: Any) -> None:
             raise ValueError(f'unknown config key {key!r}: {part} is not a section')
 
 
-def apply_overrides(config: DreamerConfig,
-                    overrides: Mapping[str, Any] | Sequence[str] | None) -> DreamerConfig:
+def apply_overrides(
+    config: DreamerConfig, overrides: Mapping[str, Any] | Sequence[str] | None
+) -> DreamerConfig:
     """Apply ``['model.deter=128', ...]`` or ``{'model': {'deter': 128}}`` in place."""
     if overrides is None:
         return config
@@ -312,9 +335,11 @@ def apply_overrides(config: DreamerConfig,
     return config
 
 
-def load_config(name: str = 'daydreamer',
-                overrides: Sequence[str] | Mapping[str, Any] | None = None,
-                yaml_path: str | Path | None = None) -> DreamerConfig:
+def load_config(
+    name: str = 'daydreamer',
+    overrides: Sequence[str] | Mapping[str, Any] | None = None,
+    yaml_path: str | Path | None = None,
+) -> DreamerConfig:
     """Return the named size, updated by a YAML file and then by overrides.
 
     The YAML file is a nested mapping of the sections to change (``model: {deter: 128}``).

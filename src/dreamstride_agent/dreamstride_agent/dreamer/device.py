@@ -19,13 +19,16 @@ def resolve_device(name: str | torch.device = 'auto') -> torch.device:
     if name == 'cuda' or name.startswith('cuda:'):
         if not torch.cuda.is_available():
             raise RuntimeError(
-                f"device {name!r} was requested but CUDA is not available to this PyTorch "
-                f"(torch {torch.__version__}, built with CUDA {torch.version.cuda}); "
-                "install a CUDA build or set device 'cpu' explicitly")
+                f'device {name!r} was requested but CUDA is not available to this PyTorch '
+                f'(torch {torch.__version__}, built with CUDA {torch.version.cuda}); '
+                "install a CUDA build or set device 'cpu' explicitly"
+            )
         device = torch.device(name)
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise RuntimeError(f'device {name!r} requested but only '
-                               f'{torch.cuda.device_count()} CUDA devices exist')
+            raise RuntimeError(
+                f'device {name!r} requested but only '
+                f'{torch.cuda.device_count()} CUDA devices exist'
+            )
         return device
     raise ValueError(f"unknown device {name!r}; use 'auto', 'cpu' or 'cuda'")
 
@@ -49,7 +52,7 @@ def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
     if precision == 'bfloat16':
         return torch.bfloat16
     if precision != 'auto':
-        raise ValueError(f"unknown precision {precision!r}")
+        raise ValueError(f'unknown precision {precision!r}')
     if device.type == 'cuda':
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
     return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32

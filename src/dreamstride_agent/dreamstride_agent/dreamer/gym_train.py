@@ -77,9 +77,14 @@ def evaluate(agent: DreamerAgent, env: gym.Env, episodes: int, seed: int) -> flo
     return float(np.mean(returns))
 
 
-def train(env_fn: Callable[[], gym.Env], config: DreamerConfig, steps: int,
-          logdir: str | Path | None = None, verbose: bool = True,
-          stop: Callable[[dict[str, float]], bool] | None = None) -> TrainResult:
+def train(
+    env_fn: Callable[[], gym.Env],
+    config: DreamerConfig,
+    steps: int,
+    logdir: str | Path | None = None,
+    verbose: bool = True,
+    stop: Callable[[dict[str, float]], bool] | None = None,
+) -> TrainResult:
     """Run the training loop for ``steps`` environment steps (or until ``stop(eval)``)."""
     run = config.run
     if run.threads:
@@ -91,13 +96,15 @@ def train(env_fn: Callable[[], gym.Env], config: DreamerConfig, steps: int,
     scale = ActionScaler(env.action_space)
     agent = DreamerAgent(config, obs_dim, act_dim)
     B, T = config.train.batch, config.train.length
-    replay = Replay(run.replay_capacity, obs_dim, act_dim, max_length=T,
-                    block_size=max(1024, 2 * T))
+    replay = Replay(
+        run.replay_capacity, obs_dim, act_dim, max_length=T, block_size=max(1024, 2 * T)
+    )
     policy = agent.policy(seed=run.seed)
     writer = None
     scores = None
     if logdir is not None:
         from torch.utils.tensorboard import SummaryWriter
+
         Path(logdir).mkdir(parents=True, exist_ok=True)
         writer = SummaryWriter(str(logdir))
         scores = (Path(logdir) / 'scores.jsonl').open('a')
@@ -119,19 +126,35 @@ def train(env_fn: Callable[[], gym.Env], config: DreamerConfig, steps: int,
             action = rng.uniform(-1.0, 1.0, act_dim).astype(np.float32)
         else:
             action, state = policy.step(obs, state, is_first or state is None)
-        replay.add({'obs': obs, 'action': action, 'reward': reward, 'is_first': is_first,
-                    'is_last': False, 'is_terminal': False})
+        replay.add(
+            {
+                'obs': obs,
+                'action': action,
+                'reward': reward,
+                'is_first': is_first,
+                'is_last': False,
+                'is_terminal': False,
+            }
+        )
         obs, reward, terminated, truncated, _ = env.step(scale(action))
         reward = float(reward)
         episode_return += reward
         episode_length += 1
         is_first = False
         if terminated or truncated:
-            replay.add({'obs': obs, 'action': np.zeros(act_dim, np.float32),
-                        'reward': reward, 'is_first': False, 'is_last': True,
-                        'is_terminal': bool(terminated)})
-            result.episodes.append({'env_step': env_step, 'return': episode_return,
-                                    'length': episode_length})
+            replay.add(
+                {
+                    'obs': obs,
+                    'action': np.zeros(act_dim, np.float32),
+                    'reward': reward,
+                    'is_first': False,
+                    'is_last': True,
+                    'is_terminal': bool(terminated),
+                }
+            )
+            result.episodes.append(
+                {'env_step': env_step, 'return': episode_return, 'length': episode_length}
+            )
             log('episode/return', episode_return, env_step)
             log('episode/length', episode_length, env_step)
             obs, _ = env.reset()
@@ -146,35 +169,47 @@ def train(env_fn: Callable[[], gym.Env], config: DreamerConfig, steps: int,
                     for key, value in metrics.items():
                         log(f'train/{key}', value, env_step)
                     log('train/updates', agent.step, env_step)
-                if run.checkpoint_every and logdir is not None and \
-                        agent.step % run.checkpoint_every == 0:
-                    agent.save_checkpoint(Path(logdir) / 'checkpoint.safetensors',
-                                          {'env_steps': env_step})
+                if (
+                    run.checkpoint_every
+                    and logdir is not None
+                    and agent.step % run.checkpoint_every == 0
+                ):
+                    agent.save_checkpoint(
+                        Path(logdir) / 'checkpoint.safetensors', {'env_steps': env_step}
+                    )
 
         if run.eval_every and (env_step % run.eval_every == 0 or env_step == steps):
             score = evaluate(agent, eval_env, run.eval_episodes, run.seed + 10_000)
             wall = time.perf_counter() - start
             recent = [e['return'] for e in result.episodes[-5:]]
-            entry = {'env_step': env_step, 'eval_return': score, 'updates': agent.step,
-                     'train_return': float(np.mean(recent)) if recent else float('nan'),
-                     'wall_s': round(wall, 1)}
+            entry = {
+                'env_step': env_step,
+                'eval_return': score,
+                'updates': agent.step,
+                'train_return': float(np.mean(recent)) if recent else float('nan'),
+                'wall_s': round(wall, 1),
+            }
             result.evaluations.append(entry)
             log('eval/return', score, env_step)
             if scores is not None:
                 scores.write(json.dumps(entry) + '\n')
                 scores.flush()
             if verbose:
-                losses = ' '.join(f'{k}={metrics[k]:.3g}' for k in (
-                    'world_model_loss', 'actor_loss', 'critic_loss') if k in metrics)
-                print(f'[gym_train] step {env_step} eval {score:.1f} train '
-                      f'{entry["train_return"]:.1f} updates {agent.step} '
-                      f'({agent.step / max(wall, 1e-9):.2f}/s) {losses} {wall:.0f}s',
-                      flush=True)
+                losses = ' '.join(
+                    f'{k}={metrics[k]:.3g}'
+                    for k in ('world_model_loss', 'actor_loss', 'critic_loss')
+                    if k in metrics
+                )
+                print(
+                    f'[gym_train] step {env_step} eval {score:.1f} train '
+                    f'{entry["train_return"]:.1f} updates {agent.step} '
+                    f'({agent.step / max(wall, 1e-9):.2f}/s) {losses} {wall:.0f}s',
+                    flush=True,
+                )
             if stop is not None and stop(entry):
                 break
     if logdir is not None:
-        agent.save_checkpoint(Path(logdir) / 'checkpoint.safetensors',
-                              {'env_steps': env_step})
+        agent.save_checkpoint(Path(logdir) / 'checkpoint.safetensors', {'env_steps': env_step})
     if writer is not None:
         writer.close()
     if scores is not None:
@@ -188,11 +223,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line arguments."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--env', required=True, help='Gymnasium id, e.g. Pendulum-v1')
-    parser.add_argument('--config', default='tiny', help='named size: daydreamer, small, '
-                                                         'cpu, tiny')
+    parser.add_argument(
+        '--config', default='tiny', help='named size: daydreamer, small, cpu, tiny'
+    )
     parser.add_argument('--yaml', default=None, help='YAML file of config overrides')
-    parser.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
-                        help='override, e.g. --set model.deter=128 (repeatable)')
+    parser.add_argument(
+        '--set',
+        action='append',
+        default=[],
+        metavar='KEY=VALUE',
+        help='override, e.g. --set model.deter=128 (repeatable)',
+    )
     parser.add_argument('--steps', type=int, default=20_000, help='environment steps')
     parser.add_argument('--logdir', default=None, help='TensorBoard and scores directory')
     parser.add_argument('--quiet', action='store_true')
@@ -203,8 +244,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Entry point."""
     args = parse_args(argv)
     config = load_config(args.config, args.set, args.yaml)
-    result = train(lambda: gym.make(args.env), config, args.steps, args.logdir,
-                   verbose=not args.quiet)
+    result = train(
+        lambda: gym.make(args.env), config, args.steps, args.logdir, verbose=not args.quiet
+    )
     return {'evaluations': result.evaluations}
 
 

@@ -70,8 +70,15 @@ class MLP(nn.Module):
 class Head(nn.Module):
     """MLP followed by a linear output layer (optionally zero-initialised)."""
 
-    def __init__(self, in_dim: int, out_dim: int, units: int, layers: int, norm: str,
-                 zero_init: bool = False) -> None:
+    def __init__(
+        self,
+        in_dim: int,
+        out_dim: int,
+        units: int,
+        layers: int,
+        norm: str,
+        zero_init: bool = False,
+    ) -> None:
         super().__init__()
         self.mlp = MLP(in_dim, units, layers, norm)
         self.out = nn.Linear(self.mlp.out_dim, out_dim)
@@ -116,8 +123,8 @@ class TwoHot(nn.Module):
         # outer bins then cancel pair by pair instead of swamping the small inner ones in
         # float32, and a zero-initialised head predicts exactly 0.
         half = (len(self.bins) - 1) // 2
-        pos_bins = self.bins[half + 1:]
-        pairs = (probs[..., half + 1:] - probs[..., :half].flip(-1)) * pos_bins
+        pos_bins = self.bins[half + 1 :]
+        pairs = (probs[..., half + 1 :] - probs[..., :half].flip(-1)) * pos_bins
         return pairs.sum(-1)
 
     def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -166,8 +173,9 @@ class ImageEncoder(nn.Module):
 class ImageDecoder(nn.Module):
     """Mirror of :class:`ImageEncoder`: features -> 4x4 map -> transposed convolutions."""
 
-    def __init__(self, in_dim: int, image_shape: tuple[int, int, int], depth: int,
-                 norm: str) -> None:
+    def __init__(
+        self, in_dim: int, image_shape: tuple[int, int, int], depth: int, norm: str
+    ) -> None:
         super().__init__()
         height, _, channels = image_shape
         steps = int(math.log2(height // 4))
@@ -198,8 +206,15 @@ class ImageDecoder(nn.Module):
 class Encoder(nn.Module):
     """Observation vector (symlog, MLP) and optional image (CNN) -> one embedding."""
 
-    def __init__(self, obs_dim: int, image_shape: tuple[int, int, int] | None, units: int,
-                 layers: int, cnn_depth: int, norm: str) -> None:
+    def __init__(
+        self,
+        obs_dim: int,
+        image_shape: tuple[int, int, int] | None,
+        units: int,
+        layers: int,
+        cnn_depth: int,
+        norm: str,
+    ) -> None:
         super().__init__()
         self.mlp = MLP(obs_dim, units, layers, norm)
         self.cnn = ImageEncoder(image_shape, cnn_depth, norm) if image_shape else None

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 
 # Anchor colours of a viridis-like map, from low to high.
-_ANCHORS = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98],
-                     [253, 231, 37]], dtype=np.float32)
+_ANCHORS = np.array(
+    [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float32
+)
 _MARK = np.array([230, 30, 30], dtype=np.uint8)
 
 
@@ -32,9 +33,13 @@ def _pad_width(image: np.ndarray, width: int) -> np.ndarray:
     return np.pad(image, ((0, 0), (0, pad), (0, 0)), constant_values=255) if pad else image
 
 
-def render_open_loop(true: np.ndarray, pred: np.ndarray, context: int,
-                     images: tuple[np.ndarray, np.ndarray] | None = None,
-                     frames: int = 8) -> np.ndarray:
+def render_open_loop(
+    true: np.ndarray,
+    pred: np.ndarray,
+    context: int,
+    images: tuple[np.ndarray, np.ndarray] | None = None,
+    frames: int = 8,
+) -> np.ndarray:
     """Return an (H, W, 3) uint8 figure for true and predicted obs (B, T, D).
 
     ``images`` optionally holds true and predicted uint8 frames (B, T, H, W, C); up to
@@ -47,11 +52,10 @@ def render_open_loop(true: np.ndarray, pred: np.ndarray, context: int,
     for b in range(B):
         low = true[b].min(0, keepdims=True)
         span = np.maximum(true[b].max(0, keepdims=True) - low, 1e-6)
-        panels = [(true[b] - low) / span, (pred[b] - low) / span,
-                  np.abs(pred[b] - true[b]) / span]
+        panels = [(true[b] - low) / span, (pred[b] - low) / span, np.abs(pred[b] - true[b]) / span]
         for panel in panels:
             rgb = _upscale(_colour(panel.T), row, col)
-            rgb[:, context * col - 1: context * col + 1] = _MARK
+            rgb[:, context * col - 1 : context * col + 1] = _MARK
             blocks.append(rgb)
             blocks.append(np.full((2, rgb.shape[1], 3), 255, np.uint8))
         blocks.append(np.full((6, T * col, 3), 255, np.uint8))

@@ -40,13 +40,34 @@ POLICY_FORMAT_VERSION = '1'
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _MAX_HEADER_BYTES = 1024 * 1024
 _MAX_DIM = 100_000
-_ARCHITECTURE_LIMITS = {'deter': 16384, 'hidden': 16384, 'units': 16384, 'stoch': 1024,
-                        'classes': 1024, 'layers': 16, 'head_layers': 16, 'cnn_depth': 1024,
-                        'bins': 10_001}
+_ARCHITECTURE_LIMITS = {
+    'deter': 16384,
+    'hidden': 16384,
+    'units': 16384,
+    'stoch': 1024,
+    'classes': 1024,
+    'layers': 16,
+    'head_layers': 16,
+    'cnn_depth': 1024,
+    'bins': 10_001,
+}
 # Bytes per element of every dtype the safetensors format defines.
 _DTYPE_SIZES = {
-    'BOOL': 1, 'U8': 1, 'I8': 1, 'F8_E5M2': 1, 'F8_E4M3': 1, 'I16': 2, 'U16': 2, 'F16': 2,
-    'BF16': 2, 'I32': 4, 'U32': 4, 'F32': 4, 'I64': 8, 'U64': 8, 'F64': 8,
+    'BOOL': 1,
+    'U8': 1,
+    'I8': 1,
+    'F8_E5M2': 1,
+    'F8_E4M3': 1,
+    'I16': 2,
+    'U16': 2,
+    'F16': 2,
+    'BF16': 2,
+    'I32': 4,
+    'U32': 4,
+    'F32': 4,
+    'I64': 8,
+    'U64': 8,
+    'F64': 8,
 }
 
 
@@ -62,10 +83,30 @@ class PolicyRejected(ValueError):  # noqa: N818 (the name the agent node catches
 # PolicySlot.offer ('dimensions', and 'internal' for any exception a check let escape).
 # 'load' and 'build' mean an earlier check let something through; the fuzz tests treat
 # them, like 'internal', as bugs.
-REFUSAL_REASONS = frozenset({
-    'format', 'oversized', 'pickle', 'truncated', 'header_json', 'header', 'sha256',
-    'metadata', 'version', 'architecture', 'tensor_name', 'missing_tensor', 'extra_tensor',
-    'dtype', 'shape', 'load', 'nonfinite', 'build', 'dimensions', 'internal'})
+REFUSAL_REASONS = frozenset(
+    {
+        'format',
+        'oversized',
+        'pickle',
+        'truncated',
+        'header_json',
+        'header',
+        'sha256',
+        'metadata',
+        'version',
+        'architecture',
+        'tensor_name',
+        'missing_tensor',
+        'extra_tensor',
+        'dtype',
+        'shape',
+        'load',
+        'nonfinite',
+        'build',
+        'dimensions',
+        'internal',
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -114,17 +155,18 @@ class PolicyNet(nn.Module):
         """Construct (randomly initialised) modules for the given architecture."""
         m = meta.model
         config = DreamerConfig(model=m)
-        encoder = Encoder(meta.obs_dim, meta.image_shape, m.units, m.layers, m.cnn_depth,
-                          m.norm)
+        encoder = Encoder(meta.obs_dim, meta.image_shape, m.units, m.layers, m.cnn_depth, m.norm)
         rssm = RSSM(m, encoder.out_dim, meta.act_dim, with_prior=False)
         actor = Actor(config, rssm.feat_dim, meta.act_dim)
         return cls(encoder, rssm, actor)
 
     def exported_state(self) -> dict[str, torch.Tensor]:
         """Tensors of the policy bytes (the prior head of a training RSSM is left out)."""
-        return {name: tensor.detach().to('cpu', torch.float32).contiguous().clone()
-                for name, tensor in self.state_dict().items()
-                if not name.startswith('rssm.prior.')}
+        return {
+            name: tensor.detach().to('cpu', torch.float32).contiguous().clone()
+            for name, tensor in self.state_dict().items()
+            if not name.startswith('rssm.prior.')
+        }
 
 
 def expected_tensors(meta: PolicyMetadata) -> dict[str, tuple[int, ...]]:
@@ -141,8 +183,13 @@ class Policy:
     ``sample=False`` takes their modes (evaluation). Actions are in [-1, 1].
     """
 
-    def __init__(self, net: PolicyNet, metadata: PolicyMetadata, seed: int | None = None,
-                 device: torch.device | str = 'cpu') -> None:
+    def __init__(
+        self,
+        net: PolicyNet,
+        metadata: PolicyMetadata,
+        seed: int | None = None,
+        device: torch.device | str = 'cpu',
+    ) -> None:
         self.net = net
         self.metadata = metadata
         self.device = torch.device(device)
@@ -160,9 +207,15 @@ class Policy:
             action = torch.zeros(1, self.metadata.act_dim, device=self.device)
         return PolicyState(deter, stoch, action)
 
-    def step(self, obs: np.ndarray, state: PolicyState | None, is_first: bool, *,
-             image: np.ndarray | None = None,
-             sample: bool = True) -> tuple[np.ndarray, PolicyState]:
+    def step(
+        self,
+        obs: np.ndarray,
+        state: PolicyState | None,
+        is_first: bool,
+        *,
+        image: np.ndarray | None = None,
+        sample: bool = True,
+    ) -> tuple[np.ndarray, PolicyState]:
         """Choose the action for observation ``obs`` (obs_dim,) float.
 
         On ``is_first`` (or with no state) the recurrent state restarts from
@@ -170,8 +223,7 @@ class Policy:
         """
         obs = np.asarray(obs, dtype=np.float32)
         if obs.shape != (self.metadata.obs_dim,):
-            raise ValueError(f'observation shape {obs.shape}, expected '
-                             f'({self.metadata.obs_dim},)')
+            raise ValueError(f'observation shape {obs.shape}, expected ({self.metadata.obs_dim},)')
         if is_first or state is None:
             state = self.initial_state()
         with torch.inference_mode():
@@ -180,11 +232,13 @@ class Policy:
             if self.metadata.image_shape is not None:
                 if image is None:
                     raise ValueError('this policy reads an image; pass image=')
-                image_t = torch.as_tensor(np.asarray(image, dtype=np.uint8),
-                                          device=self.device).unsqueeze(0)
+                image_t = torch.as_tensor(
+                    np.asarray(image, dtype=np.uint8), device=self.device
+                ).unsqueeze(0)
             embed = self.net.encoder(obs_t, image_t)
-            deter, stoch = self.net.rssm.obs_step(state.deter, state.stoch, state.action,
-                                                  embed, self.generator, sample)
+            deter, stoch = self.net.rssm.obs_step(
+                state.deter, state.stoch, state.action, embed, self.generator, sample
+            )
             mean, std = self.net.actor(features(deter, stoch))
             action = Actor.sample(mean, std, self.generator) if sample else mean
             action = action.clamp(-1.0, 1.0)
@@ -197,9 +251,15 @@ class Policy:
         return data, hashlib.sha256(data).hexdigest()
 
     @classmethod
-    def from_bytes(cls, data: bytes, sha256: str, max_bytes: int = DEFAULT_MAX_BYTES,
-                   expected_version: int | None = None, seed: int | None = None,
-                   device: torch.device | str = 'cpu') -> Policy:
+    def from_bytes(
+        cls,
+        data: bytes,
+        sha256: str,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        expected_version: int | None = None,
+        seed: int | None = None,
+        device: torch.device | str = 'cpu',
+    ) -> Policy:
         """Validate untrusted bytes completely, then build a new policy from them.
 
         Raises :class:`PolicyRejected`; a running policy is never touched.
@@ -210,8 +270,11 @@ class Policy:
             net.load_state_dict(tensors, strict=True)
             net.to(device).eval()
         except Exception as error:  # noqa: BLE001 (validation built this shape-only already)
-            raise _reject('build', f'building the validated policy failed: '
-                                   f'{type(error).__name__}: {str(error)[:120]}') from None
+            raise _reject(
+                'build',
+                f'building the validated policy failed: '
+                f'{type(error).__name__}: {str(error)[:120]}',
+            ) from None
         return cls(net, meta, seed=seed, device=device)
 
 
@@ -272,8 +335,10 @@ def _json_structure_problem(raw: bytes, max_depth: int, floats: bool) -> str | N
     """Say what puts ``raw`` outside the agreed JSON subset, or None (no json.loads yet)."""
     bad = _NOT_PRINTABLE_ASCII.search(raw)
     if bad is not None:
-        return (f'byte 0x{raw[bad.start()]:02x} at offset {bad.start()} is not printable '
-                'ASCII (control characters, non-ASCII text and byte order marks are refused)')
+        return (
+            f'byte 0x{raw[bad.start()]:02x} at offset {bad.start()} is not printable '
+            'ASCII (control characters, non-ASCII text and byte order marks are refused)'
+        )
     unescaped = _ALLOWED_ESCAPE.sub(b'e', raw)
     if b'\\' in unescaped:
         return 'a string uses an escape other than \\" and \\\\ (\\u escapes are refused)'
@@ -283,9 +348,10 @@ def _json_structure_problem(raw: bytes, max_depth: int, floats: bool) -> str | N
     allowed = b'{}[],: 0123456789sw' + (b'.eE+-' if floats else b'')
     stray = rest.translate(None, allowed)
     if stray:
-        return (f'unexpected character {stray[:1].decode()!r} outside strings (NaN, '
-                'Infinity, bare words' + ('' if floats else ', signs and fractions') +
-                ' are refused)')
+        return (
+            f'unexpected character {stray[:1].decode()!r} outside strings (NaN, '
+            'Infinity, bare words' + ('' if floats else ', signs and fractions') + ' are refused)'
+        )
     if _LONG_NUMBER.search(rest):
         return f'a number has more than {_MAX_DIGITS} digits'
     if _LEADING_ZERO.search(rest):
@@ -293,8 +359,10 @@ def _json_structure_problem(raw: bytes, max_depth: int, floats: bool) -> str | N
     if rest.count(b',') > _MAX_JSON_ITEMS:
         return f'more than {_MAX_JSON_ITEMS} items'
     steps = np.frombuffer(rest, np.uint8)
-    depth = np.cumsum(np.isin(steps, (ord('{'), ord('['))).astype(np.int64)
-                      - np.isin(steps, (ord('}'), ord(']'))).astype(np.int64))
+    depth = np.cumsum(
+        np.isin(steps, (ord('{'), ord('['))).astype(np.int64)
+        - np.isin(steps, (ord('}'), ord(']'))).astype(np.int64)
+    )
     if depth.size and int(depth.max()) > max_depth:
         return f'objects and arrays nested more than {max_depth} deep'
     return None
@@ -305,9 +373,12 @@ def _strict_json(raw: bytes, what: str, reason: str, max_depth: int, floats: boo
     problem = _json_structure_problem(raw, max_depth, floats)
     if problem is None:
         try:
-            return json.loads(raw.decode('ascii'), object_pairs_hook=_no_duplicates,
-                              parse_float=_finite_float if floats else _refuse_float,
-                              parse_constant=_refuse_float)
+            return json.loads(
+                raw.decode('ascii'),
+                object_pairs_hook=_no_duplicates,
+                parse_float=_finite_float if floats else _refuse_float,
+                parse_constant=_refuse_float,
+            )
         except ValueError as error:  # JSONDecodeError, duplicate keys, number hooks
             problem = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
     raise _reject(reason, f'{what} is not accepted JSON: {problem}')
@@ -322,19 +393,22 @@ _MAX_VERSION = 2**63 - 1
 _MAX_IMAGE_SIDE = 1024
 _MAX_IMAGE_CHANNELS = 1024
 # Float fields of ModelConfig: (low, high, whether low itself is allowed).
-_FLOAT_LIMITS = {'unimix': (0.0, 1.0, True), 'action_min_std': (0.0, 100.0, False),
-                 'action_max_std': (0.0, 100.0, False),
-                 'action_std_offset': (-20.0, 20.0, True)}
+_FLOAT_LIMITS = {
+    'unimix': (0.0, 1.0, True),
+    'action_min_std': (0.0, 100.0, False),
+    'action_max_std': (0.0, 100.0, False),
+    'action_std_offset': (-20.0, 20.0, True),
+}
 _STRING_CHOICES = {'norm': ('layer', 'rms')}
 
 
-def _canonical_int(meta: dict[str, str], key: str, low: int, high: int,
-                   reason: str = 'metadata') -> int:
+def _canonical_int(
+    meta: dict[str, str], key: str, low: int, high: int, reason: str = 'metadata'
+) -> int:
     """Read a metadata integer written exactly as str(int) writes it, within low..high."""
     raw = meta[key]
     if not _CANONICAL_INT.fullmatch(raw):
-        raise _reject(reason, f'metadata {key!r} is not a canonical decimal integer: '
-                              f'{raw[:40]!r}')
+        raise _reject(reason, f'metadata {key!r} is not a canonical decimal integer: {raw[:40]!r}')
     value = int(raw)
     if not low <= value <= high:
         raise _reject(reason, f'metadata {key!r} = {value} is outside {low}..{high}')
@@ -347,23 +421,37 @@ def _check_metadata_strings(meta: Any) -> dict[str, str]:
         raise _reject('metadata', 'safetensors __metadata__ is missing or not an object')
     missing, extra = sorted(_METADATA_KEYS - set(meta)), sorted(set(meta) - _METADATA_KEYS)
     if missing or extra:
-        raise _reject('metadata', f'metadata keys differ from the format: missing '
-                                  f'{_names(missing) or "none"}, unexpected '
-                                  f'{_names(extra) or "none"}')
+        raise _reject(
+            'metadata',
+            f'metadata keys differ from the format: missing '
+            f'{_names(missing) or "none"}, unexpected '
+            f'{_names(extra) or "none"}',
+        )
     for key, value in meta.items():
         if not isinstance(value, str):
-            raise _reject('metadata', f'metadata {key!r} is {_json_kind(value)}, expected '
-                                      'a string (not string to string)')
+            raise _reject(
+                'metadata',
+                f'metadata {key!r} is {_json_kind(value)}, expected '
+                'a string (not string to string)',
+            )
         limit = _MAX_METADATA_CHARS.get(key, 40)
         if len(value) > limit:
-            raise _reject('metadata', f'metadata {key!r} has {len(value)} characters, over '
-                                      f'the limit of {limit}')
+            raise _reject(
+                'metadata',
+                f'metadata {key!r} has {len(value)} characters, over the limit of {limit}',
+            )
     return meta
 
 
 def _json_kind(value: Any) -> str:
-    kinds = {bool: 'a boolean', int: 'a number', float: 'a number', list: 'an array',
-             dict: 'an object', type(None): 'null'}
+    kinds = {
+        bool: 'a boolean',
+        int: 'a number',
+        float: 'a number',
+        list: 'an array',
+        dict: 'an object',
+        type(None): 'null',
+    }
     return kinds.get(type(value), type(value).__name__)
 
 
@@ -373,14 +461,19 @@ def _parse_image_shape(raw: str) -> tuple[int, int, int] | None:
         return None
     parts = raw.split(',')
     if len(parts) != 3 or not all(_CANONICAL_INT.fullmatch(p) for p in parts):
-        raise _reject('metadata', f"metadata 'image_shape' {raw[:40]!r} is not H,W,C "
-                                  '(canonical decimal integers)')
+        raise _reject(
+            'metadata',
+            f"metadata 'image_shape' {raw[:40]!r} is not H,W,C (canonical decimal integers)",
+        )
     height, width, channels = (int(p) for p in parts)
     side_ok = height == width and 16 <= height <= _MAX_IMAGE_SIDE and height & (height - 1) == 0
     if not side_ok or not 1 <= channels <= _MAX_IMAGE_CHANNELS:
-        raise _reject('metadata', f"metadata 'image_shape' {raw!r} is not a square image "
-                                  f'with a power-of-two side in 16..{_MAX_IMAGE_SIDE} and '
-                                  f'1..{_MAX_IMAGE_CHANNELS} channels')
+        raise _reject(
+            'metadata',
+            f"metadata 'image_shape' {raw!r} is not a square image "
+            f'with a power-of-two side in 16..{_MAX_IMAGE_SIDE} and '
+            f'1..{_MAX_IMAGE_CHANNELS} channels',
+        )
     return height, width, channels
 
 
@@ -406,22 +499,31 @@ def _model_field(key: str, kind: Any, value: Any) -> str | None:
 
 def _parse_model(raw: str) -> ModelConfig:
     """Read the architecture: a flat JSON object of exactly ModelConfig's typed fields."""
-    values = _strict_json(raw.encode('utf-8', 'surrogatepass'), "metadata 'model'",
-                          'metadata', max_depth=1, floats=True)
+    values = _strict_json(
+        raw.encode('utf-8', 'surrogatepass'),
+        "metadata 'model'",
+        'metadata',
+        max_depth=1,
+        floats=True,
+    )
     if not isinstance(values, dict):
         raise _reject('metadata', "metadata 'model' is not a JSON object")
     kinds = typing.get_type_hints(ModelConfig)
     missing, extra = sorted(set(kinds) - set(values)), sorted(set(values) - set(kinds))
     if missing or extra:
-        raise _reject('metadata', f"metadata 'model' keys differ from ModelConfig: missing "
-                                  f'{_names(missing) or "none"}, unexpected '
-                                  f'{_names(extra) or "none"}')
+        raise _reject(
+            'metadata',
+            f"metadata 'model' keys differ from ModelConfig: missing "
+            f'{_names(missing) or "none"}, unexpected '
+            f'{_names(extra) or "none"}',
+        )
     for key, kind in kinds.items():
         problem = _model_field(key, kind, values[key])
         if problem is not None:
             raise _reject('metadata', f'model.{key} {problem}')
-    model = ModelConfig(**{key: float(v) if kinds[key] is float else v
-                           for key, v in values.items()})
+    model = ModelConfig(
+        **{key: float(v) if kinds[key] is float else v for key, v in values.items()}
+    )
     try:
         DreamerConfig(model=model).validate()
     except ValueError as error:
@@ -432,15 +534,20 @@ def _parse_model(raw: str) -> ModelConfig:
 def _parse_metadata(meta: Any, expected_version: int | None) -> PolicyMetadata:
     meta = _check_metadata_strings(meta)
     if meta['format'] != POLICY_FORMAT:
-        raise _reject('metadata', f'metadata format is {meta["format"]!r}, expected '
-                                  f'{POLICY_FORMAT!r}')
+        raise _reject(
+            'metadata', f'metadata format is {meta["format"]!r}, expected {POLICY_FORMAT!r}'
+        )
     if meta['format_version'] != POLICY_FORMAT_VERSION:
-        raise _reject('metadata', f'format_version {meta["format_version"]!r} is not '
-                                  f'supported (this agent reads {POLICY_FORMAT_VERSION!r})')
+        raise _reject(
+            'metadata',
+            f'format_version {meta["format_version"]!r} is not '
+            f'supported (this agent reads {POLICY_FORMAT_VERSION!r})',
+        )
     version = _canonical_int(meta, 'version', 0, _MAX_VERSION, reason='version')
     if expected_version is not None and version != expected_version:
-        raise _reject('version', f'bytes carry version {version}, the request says '
-                                 f'{expected_version}')
+        raise _reject(
+            'version', f'bytes carry version {version}, the request says {expected_version}'
+        )
     obs_dim = _canonical_int(meta, 'obs_dim', 1, _MAX_DIM)
     act_dim = _canonical_int(meta, 'act_dim', 1, _MAX_DIM)
     image_shape = _parse_image_shape(meta['image_shape'])
@@ -453,17 +560,24 @@ def _architecture_tensors(meta: PolicyMetadata, max_bytes: int) -> dict[str, tup
     try:
         expected = expected_tensors(meta)
     except Exception as error:  # noqa: BLE001 (any failure to build is this file's fault)
-        raise _reject('architecture', f'no policy net can be built from the metadata: '
-                                      f'{type(error).__name__}: {str(error)[:120]}') from None
+        raise _reject(
+            'architecture',
+            f'no policy net can be built from the metadata: '
+            f'{type(error).__name__}: {str(error)[:120]}',
+        ) from None
     params = sum(math.prod(shape) for shape in expected.values())
     if 4 * params > max_bytes:
-        raise _reject('architecture', f'the architecture has {params} parameters '
-                                      f'({4 * params} bytes as float32), over the limit of '
-                                      f'{max_bytes} bytes')
+        raise _reject(
+            'architecture',
+            f'the architecture has {params} parameters '
+            f'({4 * params} bytes as float32), over the limit of '
+            f'{max_bytes} bytes',
+        )
     return expected
 
 
 # ---------------------------------------------------------------------- validation
+
 
 def _looks_like_pickle(data: bytes) -> str | None:
     if data[:4] == b'PK\x03\x04':
@@ -473,10 +587,12 @@ def _looks_like_pickle(data: bytes) -> str | None:
     return None
 
 
-def validate_policy_bytes(data: bytes | bytearray | memoryview, sha256: str,
-                          max_bytes: int = DEFAULT_MAX_BYTES,
-                          expected_version: int | None = None
-                          ) -> tuple[PolicyMetadata, dict[str, torch.Tensor]]:
+def validate_policy_bytes(
+    data: bytes | bytearray | memoryview,
+    sha256: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    expected_version: int | None = None,
+) -> tuple[PolicyMetadata, dict[str, torch.Tensor]]:
     """Check untrusted policy bytes; return their metadata and tensors or raise.
 
     Order: size, pickle, header, truncation, sha256, metadata and version, architecture
@@ -515,23 +631,33 @@ def _check_container(data: Any, max_bytes: int) -> bytes:
 def _read_header(data: bytes) -> tuple[dict[str, Any], int]:
     """Return the safetensors header (a JSON object) and its length in bytes."""
     if len(data) < 8:
-        raise _reject('truncated', f'only {len(data)} bytes, shorter than the 8-byte '
-                                   'safetensors header length')
+        raise _reject(
+            'truncated',
+            f'only {len(data)} bytes, shorter than the 8-byte safetensors header length',
+        )
     (header_len,) = struct.unpack('<Q', data[:8])
     if header_len > _MAX_HEADER_BYTES:
-        raise _reject('format', f'header length {header_len} is implausible; not a '
-                                'safetensors file')
+        raise _reject(
+            'format', f'header length {header_len} is implausible; not a safetensors file'
+        )
     if 8 + header_len > len(data):
-        raise _reject('truncated', f'the header needs {header_len} bytes but only '
-                                   f'{len(data) - 8} follow the length field')
-    raw_header = data[8:8 + header_len]
+        raise _reject(
+            'truncated',
+            f'the header needs {header_len} bytes but only '
+            f'{len(data) - 8} follow the length field',
+        )
+    raw_header = data[8 : 8 + header_len]
     # safetensors requires the object to start the header and pads its end with spaces;
     # anything else around the object is a document the two parsers could read apart.
     if not raw_header.startswith(b'{') or not raw_header.rstrip(b' ').endswith(b'}'):
-        raise _reject('header_json', 'the safetensors header must be one JSON object, '
-                                     'followed by nothing but space padding')
-    header = _strict_json(raw_header, 'the safetensors header', 'header_json', max_depth=3,
-                          floats=False)
+        raise _reject(
+            'header_json',
+            'the safetensors header must be one JSON object, '
+            'followed by nothing but space padding',
+        )
+    header = _strict_json(
+        raw_header, 'the safetensors header', 'header_json', max_depth=3, floats=False
+    )
     if not isinstance(header, dict):
         raise _reject('format', 'the safetensors header is not a JSON object')
     return header, header_len
@@ -540,22 +666,31 @@ def _read_header(data: bytes) -> tuple[dict[str, Any], int]:
 def _tensor_entries(header: dict[str, Any], available: int) -> dict[str, _Entry]:
     """Every tensor entry of the header, laid out back to back over ``available`` bytes."""
     if len(header) > _MAX_TENSORS:
-        raise _reject('header', f'the header lists {len(header)} entries, over the limit of '
-                                f'{_MAX_TENSORS}')
-    entries = {name: _tensor_entry(name, entry) for name, entry in header.items()
-               if name != '__metadata__'}
+        raise _reject(
+            'header', f'the header lists {len(header)} entries, over the limit of {_MAX_TENSORS}'
+        )
+    entries = {
+        name: _tensor_entry(name, entry)
+        for name, entry in header.items()
+        if name != '__metadata__'
+    }
     position = 0
     for name, (_, _, begin, end) in sorted(entries.items(), key=lambda item: item[1][2]):
         if begin != position:
-            raise _reject('header', f'tensor {name[:80]!r} does not start where the previous '
-                                    'one ends (overlap or gap)')
+            raise _reject(
+                'header',
+                f'tensor {name[:80]!r} does not start where the previous '
+                'one ends (overlap or gap)',
+            )
         position = end
     if position > available:
-        raise _reject('truncated', f'the header describes {position} bytes of tensor data '
-                                   f'but only {available} are present')
+        raise _reject(
+            'truncated',
+            f'the header describes {position} bytes of tensor data '
+            f'but only {available} are present',
+        )
     if position < available:
-        raise _reject('header', f'{available - position} unexpected bytes after the tensor '
-                                'data')
+        raise _reject('header', f'{available - position} unexpected bytes after the tensor data')
     return entries
 
 
@@ -566,24 +701,32 @@ def _is_count(value: Any) -> bool:
 def _tensor_entry(name: str, entry: Any) -> _Entry:
     """One header entry: a known dtype, a shape and offsets that agree with each other."""
     if len(name) > _MAX_NAME_CHARS:
-        raise _reject('header', f'tensor name {name[:80]!r}... is longer than '
-                                f'{_MAX_NAME_CHARS} characters')
+        raise _reject(
+            'header', f'tensor name {name[:80]!r}... is longer than {_MAX_NAME_CHARS} characters'
+        )
     well_formed = (
-        isinstance(entry, dict) and set(entry) == _ENTRY_KEYS
+        isinstance(entry, dict)
+        and set(entry) == _ENTRY_KEYS
         and isinstance(entry['dtype'], str)
-        and isinstance(entry['shape'], list) and len(entry['shape']) <= _MAX_RANK
+        and isinstance(entry['shape'], list)
+        and len(entry['shape']) <= _MAX_RANK
         and all(_is_count(d) for d in entry['shape'])
-        and isinstance(entry['data_offsets'], list) and len(entry['data_offsets']) == 2
+        and isinstance(entry['data_offsets'], list)
+        and len(entry['data_offsets']) == 2
         and all(_is_count(d) for d in entry['data_offsets'])
-        and entry['data_offsets'][0] <= entry['data_offsets'][1])
+        and entry['data_offsets'][0] <= entry['data_offsets'][1]
+    )
     if not well_formed:
         raise _reject('header', f'tensor entry {name[:80]!r} is malformed')
     dtype, shape, (begin, end) = entry['dtype'], entry['shape'], entry['data_offsets']
     if dtype not in _DTYPE_SIZES:
         raise _reject('header', f'tensor {name[:80]!r} has unknown dtype {dtype[:20]!r}')
     if math.prod(shape) * _DTYPE_SIZES[dtype] != end - begin:
-        raise _reject('header', f'tensor {name[:80]!r}: shape {shape} and dtype {dtype} '
-                                f'do not match its {end - begin} bytes')
+        raise _reject(
+            'header',
+            f'tensor {name[:80]!r}: shape {shape} and dtype {dtype} '
+            f'do not match its {end - begin} bytes',
+        )
     return dtype, tuple(shape), begin, end
 
 
@@ -592,8 +735,11 @@ def _check_sha256(data: bytes, sha256: Any) -> None:
         raise _reject('sha256', 'the expected sha256 must be 64 hex digits')
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256.strip().lower():
-        raise _reject('sha256', f'sha256 mismatch: the data hashes to {actual}, expected '
-                                f'{sha256.strip().lower()[:64]}')
+        raise _reject(
+            'sha256',
+            f'sha256 mismatch: the data hashes to {actual}, expected '
+            f'{sha256.strip().lower()[:64]}',
+        )
 
 
 def _check_tensors(entries: dict[str, _Entry], expected: dict[str, tuple[int, ...]]) -> None:
@@ -601,8 +747,10 @@ def _check_tensors(entries: dict[str, _Entry], expected: dict[str, tuple[int, ..
     missing = sorted(set(expected) - set(entries))
     extra = sorted(set(entries) - set(expected))
     if missing and extra:
-        raise _reject('tensor_name', f'wrong tensor names: unexpected {_names(extra)}, '
-                                     f'missing {_names(missing)}')
+        raise _reject(
+            'tensor_name',
+            f'wrong tensor names: unexpected {_names(extra)}, missing {_names(missing)}',
+        )
     if missing:
         raise _reject('missing_tensor', f'missing tensors {_names(missing)}')
     if extra:
@@ -612,8 +760,10 @@ def _check_tensors(entries: dict[str, _Entry], expected: dict[str, tuple[int, ..
             raise _reject('dtype', f'tensor {name!r} has dtype {dtype}, expected F32')
     for name, (_, shape, _, _) in entries.items():
         if shape != expected[name]:
-            raise _reject('shape', f'tensor {name!r} has shape {list(shape)}, expected '
-                                   f'{list(expected[name])}')
+            raise _reject(
+                'shape',
+                f'tensor {name!r} has shape {list(shape)}, expected {list(expected[name])}',
+            )
 
 
 def _load_finite_tensors(data: bytes, entries: dict[str, _Entry]) -> dict[str, torch.Tensor]:
@@ -621,12 +771,16 @@ def _load_finite_tensors(data: bytes, entries: dict[str, _Entry]) -> dict[str, t
     try:
         tensors = safetensors.torch.load(data)
     except Exception as error:  # noqa: BLE001 (SafetensorError and whatever else it raises)
-        raise _reject('load', f'the safetensors loader refused the checked bytes: '
-                              f'{type(error).__name__}: {str(error)[:120]}') from None
+        raise _reject(
+            'load',
+            f'the safetensors loader refused the checked bytes: '
+            f'{type(error).__name__}: {str(error)[:120]}',
+        ) from None
     loaded = {name: tuple(t.shape) for name, t in tensors.items()}
     if loaded != {name: shape for name, (_, shape, _, _) in entries.items()}:
-        raise _reject('load', 'the safetensors loader read other tensors than the header '
-                              'check did')
+        raise _reject(
+            'load', 'the safetensors loader read other tensors than the header check did'
+        )
     for name, tensor in tensors.items():
         if not bool(torch.isfinite(tensor).all()):
             raise _reject('nonfinite', f'tensor {name!r} holds NaN or Inf values')

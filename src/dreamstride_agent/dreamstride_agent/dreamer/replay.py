@@ -31,9 +31,15 @@ _FLAGS = ('is_first', 'is_last', 'is_terminal')
 class Replay:
     """Uniform replay of sequences, fed step by step from any number of runs."""
 
-    def __init__(self, capacity: int, obs_dim: int, act_dim: int,
-                 image_shape: tuple[int, int, int] | None = None, max_length: int = 64,
-                 block_size: int = 1024) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        obs_dim: int,
+        act_dim: int,
+        image_shape: tuple[int, int, int] | None = None,
+        max_length: int = 64,
+        block_size: int = 1024,
+    ) -> None:
         if max_length < 1 or block_size < 2 * max_length:
             raise ValueError('need max_length >= 1 and block_size >= 2 * max_length')
         self.max_length = int(max_length)
@@ -74,8 +80,9 @@ class Replay:
         last = self._last_seq.get(str(run_id))
         return last is not None and int(seq) <= last
 
-    def add(self, step: Mapping[str, np.ndarray | float | bool],
-            key: tuple[str, int] | None = None) -> bool:
+    def add(
+        self, step: Mapping[str, np.ndarray | float | bool], key: tuple[str, int] | None = None
+    ) -> bool:
         """Append one step; returns False when its key was already added.
 
         ``step`` holds 'obs', 'action', 'reward', 'is_first', 'is_last', 'is_terminal'
@@ -110,15 +117,18 @@ class Replay:
 
     def _block_for(self, stream: str) -> int:
         block = self._current.get(stream)
-        if block is not None and self.owner[block] == stream and \
-                self.fill[block] < self.block_size:
+        if (
+            block is not None
+            and self.owner[block] == stream
+            and self.fill[block] < self.block_size
+        ):
             return block
         carry: dict[str, np.ndarray] = {}
         if block is not None and self.owner[block] == stream:
             # Continue the stream: carry its last max_length - 1 steps into the new block.
             count = min(self.max_length - 1, int(self.fill[block]))
             end = block * self.block_size + int(self.fill[block])
-            carry = {k: v[end - count:end].copy() for k, v in self.data.items()}
+            carry = {k: v[end - count : end].copy() for k, v in self.data.items()}
         new = self._allocate()
         self.owner[new] = stream
         self._current[stream] = new
@@ -126,7 +136,7 @@ class Replay:
         if count:
             start = new * self.block_size
             for k, v in carry.items():
-                self.data[k][start:start + count] = v
+                self.data[k][start : start + count] = v
         self.fill[new] = count
         self.copied[new] = count
         return new
@@ -160,8 +170,7 @@ class Replay:
         counts = np.where(self.order >= 0, np.maximum(last - first + 1, 0), 0)
         return first, counts
 
-    def sample(self, batch: int, length: int,
-               rng: np.random.Generator) -> dict[str, np.ndarray]:
+    def sample(self, batch: int, length: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """Draw ``batch`` windows of ``length`` steps uniformly; arrays (batch, length, ...).
 
         ``is_first`` is set on the first step of every window.

@@ -29,16 +29,16 @@ def latent_logprobs(raw: torch.Tensor, classes: int, unimix: float) -> torch.Ten
     return torch.log(probs)
 
 
-def sample_latent(logprobs: torch.Tensor, generator: torch.Generator | None = None,
-                  sample: bool = True) -> torch.Tensor:
+def sample_latent(
+    logprobs: torch.Tensor, generator: torch.Generator | None = None, sample: bool = True
+) -> torch.Tensor:
     """Flat one-hot sample (or mode) with straight-through gradients to the probabilities."""
     probs = logprobs.exp()
     if sample:
         # Inverse-CDF draw: count the classes whose cumulative probability lies below a
         # uniform number (an order of magnitude faster on the CPU than exponential races
         # or torch.multinomial).
-        uniform = torch.rand(probs.shape[:-1] + (1,), generator=generator,
-                             device=probs.device)
+        uniform = torch.rand(probs.shape[:-1] + (1,), generator=generator, device=probs.device)
         below = (probs.detach().cumsum(-1) < uniform).sum(-1)
         index = below.clamp(max=probs.shape[-1] - 1)
     else:
@@ -57,8 +57,9 @@ def categorical_kl(lhs: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
 class RSSM(nn.Module):
     """DreamerV3's RSSM: GRU with LayerNorm, 1%-unimix categorical latents."""
 
-    def __init__(self, model: ModelConfig, embed_dim: int, act_dim: int,
-                 with_prior: bool = True) -> None:
+    def __init__(
+        self, model: ModelConfig, embed_dim: int, act_dim: int, with_prior: bool = True
+    ) -> None:
         super().__init__()
         self.deter, self.classes, self.unimix = model.deter, model.classes, model.unimix
         self.stoch_dim = model.stoch * model.classes
@@ -72,13 +73,21 @@ class RSSM(nn.Module):
         self.obs_embed = nn.Linear(embed_dim, hidden, bias=False)
         self.obs_norm = make_norm(model.norm, hidden)
         self.obs_logits = nn.Linear(hidden, self.stoch_dim)
-        for layer in (self.img_stoch, self.img_action, self.gru, self.obs_deter,
-                      self.obs_embed, self.obs_logits):
+        for layer in (
+            self.img_stoch,
+            self.img_action,
+            self.gru,
+            self.obs_deter,
+            self.obs_embed,
+            self.obs_logits,
+        ):
             init_linear(layer)
         self.prior: nn.Sequential | None = None
         if with_prior:
-            first, last = nn.Linear(model.deter, hidden, bias=False), nn.Linear(
-                hidden, self.stoch_dim)
+            first, last = (
+                nn.Linear(model.deter, hidden, bias=False),
+                nn.Linear(hidden, self.stoch_dim),
+            )
             init_linear(first)
             init_linear(last)
             self.prior = nn.Sequential(first, make_norm(model.norm, hidden), nn.SiLU(), last)
@@ -88,11 +97,12 @@ class RSSM(nn.Module):
         """Size of the model state features ``cat(deter, stoch)``."""
         return self.deter + self.stoch_dim
 
-    def initial(self, batch: int, device: torch.device | str) -> tuple[torch.Tensor,
-                                                                       torch.Tensor]:
+    def initial(self, batch: int, device: torch.device | str) -> tuple[torch.Tensor, torch.Tensor]:
         """Zero state (the state every sequence and episode starts from)."""
-        return (torch.zeros(batch, self.deter, device=device),
-                torch.zeros(batch, self.stoch_dim, device=device))
+        return (
+            torch.zeros(batch, self.deter, device=device),
+            torch.zeros(batch, self.stoch_dim, device=device),
+        )
 
     def _gru(self, deter: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         parts = self.gru_norm(self.gru(torch.cat([x, deter.to(x.dtype)], -1))).float()
@@ -114,9 +124,13 @@ class RSSM(nn.Module):
             raise RuntimeError('this RSSM was built without its prior head (policy only)')
         return latent_logprobs(self.prior(deter), self.classes, self.unimix)
 
-    def observe(self, embed: torch.Tensor, action: torch.Tensor, is_first: torch.Tensor,
-                state: tuple[torch.Tensor, torch.Tensor] | None = None
-                ) -> dict[str, torch.Tensor]:
+    def observe(
+        self,
+        embed: torch.Tensor,
+        action: torch.Tensor,
+        is_first: torch.Tensor,
+        state: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> dict[str, torch.Tensor]:
         """Filter a sequence: embed (B, T, E), action (B, T, A), is_first (B, T) bool.
 
         ``action[:, t]`` is the action chosen at step t, so the transition into step t
@@ -147,23 +161,34 @@ class RSSM(nn.Module):
             'prior': self.prior_logprobs(deter_seq),
         }
 
-    def img_step(self, deter: torch.Tensor, stoch: torch.Tensor, action: torch.Tensor,
-                 generator: torch.Generator | None = None) -> tuple[torch.Tensor,
-                                                                    torch.Tensor]:
+    def img_step(
+        self,
+        deter: torch.Tensor,
+        stoch: torch.Tensor,
+        action: torch.Tensor,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Predict the next state from the prior (imagination)."""
         deter = self._gru(deter, self._img_in(stoch, self.img_action(action)))
         return deter, sample_latent(self.prior_logprobs(deter), generator)
 
-    def obs_step(self, deter: torch.Tensor, stoch: torch.Tensor, prev_action: torch.Tensor,
-                 embed: torch.Tensor, generator: torch.Generator | None = None,
-                 sample: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    def obs_step(
+        self,
+        deter: torch.Tensor,
+        stoch: torch.Tensor,
+        prev_action: torch.Tensor,
+        embed: torch.Tensor,
+        generator: torch.Generator | None = None,
+        sample: bool = True,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """One filtering step (acting): transition with prev_action, then the posterior."""
         deter = self._gru(deter, self._img_in(stoch, self.img_action(prev_action)))
         post = self._post_logprobs(deter, self.obs_embed(embed))
         return deter, sample_latent(post, generator, sample)
 
-    def kl_losses(self, post: torch.Tensor, prior: torch.Tensor,
-                  free_nats: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def kl_losses(
+        self, post: torch.Tensor, prior: torch.Tensor, free_nats: float
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Dynamics and representation losses (free bits clipped) and the raw KL."""
         dyn = categorical_kl(post.detach(), prior)
         rep = categorical_kl(post, prior.detach())

@@ -27,8 +27,13 @@ def features(deter: torch.Tensor, stoch: torch.Tensor) -> torch.Tensor:
 class WorldModel(nn.Module):
     """Everything trained on replayed sequences."""
 
-    def __init__(self, config: DreamerConfig, obs_dim: int, act_dim: int,
-                 image_shape: tuple[int, int, int] | None = None) -> None:
+    def __init__(
+        self,
+        config: DreamerConfig,
+        obs_dim: int,
+        act_dim: int,
+        image_shape: tuple[int, int, int] | None = None,
+    ) -> None:
         super().__init__()
         m = config.model
         self.config = config
@@ -37,14 +42,16 @@ class WorldModel(nn.Module):
         self.rssm = RSSM(m, self.encoder.out_dim, act_dim)
         feat = self.rssm.feat_dim
         self.decoder = Head(feat, obs_dim, m.units, m.layers, m.norm)
-        self.image_decoder = (ImageDecoder(feat, image_shape, m.cnn_depth, m.norm)
-                              if image_shape else None)
+        self.image_decoder = (
+            ImageDecoder(feat, image_shape, m.cnn_depth, m.norm) if image_shape else None
+        )
         self.reward = Head(feat, m.bins, m.units, m.head_layers, m.norm, zero_init=True)
         self.cont = Head(feat, 1, m.units, m.head_layers, m.norm)
         self.twohot = TwoHot(m.bins)
 
-    def loss(self, data: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor],
-                                                          dict[str, torch.Tensor]]:
+    def loss(
+        self, data: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
         """Return the world-model loss, metrics and the posterior states of the batch."""
         scales = self.config.loss
         embed = self.encoder(data['obs'], data.get('image'))
@@ -57,13 +64,20 @@ class WorldModel(nn.Module):
         if self.image_decoder is not None:
             target = data['image'].float() / 255.0 - 0.5
             decoder = decoder + (self.image_decoder(feat).float() - target).square().sum(
-                (-3, -2, -1))
+                (-3, -2, -1)
+            )
         reward = self.twohot.loss(self.reward(feat), data['reward'])
         cont_target = 1.0 - data['is_terminal'].float()
-        cont = F.binary_cross_entropy_with_logits(self.cont(feat).float().squeeze(-1),
-                                                  cont_target, reduction='none')
-        loss = (scales.dyn * dyn + scales.rep * rep + scales.decoder * decoder
-                + scales.reward * reward + scales.cont * cont).mean()
+        cont = F.binary_cross_entropy_with_logits(
+            self.cont(feat).float().squeeze(-1), cont_target, reduction='none'
+        )
+        loss = (
+            scales.dyn * dyn
+            + scales.rep * rep
+            + scales.decoder * decoder
+            + scales.reward * reward
+            + scales.cont * cont
+        ).mean()
         metrics = {
             'world_model_loss': loss.detach(),
             'kl_loss': (scales.dyn * dyn + scales.rep * rep).mean().detach(),
@@ -73,4 +87,3 @@ class WorldModel(nn.Module):
             'cont_loss': cont.mean().detach(),
         }
         return loss, metrics, states
-
