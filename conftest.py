@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Test session settings shared by every test in the workspace.
 
 Every ROS process a test starts inherits this environment: discovery stays on

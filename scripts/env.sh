@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Source this file to use a DreamStride workspace set up by scripts/setup:
 #   source scripts/env.sh

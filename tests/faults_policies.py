@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Policy bytes for the fault suite: valid tiny policies and hostile variants of them.
 
 Valid bytes come from DreamerAgent.export_policy. Hostile ones are built the way an

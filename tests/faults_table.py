@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The fault suite's result table: one row per injected fault, printed in pytest's summary.
 
 A row starts as FAIL with what was expected; the test fills in what it observed as it

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """A second process for the interface round-trip tests.
 
 Receives a Step, a LoadPolicy request and a ResetRobot request, and answers

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Turn a generated ROS 2 message into plain Python data, field by field."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """A stand-in for spot_ros2 + spot_ros2_control, as a real-robot user starts them.
 
     python tests/spot_ros2_standin.py --ros-args -r __ns:=/spot -p spot_name:=spot -p arm:=true

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The experiment command's smoke mode produces every output file, with real content."""
 
 import csv

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Fault injection: the learning system under the faults its design says it survives.
 
 The real nodes run as separate processes on the MuJoCo backend, as in

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Interfaces travel intact between two separate processes through real rclpy."""
 
 import hashlib

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The launch files under the real launch / launch_ros code (full ROS 2 installs).
 
 Skipped where launch_ros is missing (machines with the PyPI wheels only). Where it

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """End to end: MuJoCo backend, agent, recorder and learner as separate real processes.
 
 Within about two minutes the recorder has closed segments holding every step, the

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Each ament_python package.xml lists exactly what the package's Python code imports.
 
 rosdep installs what package.xml names, so a missing entry breaks a fresh install on a

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The train-ratio lock in the real training graph: collection never outruns the learner.
 
 ``dreamstride train`` with a train ratio no learner on this machine can keep up with at

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The real backend against a stand-in of spot_ros2 + spot_ros2_control.
 
 The agent runs exactly as ``dreamstride train --backend real`` starts it (the graph's

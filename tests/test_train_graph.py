@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The main job, as a user starts it: the default training graph keeps its rate and learns.
 
 Runs ``dreamstride benchmark`` (the graph, parameter files and supervisor of

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Workspace hygiene: package manifests, lint, architecture rules, network settings."""
 
 import ast
@@ -120,3 +122,22 @@ def test_env_script_keeps_ros_on_localhost():
     )
     out = subprocess.run(['bash', '-c', script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == 'LOCALHOST'
+
+
+def test_every_source_file_names_its_licence():
+    """An SPDX line in every Python file and script (the manifests say Apache-2.0)."""
+    tracked = subprocess.run(
+        ['git', 'ls-files', '*.py', 'scripts/*', '.ci/run'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if not tracked:
+        pytest.skip('not a git checkout')
+    missing = [
+        f
+        for f in tracked
+        if 'SPDX-License-Identifier: Apache-2.0' not in (ROOT / f).read_text()[:300]
+    ]
+    assert not missing, missing

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Install dreamstride_bringup (ament_python)."""
 
 from glob import glob

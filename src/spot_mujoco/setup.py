@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Install spot_mujoco (ament_python)."""
 
 from setuptools import find_packages, setup

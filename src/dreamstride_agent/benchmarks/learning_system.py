@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Benchmark of the learning system's ROS side; prints numbers and writes JSON.
 
     python src/dreamstride_agent/benchmarks/learning_system.py [--seconds 30] [--json out.json]

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Pendulum-v1 learning benchmark: evaluation return against environment steps.
 
     cd src/dreamstride_agent && python -m benchmarks.pendulum --out pendulum.json

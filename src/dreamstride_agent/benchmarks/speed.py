@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Dreamer speed: training updates per second and batch-1 policy step latency.
 
     cd src/dreamstride_agent && python -m benchmarks.speed

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """What the agent decides each control tick, without ROS.
 
 :meth:`AgentCore.decide` is the whole decision of one tick: from the time, a snapshot

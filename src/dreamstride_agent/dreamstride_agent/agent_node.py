@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Agent node: acts on the robot at the control rate and publishes every step it takes.
 
 Each tick (a timer at ``control_rate``, on sim time under ``use_sim_time``) the node

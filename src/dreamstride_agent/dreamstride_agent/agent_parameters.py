@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The agent node's ROS parameters, defined once and without ROS.
 
 Each parameter that shapes the agent's behaviour is one field of :class:`AgentConfig`

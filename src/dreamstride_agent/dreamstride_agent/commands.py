@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """From policy actions to safe joint position commands.
 
 The path every action takes before it reaches a robot, on every backend:

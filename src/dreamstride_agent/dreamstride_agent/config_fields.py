@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Dataclass fields that carry their description, so a default and its meaning live once.
 
 The agent's configuration dataclasses declare every field with :func:`described`; the

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Control-loop timing statistics over a sliding window (for AgentStatus and benchmarks)."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Names and QoS of the learning system's own topics and services (relative names).
 
 The robot contract (sensors, commands, reset) is defined in spot_description.contract;

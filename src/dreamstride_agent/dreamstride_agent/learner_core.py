@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The learner's work without ROS: load the store, train, checkpoint, export, log.
 
 LearnerCore.run() is the training thread of the learner node and also works on its

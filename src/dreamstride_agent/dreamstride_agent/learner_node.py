@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Learner node: trains the world model and actor-critic from the replay store.
 
 A training thread loads closed segments as they appear, waits for ``prefill_steps``,

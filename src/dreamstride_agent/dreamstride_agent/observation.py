@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Sensor checks and the agent's observation vector (no ROS: the node converts messages).
 
 The default observation is DayDreamer's proprioceptive set: 12 joint angles, body

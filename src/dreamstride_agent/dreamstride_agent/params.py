@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Declaring node parameters with types and descriptions from one table per node."""
 
 from __future__ import annotations

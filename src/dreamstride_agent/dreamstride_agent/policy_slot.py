@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The agent's active policy, the one waiting to replace it, and the one before it.
 
 Offers come from the load_policy service thread; swap() and drop_active() run in the

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The replay recorder's work without ROS: buffer steps, write segments, count losses.
 
 RecorderCore takes each Step as its CDR bytes plus the few fields it needs, writes them

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Replay recorder node: stores every agent Step in rosbag2 MCAP segments under replay_dir.
 
 Steps arrive over a reliable topic as CDR bytes and are written unchanged. Buffering,

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The replay store: agent steps as rosbag2 MCAP segments on disk (no rclpy).
 
 Layout under ``replay_dir``::

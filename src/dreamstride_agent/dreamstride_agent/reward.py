@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """DayDreamer's gated walking reward, adapted to Spot.
 
 Each term counts only once the previous one exceeds ``gate`` (0.7), so the robot is

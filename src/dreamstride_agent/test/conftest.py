@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Make this directory's helper modules importable by the tests beside them."""
 
 from pathlib import Path

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for tests that run real ROS 2 nodes in separate processes."""
 
 from __future__ import annotations

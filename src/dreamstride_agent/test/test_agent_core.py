@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The agent's decision (AgentCore.decide) driven directly with an injected clock."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The action-to-command path keeps every command inside the joint limits and step bound."""
 
 from dreamstride_agent.commands import CommandConfig, CommandFilter

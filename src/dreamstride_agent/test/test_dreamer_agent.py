@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """DreamerAgent: shapes, gradients of every loss, checkpoints, devices, open-loop figure."""
 
 from dreamstride_agent.dreamer.agent import DreamerAgent

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Actor-critic details that DreamerV3 (and DayDreamer) fix and a quick test would miss."""
 
 from dreamstride_agent.dreamer.behavior import Actor, ActorCritic

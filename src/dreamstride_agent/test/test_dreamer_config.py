@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Named sizes, YAML files and --set overrides of the Dreamer configuration."""
 
 from dreamstride_agent.dreamer.config import SIZES, DreamerConfig, load_config

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Learning, quickly: the world-model loss falls on fixed data, the actor beats random."""
 
 from dreamstride_agent.dreamer.agent import DreamerAgent

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """symlog, two-hot, lambda-returns and the latent sampler."""
 
 from dreamstride_agent.dreamer.behavior import lambda_returns

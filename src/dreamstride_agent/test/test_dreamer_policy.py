@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Policy export and import: same actions, and every kind of bad file refused distinctly."""
 
 import hashlib

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Replay: incremental adds keyed by (run_id, seq), windows inside one run, eviction."""
 
 from dreamstride_agent.dreamer.replay import Replay

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 from dreamstride_agent.observation import (
     ObservationSpec,
     SensorError,

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Fuzz the policy validator: no input escapes it except as a refusal (issue 13).
 
 Every mutant of a valid tiny policy gets a freshly computed sha256, so the checks past the

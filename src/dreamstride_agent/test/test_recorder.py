@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The replay recorder writes every step into closed, standalone rosbag2 segments."""
 
 import shutil

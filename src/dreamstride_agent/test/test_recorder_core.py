@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """RecorderCore without DDS or a subprocess: write errors, rotation, gaps, resume."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The replay store reader refuses hostile segments by name and reason; training goes on."""
 
 from __future__ import annotations

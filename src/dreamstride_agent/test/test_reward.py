@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 import math
 
 from dreamstride_agent.observation import SensorError, odometry_reading

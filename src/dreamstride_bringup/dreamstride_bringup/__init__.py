@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """DreamStride bringup.
 
 The node graph (defined once), launch files, parameter files, RViz configuration and

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The ``dreamstride`` command: DreamStride's node graph without launch_ros.
 
     dreamstride train [--backend mujoco] [--duration S] [--run-dir DIR] ...

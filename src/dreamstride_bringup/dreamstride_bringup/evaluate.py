@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Evaluate a policy on the MuJoCo Spot, in-process, and film it.
 
 The agent's own tick logic (AgentCore: observation, gated reward, command path) drives

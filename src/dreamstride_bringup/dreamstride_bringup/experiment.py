@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The walking experiment: train on the MuJoCo Spot, then write curves, video and summary.
 
     dreamstride experiment --duration 3600 --seed 0   # an hour of wall clock, ratio 256

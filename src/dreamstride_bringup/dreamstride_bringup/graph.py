@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """DreamStride's node graph, defined once.
 
 Both ``launch/*.launch.py`` (launch_ros, on a full ROS install) and the ``dreamstride``

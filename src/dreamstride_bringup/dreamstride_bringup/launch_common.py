@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Turn the node graph into a launch_ros description (full ROS 2 installs only).
 
 Launch arguments: backend, rviz, namespace, config, use_sim_time, run_dir, policy.

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Start the graph's nodes as processes, watch them, and stop them all cleanly."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Measure whether the simulated Spot can right itself, and how soon random actions flip it.
 
     python -m dreamstride_bringup.self_right_probe [--trials 60]

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The controllers configuration that lets spot_ros2_control take DreamStride's commands.
 
 DreamStride commands the robot with ``trajectory_msgs/JointTrajectory`` on

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Benchmark of the main job: the default training graph, run for N minutes.
 
     dreamstride benchmark [--minutes 10] [--rate 20] [--prefill 500] [--json out.json]

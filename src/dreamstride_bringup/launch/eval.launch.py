@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Run a saved policy on a backend without learning.
 
 ros2 launch dreamstride_bringup eval.launch.py \

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Start the simulation backend only (MuJoCo by default, or Webots).
 
 ros2 launch dreamstride_bringup sim.launch.py backend:=mujoco

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Train DreamStride: backend + agent + replay recorder + learner (+ RViz).
 
     ros2 launch dreamstride_bringup train.launch.py backend:=mujoco|webots|real rviz:=true

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The dreamstride command: a short training run, Ctrl-C, a dying node, evaluation video."""
 
 import json

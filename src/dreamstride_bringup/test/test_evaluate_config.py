@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """In-process evaluation reads the agent's parameter files, --config and -p as a node would."""
 
 import subprocess

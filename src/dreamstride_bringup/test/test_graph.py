@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """One node graph for the launch files and the dreamstride command."""
 
 import ast

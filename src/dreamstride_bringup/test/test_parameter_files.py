@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Each agent and learner default is defined once; parameter files hold deliberate
 deviations only."""
 

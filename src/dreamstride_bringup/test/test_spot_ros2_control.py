@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The controllers file shipped for spot_ros2_control and its generator."""
 
 from pathlib import Path

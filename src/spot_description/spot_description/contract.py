@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The robot contract: topic and service names and QoS that every backend provides.
 
 Names are relative, resolved in the robot namespace (default ``spot``). See

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Generate Spot's MuJoCo model (MJCF) from the parameters in spot.py.
 
 Bodies, joints and sites are named as in the URDF (``body``, ``<leg>_hip``,

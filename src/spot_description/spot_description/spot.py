@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Spot's joints, limits and poses: the one definition every package imports.
 
 Values follow spot_description (bdaiinstitute) and the real robot's ROS 2 driver

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Generate Spot's URDF (robot_state_publisher, RViz) from the parameters in spot.py.
 
 Links and joints are named as bdaiinstitute/spot_description names them: ``body``, a

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The URDF and the MJCF are generated from one source and agree with the real robot."""
 
 import io

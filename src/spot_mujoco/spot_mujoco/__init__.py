@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Headless MuJoCo simulation of Spot behind the DreamStride robot contract.
 
 Joint states, IMU, odometry, camera, clock, joint trajectory commands and resets.

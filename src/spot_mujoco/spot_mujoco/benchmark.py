@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Measure the simulation's speed: physics alone, rendering, and the ROS node unpaced.
 
 ``python -m spot_mujoco.benchmark`` (console script ``sim_benchmark``) prints physics

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The ratio lock, simulation side: pause while the agents are ahead of the learner.
 
 The learner publishes how many environment steps may have been collected by now (its

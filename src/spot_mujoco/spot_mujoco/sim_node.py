@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """ROS 2 node that runs SpotSimulation behind the DreamStride robot contract.
 
 Publishes joint_states, imu, odometry, /clock, the odom -> body transform on /tf (where

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Spot in MuJoCo, without ROS: step, command position servos, reset, read sensors, render.
 
 The ROS node (sim_node.py) is a thin adapter around SpotSimulation; tests, benchmarks and

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """ROS settings for spot_mujoco's tests: loopback discovery only, a domain per session.
 
 The workspace conftest.py does the same when the whole suite runs; this one keeps the

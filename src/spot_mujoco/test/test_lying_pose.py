@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The 'lying' reset: upright on its belly, and able to stand up from there."""
 
 import numpy as np

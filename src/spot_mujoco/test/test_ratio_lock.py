@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The simulation side of the train-ratio lock, without ROS."""
 
 from spot_mujoco.ratio_lock import RatioLock

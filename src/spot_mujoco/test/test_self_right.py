@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """From its back the simulated Spot rights itself with joint position targets alone."""
 
 import numpy as np

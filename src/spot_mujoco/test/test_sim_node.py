@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """sim_node with real rclpy and real MuJoCo: the contract, commands, resets, bad input."""
 
 from collections.abc import Callable

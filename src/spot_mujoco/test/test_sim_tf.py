@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """sim_node's odom -> body transform on /tf (where tf2_msgs exists)."""
 
 import time

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """SpotSimulation (no ROS): standing, servo tracking, resets, sensors, rendering."""
 
 from hypothesis import given, settings

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """A separate process that commands the simulation: publishes one JointTrajectory repeatedly.
 
 Usage: trajectory_peer.py SECONDS NAME=POSITION [NAME=POSITION ...]

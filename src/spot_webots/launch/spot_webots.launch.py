@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Start Webots with the Spot world and the webots_ros2 driver speaking the robot contract.
 
     ros2 launch spot_webots spot_webots.launch.py namespace:=spot gui:=false mode:=realtime

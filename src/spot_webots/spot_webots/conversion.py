@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Joint names, signs, zero offsets and limits between the Webots Spot and the robot contract.
 
 Plain numpy, no ROS and no Webots: the plugin calls it at the edge, tests call it directly.

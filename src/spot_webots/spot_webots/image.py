@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Webots camera images to the contract's small rgb8 images (plain numpy).
 
 The Spot PROTO's cameras render 1080x720 BGRA; the contract wants rgb8 at a small size

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Webots Spot geometry, rotations, and the body placement of each reset pose.
 
 Plain numpy, no ROS and no Webots. The leg chain transcribes SpotLeg.proto (cyberbotics/

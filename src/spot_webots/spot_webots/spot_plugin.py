@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """webots_ros2_driver plugin: the Webots Spot behind the DreamStride robot contract.
 
 webots_ros2_driver loads it from the URDF (``<plugin type="spot_webots.spot_plugin.

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The conversion between the Webots Spot and the contract: names, signs, offsets, limits."""
 
 import math

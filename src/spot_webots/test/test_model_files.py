@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The world, the driver's URDF, the launch file and what setup.py installs."""
 
 import ast

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Rotations, reset placements and the camera downsample (no ROS, no Webots)."""
 
 import math

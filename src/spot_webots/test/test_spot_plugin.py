@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """SpotPlugin with real rclpy against a stand-in for the Webots Supervisor API.
 
 The stand-in behaves like Webots where the plugin relies on it: motors clamp their targets

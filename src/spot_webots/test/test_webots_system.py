@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """System test: the launch file starts Webots headless and Spot speaks the robot contract.
 
 Runs where Webots R2025a, webots_ros2 (webots_ros2_driver), launch, launch_ros and the

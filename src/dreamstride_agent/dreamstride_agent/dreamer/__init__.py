@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """DreamerV3 world-model agent in plain PyTorch and numpy (no ROS imports here).
 
 Modules, one concern each:

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """DreamerAgent: world model plus actor-critic, their optimisers, checkpoints and export.
 
 Batches follow DreamerV3's (and the ROS Step message's) convention: ``action[t]`` is

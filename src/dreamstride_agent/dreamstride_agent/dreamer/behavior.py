@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Actor-critic learned in imagination (DreamerV3).
 
 From every posterior state of a replayed batch (or a random subset, ``imag_starts``) the

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Training checkpoints as one safetensors file: tensors plus JSON in its metadata.
 
 No pickle: model weights, optimiser moments and RNG state are tensors; optimiser

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Typed Dreamer configuration: named sizes, YAML files and ``--set`` overrides.
 
 A configuration is four dataclasses (model architecture, loss scales, optimisation and

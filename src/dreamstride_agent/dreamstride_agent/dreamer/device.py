@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Device and precision selection: explicit, and loud when the request cannot be met."""
 
 from __future__ import annotations

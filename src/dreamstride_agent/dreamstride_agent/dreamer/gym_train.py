@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Train the Dreamer agent on a Gymnasium environment with Box observations and actions.
 
 Single process: act, store steps in the replay, and make ``train_ratio / (batch *

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Building blocks: symlog, two-hot heads, normalised MLPs, image encoder and decoder.
 
 Every hidden layer is Linear (no bias) -> LayerNorm or RMSNorm -> SiLU, as in DreamerV3.

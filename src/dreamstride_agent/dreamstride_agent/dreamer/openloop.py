@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Open-loop prediction figure: true vs dreamed observations, as a plain uint8 image.
 
 Pure numpy (no plotting library): each observation channel is a row, each time step a

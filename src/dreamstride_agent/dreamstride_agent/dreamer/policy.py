@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """The acting side: a small policy (encoder, RSSM filter, actor) and its weight format.
 
 Weights travel as safetensors bytes whose metadata (strings) carries the format, the

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Replay of fixed-length sequences from streams of steps that keep growing.
 
 Steps arrive one at a time, each with a stable identity ``(run_id, seq)`` (the ROS Step

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """Recurrent state-space model with a GRU deterministic state and discrete latents.
 
 The state is ``(deter, stoch)``: ``deter`` (B, deter) float32 and ``stoch`` (B, stoch *

@@ -1,3 +1,5 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
 """World model: encoder, RSSM, observation decoders, reward and continue heads."""
 
 from __future__ import annotations
