@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Policy bytes for the fault suite: valid tiny policies and hostile variants of them.
 
-Valid bytes come from DreamerAgent.export_policy. Hostile ones are built the way an
+Valid bytes come from DreamerLearner.export_policy. Hostile ones are built the way an
 attacker or a broken learner would: editing the safetensors file (8-byte little-endian
 header length, JSON header with ``__metadata__``, raw tensor data) and, where the check
 under test comes after the sha256 check, sending the sha256 of the edited bytes.
@@ -39,18 +39,18 @@ def _sha(data: bytes) -> str:
 
 
 class PolicyFactory:
-    """Exports policies of one tiny DreamerAgent (random weights; validity is the point)."""
+    """Exports policies of one tiny DreamerLearner (random weights; validity is the point)."""
 
     def __init__(self) -> None:
         import torch
 
         torch.set_num_threads(1)
-        from dreamstride_agent.dreamer.agent import DreamerAgent
+        from dreamstride_agent.dreamer.agent import DreamerLearner
         from dreamstride_agent.dreamer.config import load_config
 
         torch.manual_seed(0)
         self._config = load_config('tiny')
-        self._agent = DreamerAgent(self._config, OBS_DIM, ACT_DIM)
+        self._agent = DreamerLearner(self._config, OBS_DIM, ACT_DIM)
 
     def valid(self, version: int) -> tuple[bytes, str]:
         """Valid policy bytes carrying ``version`` and their sha256."""
@@ -58,9 +58,9 @@ class PolicyFactory:
 
     def other_observation(self, version: int, obs_dim: int) -> tuple[bytes, str]:
         """A valid policy for an agent with another observation size."""
-        from dreamstride_agent.dreamer.agent import DreamerAgent
+        from dreamstride_agent.dreamer.agent import DreamerLearner
 
-        return DreamerAgent(self._config, obs_dim, ACT_DIM).export_policy(version)
+        return DreamerLearner(self._config, obs_dim, ACT_DIM).export_policy(version)
 
     def edited(self, version: int, edit) -> tuple[bytes, str]:
         """Valid bytes of ``version`` edited by ``edit(tensors)``, re-saved; and their sha256."""

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 
-from dreamstride_agent.graph_names import (
+from dreamstride_agent.learning_topics import (
     AGENT_STATUS,
     LEARNER_STATUS,
     LOAD_POLICY,

@@ -13,7 +13,12 @@ import signal
 import sys
 import time
 
-from dreamstride_agent.graph_names import AGENT_STATUS, LEARNER_STATUS, RECORDER_STATUS, STATUS_QOS
+from dreamstride_agent.learning_topics import (
+    AGENT_STATUS,
+    LEARNER_STATUS,
+    RECORDER_STATUS,
+    STATUS_QOS,
+)
 from dreamstride_agent.replay_store import list_segments, make_typestore, read_segment
 from dreamstride_msgs.msg import AgentStatus, LearnerStatus, RecorderStatus
 import numpy as np

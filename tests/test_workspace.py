@@ -83,7 +83,7 @@ CORE_MODULES = [
     for name in (
         'agent_core.py',
         'observation.py',
-        'commands.py',
+        'command_filter.py',
         'reward.py',
         'policy_slot.py',
         'control_stats.py',

@@ -27,7 +27,7 @@ import time
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('ROS_DOMAIN_ID', str(150 + os.getpid() % 50))
 
-from dreamstride_agent.graph_names import (
+from dreamstride_agent.learning_topics import (
     AGENT_STATUS,
     LEARNER_STATUS,
     LOAD_POLICY,
@@ -163,12 +163,12 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
 
 def push_latency(node, tmp: Path, pushes: int) -> dict:
     """Time from load_policy call to the first Step acted by that version."""
-    from dreamstride_agent.dreamer.agent import DreamerAgent
+    from dreamstride_agent.dreamer.agent import DreamerLearner
     from dreamstride_agent.dreamer.config import load_config
 
     learner_cfg = yaml.safe_load((BRINGUP_CONFIG / 'learner.yaml').read_text())
     model = learner_cfg['/**']['ros__parameters']['model']
-    agent = DreamerAgent(load_config(model), 16, 12, device='cpu')
+    agent = DreamerLearner(load_config(model), 16, 12, device='cpu')
     seen: dict[int, float] = {}
     sub = node.create_subscription(
         Step, STEPS, lambda m: seen.setdefault(m.policy_version, time.monotonic()), STEP_QOS

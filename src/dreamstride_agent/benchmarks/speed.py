@@ -5,7 +5,7 @@
     cd src/dreamstride_agent && python -m benchmarks.speed
     python -m benchmarks.speed --sizes daydreamer tiny --updates 10 --json speed.json
 
-Each update is a full ``DreamerAgent.train_step`` (world model, imagination, actor,
+Each update is a full ``DreamerLearner.train_step`` (world model, imagination, actor,
 critic) on a random batch of the configured size (the numbers do not depend on the data).
 The policy step is ``Policy.step`` for one observation under ``torch.inference_mode``.
 """
@@ -19,7 +19,7 @@ import statistics
 import time
 from typing import Any
 
-from dreamstride_agent.dreamer.agent import DreamerAgent
+from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
 import numpy as np
 import torch
@@ -47,7 +47,7 @@ def measure_updates(
     """Time ``updates`` training steps after two warm-up steps."""
     config = load_config(size, ['run.device=cpu', *overrides])
     torch.manual_seed(0)
-    agent = DreamerAgent(config, obs_dim, act_dim)
+    agent = DreamerLearner(config, obs_dim, act_dim)
     rng = np.random.default_rng(0)
     B, T = config.train.batch, config.train.length
     batches = [random_batch(B, T, obs_dim, act_dim, rng) for _ in range(3)]
@@ -93,7 +93,7 @@ def measure_policy(
     torch.set_num_threads(threads)
     try:
         config = load_config(size, ['run.device=cpu', *overrides])
-        agent = DreamerAgent(config, obs_dim, act_dim)
+        agent = DreamerLearner(config, obs_dim, act_dim)
         data, sha = agent.export_policy(1)
         policy = Policy.from_bytes(data, sha, seed=0)
         obs = np.random.default_rng(0).normal(size=(steps, obs_dim)).astype(np.float32)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import enum
 import threading
 
-from dreamstride_agent.commands import CommandConfig, CommandFilter
+from dreamstride_agent.command_filter import CommandConfig, CommandFilter
 from dreamstride_agent.config_fields import described
 from dreamstride_agent.observation import (
     ImuReading,

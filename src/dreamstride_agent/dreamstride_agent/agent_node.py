@@ -41,7 +41,7 @@ from dreamstride_agent.agent_core import (
 )
 from dreamstride_agent.agent_parameters import agent_config_from_parameters, agent_parameters
 from dreamstride_agent.control_stats import PeriodStats
-from dreamstride_agent.graph_names import (
+from dreamstride_agent.learning_topics import (
     AGENT_STATUS,
     LOAD_POLICY,
     LOAD_POLICY_QOS,
@@ -165,9 +165,9 @@ class Agent(Node):
 
     def _load_checkpoint(self, path: str) -> None:
         """Act with a learner checkpoint from the start (evaluation)."""
-        from dreamstride_agent.dreamer.agent import DreamerAgent
+        from dreamstride_agent.dreamer.agent import DreamerLearner
 
-        learner = DreamerAgent.from_checkpoint(path, device='cpu')
+        learner = DreamerLearner.from_checkpoint(path, device='cpu')
         data, sha256 = learner.export_policy(max(learner.step, 1))
         accepted, message = self.policies.offer('safetensors', max(learner.step, 1), sha256, data)
         if not accepted:

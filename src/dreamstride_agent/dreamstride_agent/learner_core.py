@@ -129,12 +129,12 @@ def _default_log(level: str, message: str) -> None:
 
 
 class LearnerCore:
-    """Train a DreamerAgent from a growing replay store."""
+    """Train a DreamerLearner from a growing replay store."""
 
     def __init__(
         self, settings: LearnerSettings, log: Callable[[str, str], None] = _default_log
     ) -> None:
-        from dreamstride_agent.dreamer.agent import DreamerAgent
+        from dreamstride_agent.dreamer.agent import DreamerLearner
         from dreamstride_agent.dreamer.config import load_config
         from dreamstride_agent.dreamer.replay import Replay
         import torch
@@ -147,7 +147,7 @@ class LearnerCore:
         self.config = load_config(settings.model, settings.overrides)
         self.config.run.device = settings.device
         self.config.run.seed = settings.seed
-        self._DreamerAgent = DreamerAgent
+        self._DreamerLearner = DreamerLearner
         self._Replay = Replay
         # Built when the first stored steps tell the observation and action sizes.
         self.agent = None
@@ -247,7 +247,7 @@ class LearnerCore:
             return True
         if self.replay is None:
             return False
-        self.agent = self._DreamerAgent(
+        self.agent = self._DreamerLearner(
             self.config,
             self.replay.obs_dim,
             self.replay.act_dim,

@@ -21,12 +21,12 @@ from __future__ import annotations
 import threading
 import time
 
-from dreamstride_agent.graph_names import LEARNER_STATUS, LOAD_POLICY, STATUS_QOS
 from dreamstride_agent.learner_core import (
     LearnerCore,
     learner_parameters,
     learner_settings_from_parameters,
 )
+from dreamstride_agent.learning_topics import LEARNER_STATUS, LOAD_POLICY, STATUS_QOS
 from dreamstride_agent.params import Param, declare
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 import time
 
-from dreamstride_agent.graph_names import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
+from dreamstride_agent.learning_topics import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
 from dreamstride_agent.params import Param, declare
 from dreamstride_agent.recorder_core import IncomingStep, RecorderCore, RecorderSettings
 from dreamstride_agent.replay_store import make_typestore

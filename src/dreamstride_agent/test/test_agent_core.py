@@ -14,7 +14,7 @@ from dreamstride_agent.agent_core import (
     SensorBoard,
     TickResult,
 )
-from dreamstride_agent.commands import CommandConfig
+from dreamstride_agent.command_filter import CommandConfig
 from dreamstride_agent.observation import imu_reading, joint_reading, odometry_reading
 from dreamstride_agent.policy_slot import PolicySlot
 import numpy as np

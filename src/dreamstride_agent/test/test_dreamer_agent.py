@@ -1,8 +1,8 @@
 # Copyright 2026 DreamStride contributors
 # SPDX-License-Identifier: Apache-2.0
-"""DreamerAgent: shapes, gradients of every loss, checkpoints, devices, open-loop figure."""
+"""DreamerLearner: shapes, gradients of every loss, checkpoints, devices, open-loop figure."""
 
-from dreamstride_agent.dreamer.agent import DreamerAgent
+from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
 from dreamstride_agent.dreamer.device import resolve_device
 import numpy as np
@@ -51,7 +51,7 @@ def nonzero_grad(module: torch.nn.Module) -> dict[str, bool]:
 
 def test_train_step_returns_finite_metrics_and_updates_everything():
     torch.manual_seed(0)
-    agent = DreamerAgent(tiny(), OBS, ACT, image_shape=(64, 64, 3))
+    agent = DreamerLearner(tiny(), OBS, ACT, image_shape=(64, 64, 3))
     before = {k: v.clone() for k, v in agent.wm.state_dict().items()}
     before.update({f'ac.{k}': v.clone() for k, v in agent.ac.state_dict().items()})
     for step in range(2):
@@ -108,7 +108,7 @@ def test_each_world_model_loss_term_trains_its_modules(term, reached, not_reache
     scales = {name: 0.0 for name in ('decoder', 'reward', 'cont', 'dyn', 'rep')}
     scales[term] = 1.0
     config = tiny('loss.free_nats=0.0', *(f'loss.{k}={v}' for k, v in scales.items()))
-    agent = DreamerAgent(config, OBS, ACT, image_shape=(64, 64, 3))
+    agent = DreamerLearner(config, OBS, ACT, image_shape=(64, 64, 3))
     data = agent._to_tensors(random_batch(3, 6, (64, 64, 3)))
     loss, _, states = agent.wm.loss(data)
     assert states['deter'].shape == (3, 6, config.model.deter)
@@ -129,7 +129,7 @@ def test_each_world_model_loss_term_trains_its_modules(term, reached, not_reache
 @pytest.mark.parametrize('actor_grad', ['reinforce', 'dynamics'])
 def test_actor_and_critic_losses_train_only_actor_and_critic(actor_grad):
     torch.manual_seed(2)
-    agent = DreamerAgent(tiny(f'train.actor_grad={actor_grad}'), OBS, ACT)
+    agent = DreamerLearner(tiny(f'train.actor_grad={actor_grad}'), OBS, ACT)
     agent.train_step(random_batch(3, 6))  # makes the zero-initialised heads non-zero
     data = agent._to_tensors(random_batch(3, 6, seed=1))
     _, _, states = agent.wm.loss(data)
@@ -147,7 +147,7 @@ def test_actor_and_critic_losses_train_only_actor_and_critic(actor_grad):
 
 def test_imag_starts_subset_and_bfloat16_autocast_run():
     torch.manual_seed(3)
-    agent = DreamerAgent(tiny('train.imag_starts=5', 'train.precision=bfloat16'), OBS, ACT)
+    agent = DreamerLearner(tiny('train.imag_starts=5', 'train.precision=bfloat16'), OBS, ACT)
     assert agent.dtype == torch.bfloat16
     metrics = agent.train_step(random_batch(3, 6))
     assert all(np.isfinite(v) for v in metrics.values())
@@ -156,7 +156,7 @@ def test_imag_starts_subset_and_bfloat16_autocast_run():
 def test_checkpoint_round_trip_is_bit_identical(tmp_path):
     torch.manual_seed(4)
     config = tiny()
-    agent = DreamerAgent(config, OBS, ACT)
+    agent = DreamerLearner(config, OBS, ACT)
     for step in range(3):
         agent.train_step(random_batch(3, 6, seed=step))
     path = tmp_path / 'ckpt' / 'agent.safetensors'
@@ -165,7 +165,7 @@ def test_checkpoint_round_trip_is_bit_identical(tmp_path):
     assert path.read_bytes()[:1] != b'\x80'  # not a pickle
 
     torch.manual_seed(99)
-    clone = DreamerAgent(config, OBS, ACT)
+    clone = DreamerLearner(config, OBS, ACT)
     assert clone.load_checkpoint(path) == {'env_steps': 1234}
     assert clone.step == 3
     for a, b in zip(agent.wm.state_dict().values(), clone.wm.state_dict().values(), strict=True):
@@ -185,14 +185,14 @@ def test_checkpoint_round_trip_is_bit_identical(tmp_path):
     assert metrics_a == metrics_b
     for a, b in zip(agent.ac.state_dict().values(), clone.ac.state_dict().values(), strict=True):
         assert torch.equal(a, b)
-    rebuilt = DreamerAgent.from_checkpoint(path, device='cpu')
+    rebuilt = DreamerLearner.from_checkpoint(path, device='cpu')
     assert rebuilt.step == 3 and rebuilt.config == config
 
 
 def test_checkpoint_of_another_architecture_is_refused(tmp_path):
-    agent = DreamerAgent(tiny(), OBS, ACT)
+    agent = DreamerLearner(tiny(), OBS, ACT)
     agent.save_checkpoint(tmp_path / 'a.safetensors')
-    other = DreamerAgent(tiny('model.deter=32'), OBS, ACT)
+    other = DreamerLearner(tiny('model.deter=32'), OBS, ACT)
     with pytest.raises(ValueError, match='does not match'):
         other.load_checkpoint(tmp_path / 'a.safetensors')
 
@@ -203,12 +203,12 @@ def test_cuda_request_without_cuda_is_an_error():
     with pytest.raises(RuntimeError, match='CUDA is not available'):
         resolve_device('cuda')
     with pytest.raises(RuntimeError, match='CUDA is not available'):
-        DreamerAgent(tiny('run.device=cuda'), OBS, ACT)
+        DreamerLearner(tiny('run.device=cuda'), OBS, ACT)
     assert resolve_device('auto') == torch.device('cpu')
 
 
 def test_batch_shapes_are_checked():
-    agent = DreamerAgent(tiny(), OBS, ACT)
+    agent = DreamerLearner(tiny(), OBS, ACT)
     batch = random_batch(3, 6)
     batch['action'] = batch['action'][..., :1]
     with pytest.raises(ValueError, match='action'):
@@ -216,7 +216,7 @@ def test_batch_shapes_are_checked():
 
 
 def test_open_loop_prediction_is_an_rgb_image():
-    agent = DreamerAgent(tiny(), OBS, ACT, image_shape=(64, 64, 3))
+    agent = DreamerLearner(tiny(), OBS, ACT, image_shape=(64, 64, 3))
     figure = agent.open_loop_prediction(random_batch(3, 6, (64, 64, 3)), context=2)
     assert figure.dtype == np.uint8 and figure.ndim == 3 and figure.shape[2] == 3
     assert figure.shape[0] > 64 and figure.shape[1] >= 6

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Learning, quickly: the world-model loss falls on fixed data, the actor beats random."""
 
-from dreamstride_agent.dreamer.agent import DreamerAgent
+from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
 from dreamstride_agent.dreamer.gym_train import evaluate, train
 import gymnasium as gym
@@ -83,7 +83,7 @@ def fixed_dataset(sequences: int, length: int) -> dict:
 def test_world_model_loss_falls_on_a_fixed_dataset():
     torch.manual_seed(0)
     config = load_config('tiny', ['train.batch=8', 'train.length=16'])
-    agent = DreamerAgent(config, 3, 1, device='cpu')
+    agent = DreamerLearner(config, 3, 1, device='cpu')
     data = fixed_dataset(32, 16)
     rng = np.random.default_rng(1)
     losses = []

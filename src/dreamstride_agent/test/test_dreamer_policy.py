@@ -7,7 +7,7 @@ import io
 import json
 import pickle
 
-from dreamstride_agent.dreamer.agent import DreamerAgent
+from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import SIZES, load_config
 from dreamstride_agent.dreamer.policy import (
     Policy,
@@ -28,7 +28,7 @@ OBS, ACT = 6, 3
 def agent():
     torch.manual_seed(0)
     config = load_config('tiny', ['train.batch=2', 'train.length=5'])
-    agent = DreamerAgent(config, OBS, ACT, device='cpu')
+    agent = DreamerLearner(config, OBS, ACT, device='cpu')
     rng = np.random.default_rng(0)
     batch = {
         'obs': rng.normal(size=(2, 5, OBS)).astype(np.float32),
@@ -236,7 +236,7 @@ def test_version_and_sha_format_checks(exported):
 def test_image_policy_round_trip():
     torch.manual_seed(1)
     config = load_config('tiny')
-    agent = DreamerAgent(config, OBS, ACT, image_shape=(64, 64, 3), device='cpu')
+    agent = DreamerLearner(config, OBS, ACT, image_shape=(64, 64, 3), device='cpu')
     data, sha = agent.export_policy(1)
     policy = Policy.from_bytes(data, sha)
     assert policy.metadata.image_shape == (64, 64, 3)

@@ -18,7 +18,7 @@ import json
 import random
 import struct
 
-from dreamstride_agent.dreamer.agent import DreamerAgent
+from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
 from dreamstride_agent.dreamer.policy import REFUSAL_REASONS, Policy, PolicyRejected
 from dreamstride_agent.policy_slot import PolicySlot
@@ -42,7 +42,7 @@ FUZZ = settings(
 @functools.cache
 def valid_policy() -> bytes:
     torch.manual_seed(0)
-    return DreamerAgent(load_config('tiny'), OBS, ACT, device='cpu').export_policy(VERSION)[0]
+    return DreamerLearner(load_config('tiny'), OBS, ACT, device='cpu').export_policy(VERSION)[0]
 
 
 @functools.cache

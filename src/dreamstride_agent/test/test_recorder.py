@@ -4,7 +4,7 @@
 
 import shutil
 
-from dreamstride_agent.graph_names import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
+from dreamstride_agent.learning_topics import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
 from dreamstride_agent.replay_store import list_segments, make_typestore, read_segment
 from dreamstride_msgs.msg import RecorderStatus, Step
 import pytest

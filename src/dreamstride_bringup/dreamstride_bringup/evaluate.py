@@ -187,9 +187,9 @@ def load_policy(checkpoint: Path | str | None, seed: int):
         )
         step = version
     else:
-        from dreamstride_agent.dreamer.agent import DreamerAgent
+        from dreamstride_agent.dreamer.agent import DreamerLearner
 
-        learner = DreamerAgent.from_checkpoint(checkpoint, device='cpu')
+        learner = DreamerLearner.from_checkpoint(checkpoint, device='cpu')
         version = step = max(learner.step, 1)
         data, sha256 = learner.export_policy(version)
         accepted, message = slot.offer('safetensors', version, sha256, data)

@@ -197,7 +197,7 @@ class _StatusWatcher:
     """Subscribe to the agent and learner status; log them to status.csv; rescue."""
 
     def __init__(self, path: Path, rescue_after: float = 0.0) -> None:
-        from dreamstride_agent.graph_names import AGENT_STATUS, LEARNER_STATUS, STATUS_QOS
+        from dreamstride_agent.learning_topics import AGENT_STATUS, LEARNER_STATUS, STATUS_QOS
         from dreamstride_msgs.msg import AgentStatus, LearnerStatus
         from dreamstride_msgs.srv import ResetRobot
         import rclpy
@@ -509,10 +509,10 @@ def _analyse(
 
 def _export_policy(checkpoint: Path, path: Path) -> None:
     """Write the checkpoint's policy as the agent loads it (a few MB, no optimiser state)."""
-    from dreamstride_agent.dreamer.agent import DreamerAgent
+    from dreamstride_agent.dreamer.agent import DreamerLearner
     from dreamstride_agent.dreamer.checkpoint import write_atomic
 
-    learner = DreamerAgent.from_checkpoint(checkpoint, device='cpu')
+    learner = DreamerLearner.from_checkpoint(checkpoint, device='cpu')
     data, _ = learner.export_policy(max(learner.step, 1))
     write_atomic(path, data)
 

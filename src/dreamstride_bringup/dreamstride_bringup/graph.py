@@ -129,7 +129,7 @@ def node_graph(
         if mode == 'train':
             # The train-ratio lock: the simulation pauses while the agent is ahead of the
             # learner's env_step_budget (no effect with train_ratio 0).
-            from dreamstride_agent.graph_names import AGENT_STATUS, LEARNER_STATUS
+            from dreamstride_agent.learning_topics import AGENT_STATUS, LEARNER_STATUS
 
             sim_params = {
                 'ratio_lock.learner_status': LEARNER_STATUS,

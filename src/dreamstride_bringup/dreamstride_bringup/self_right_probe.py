@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 
-from dreamstride_agent.commands import CommandConfig, CommandFilter
+from dreamstride_agent.command_filter import CommandConfig, CommandFilter
 import numpy as np
 from spot_description.spot import JOINT_LOWER, JOINT_UPPER
 from spot_mujoco.simulation import (

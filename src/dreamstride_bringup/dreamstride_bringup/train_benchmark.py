@@ -56,7 +56,7 @@ class Monitor:
     """Collects the agent's, recorder's and learner's status in a thread of its own."""
 
     def __init__(self, namespace: str) -> None:
-        from dreamstride_agent.graph_names import (
+        from dreamstride_agent.learning_topics import (
             AGENT_STATUS,
             LEARNER_STATUS,
             RECORDER_STATUS,

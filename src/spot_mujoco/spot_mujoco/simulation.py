@@ -93,7 +93,7 @@ class JointReading:
 
 
 @dataclass(frozen=True)
-class ImuReading:
+class SimulatedImu:
     """IMU at the body origin, axes of the body frame (like the real robot's, no bias)."""
 
     orientation: np.ndarray  # (w, x, y, z), body relative to the world (z up)
@@ -321,7 +321,7 @@ class SpotSimulation:
             effort=self.data.actuator_force[self._actuators] + self.data.qfrc_damper[self._qvel],
         )
 
-    def imu(self) -> ImuReading:
+    def imu(self) -> SimulatedImu:
         """IMU readings, with the configured noise."""
         data, noise = self.data.sensordata, self.imu_noise
         quat, gyro, accel = (data[self._sensors[name]].copy() for name in mjcf.IMU_SENSORS)
@@ -334,7 +334,7 @@ class SpotSimulation:
             gyro += self._rng.normal(0, noise.gyro, 3)
         if noise.accel > 0:
             accel += self._rng.normal(0, noise.accel, 3)
-        return ImuReading(orientation=quat, angular_velocity=gyro, linear_acceleration=accel)
+        return SimulatedImu(orientation=quat, angular_velocity=gyro, linear_acceleration=accel)
 
     def body_state(self) -> BodyState:
         """Ground-truth pose and body-frame twist of the body."""

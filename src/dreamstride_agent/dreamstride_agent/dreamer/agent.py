@@ -1,6 +1,6 @@
 # Copyright 2026 DreamStride contributors
 # SPDX-License-Identifier: Apache-2.0
-"""DreamerAgent: world model plus actor-critic, their optimisers, checkpoints and export.
+"""DreamerLearner: world model plus actor-critic, their optimisers, checkpoints and export.
 
 Batches follow DreamerV3's (and the ROS Step message's) convention: ``action[t]`` is
 chosen at ``obs[t]``, ``reward[t]`` is received on arriving at ``obs[t]``, and the
@@ -31,7 +31,7 @@ CHECKPOINT_FORMAT = 'dreamstride-checkpoint'
 CHECKPOINT_FORMAT_VERSION = '1'
 
 
-class DreamerAgent:
+class DreamerLearner:
     """Trains a DreamerV3 agent from replayed sequences (``train_step``)."""
 
     def __init__(
@@ -230,7 +230,7 @@ class DreamerAgent:
     @classmethod
     def from_checkpoint(
         cls, path: str | Path, device: str | torch.device | None = None
-    ) -> DreamerAgent:
+    ) -> DreamerLearner:
         """Build an agent with the configuration stored in a checkpoint and load it."""
         _, metadata = ckpt.load_tensors(path)
         config = DreamerConfig.from_dict(json.loads(metadata['config']))

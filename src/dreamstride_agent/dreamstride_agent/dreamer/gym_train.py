@@ -24,7 +24,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from .agent import DreamerAgent
+from .agent import DreamerLearner
 from .config import DreamerConfig, load_config
 from .replay import Replay
 
@@ -35,7 +35,7 @@ class TrainResult:
 
     evaluations: list[dict[str, float]] = field(default_factory=list)
     episodes: list[dict[str, float]] = field(default_factory=list)
-    agent: DreamerAgent | None = None
+    agent: DreamerLearner | None = None
 
 
 class ActionScaler:
@@ -62,7 +62,7 @@ def _check_spaces(env: gym.Env) -> tuple[int, int]:
     return int(obs_space.shape[0]), int(act_space.shape[0])
 
 
-def evaluate(agent: DreamerAgent, env: gym.Env, episodes: int, seed: int) -> float:
+def evaluate(agent: DreamerLearner, env: gym.Env, episodes: int, seed: int) -> float:
     """Mean return of the policy's mode (no exploration noise) over whole episodes."""
     policy = agent.policy(seed=seed)
     scale = ActionScaler(env.action_space)
@@ -96,7 +96,7 @@ def train(
     env, eval_env = env_fn(), env_fn()
     obs_dim, act_dim = _check_spaces(env)
     scale = ActionScaler(env.action_space)
-    agent = DreamerAgent(config, obs_dim, act_dim)
+    agent = DreamerLearner(config, obs_dim, act_dim)
     B, T = config.train.batch, config.train.length
     replay = Replay(
         run.replay_capacity, obs_dim, act_dim, max_length=T, block_size=max(1024, 2 * T)
