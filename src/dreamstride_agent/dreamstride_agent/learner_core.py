@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from dreamstride_agent.config_fields import ParameterSpec, described, description_of
+from dreamstride_agent.every import Every
 from dreamstride_agent.replay_store import SegmentError, StepLayout, iter_store, make_typestore
 import numpy as np
 
@@ -326,37 +327,39 @@ class LearnerCore:
             self.writer.flush()
 
     def _run(self) -> None:
-        last_scan = last_sync = last_ckpt = last_image = -1e9
-        last_ckpt = time.monotonic()
+        scan = Every(self.s.scan_every)
+        sync = Every(self.s.sync_every)
+        checkpoint = Every(self.s.checkpoint_every, first=False)
+        image = Every(self.s.image_every)
         while not self._stop.is_set():
-            now = time.monotonic()
-            if now - last_scan >= self.s.scan_every:
+            if scan():
                 self.scan_store()
-                last_scan = now
                 self.writer.add_scalar('replay/steps', self.replay_steps(), self.train_step)
-            if self.replay_steps() < max(self.s.prefill_steps, 1) or not self._ensure_agent():
-                self.state = 'waiting_for_prefill'
-                self.message = f'{self.replay_steps()}/{self.s.prefill_steps} steps'
-                self._stop.wait(0.2)
-                continue
-            if self.ahead_of_ratio():
-                self.state, self.message = 'idle', 'train ratio reached; waiting for data'
-                self._stop.wait(0.05)
+            if not self._ready_to_train():
                 continue
             self.state, self.message = 'training', ''
             self._update()
-            now = time.monotonic()
-            if now - last_sync >= self.s.sync_every or self.latest_export is None:
+            if sync() or self.latest_export is None:
                 self.export_policy()
-                last_sync = now
-            if now - last_ckpt >= self.s.checkpoint_every:
+            if checkpoint():
                 self.save_checkpoint()
-                last_ckpt = now
-            if self.s.image_every > 0 and now - last_image >= self.s.image_every:
+            if image():
                 self._log_image()
-                last_image = now
             if self.s.max_updates and self.train_step >= self.s.max_updates:
                 break
+
+    def _ready_to_train(self) -> bool:
+        """Whether to update now; otherwise say why in the state and wait a moment."""
+        if self.replay_steps() < max(self.s.prefill_steps, 1) or not self._ensure_agent():
+            self.state = 'waiting_for_prefill'
+            self.message = f'{self.replay_steps()}/{self.s.prefill_steps} steps'
+            self._stop.wait(0.2)
+            return False
+        if self.ahead_of_ratio():
+            self.state, self.message = 'idle', 'train ratio reached; waiting for data'
+            self._stop.wait(0.05)
+            return False
+        return True
 
     def _update(self) -> None:
         t = self.config.train
