@@ -375,6 +375,11 @@ def main(args: list[str] | None = None) -> None:
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RuntimeError:
+        # On SIGINT the context shuts down while a message may still be taken; that
+        # take fails. Only a failure while the context is still up is a real one.
+        if node.context.ok():
+            raise
     finally:
         node.close()
         executor.shutdown(timeout_sec=1.0)
