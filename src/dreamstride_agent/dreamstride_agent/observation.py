@@ -143,14 +143,20 @@ def imu_reading(
     stamp: float,
 ) -> ImuReading:
     """Check an IMU reading; raise SensorError if malformed."""
+    quat, gyro = _checked('imu', orientation, angular_velocity)
+    return ImuReading(quat, gyro, stamp)
+
+
+def _checked(sensor: str, orientation, vector) -> tuple[np.ndarray, np.ndarray]:
+    """Return (unit quaternion, vector) as float64; raise SensorError naming ``sensor``."""
     quat = np.asarray(orientation, dtype=np.float64)
-    gyro = np.asarray(angular_velocity, dtype=np.float64)
-    if not (_finite32(quat) and _finite32(gyro)):
-        raise SensorError('imu contains non-finite values (or values beyond float32 range)')
+    vec = np.asarray(vector, dtype=np.float64)
+    if not (_finite32(quat) and _finite32(vec)):
+        raise SensorError(f'{sensor} contains non-finite values (or values beyond float32 range)')
     norm = float(np.linalg.norm(quat))
     if abs(norm - 1.0) > 0.05:
-        raise SensorError(f'imu orientation is not a unit quaternion (norm {norm:.3f})')
-    return ImuReading(quat / norm, gyro, stamp)
+        raise SensorError(f'{sensor} orientation is not a unit quaternion (norm {norm:.3f})')
+    return quat / norm, vec
 
 
 # Frames an odometry twist may be given in (nav_msgs/Odometry says child_frame_id, the
@@ -171,14 +177,8 @@ def odometry_reading(
     """
     if twist_frame not in TWIST_FRAMES:
         raise ValueError(f'twist_frame must be one of {TWIST_FRAMES}, got {twist_frame!r}')
-    vel = np.asarray(linear_velocity, dtype=np.float64)
-    quat = np.asarray(orientation, dtype=np.float64)
-    if not (_finite32(vel) and _finite32(quat)):
-        raise SensorError('odometry contains non-finite values (or values beyond float32 range)')
-    norm = float(np.linalg.norm(quat))
-    if abs(norm - 1.0) > 0.05:
-        raise SensorError(f'odometry orientation is not a unit quaternion (norm {norm:.3f})')
-    rotation = _rotation_matrix(quat / norm)
+    quat, vel = _checked('odometry', orientation, linear_velocity)
+    rotation = _rotation_matrix(quat)
     world = rotation @ vel if twist_frame == 'body' else vel
     forward = rotation[:2, 0]  # the body x axis, projected onto the ground
     length = float(np.hypot(*forward))
