@@ -141,9 +141,15 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
         with safe_open(str(logdir / 'checkpoint.safetensors'), 'pt') as f:
             checkpoint_step = int(f.metadata()['step'])
         assert checkpoint_step > 0
-        learner_status.msg = None
         start('learner', 'dreamstride_agent.learner_node', learner_params)
         live = list(procs.values())
+        # Wait for the new process itself (its first import of torch can take a while in a
+        # fresh venv); statuses the killed learner sent may still be arriving until then.
+        log = tmp_path / 'learner.log'
+        assert spin_until(node, lambda: 'resumed from' in log.read_text(), 120, live), _logs(
+            tmp_path
+        )
+        learner_status.msg = None
         assert spin_until(
             node,
             lambda: learner_status.msg is not None and learner_status.msg.state == 'training',
