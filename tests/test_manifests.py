@@ -15,12 +15,14 @@ rosdep key with ROSDEP_KEYS, and compares with the manifest:
 setup.py is left out: setuptools is the ament_python build tool, not a dependency.
 """
 
-import ast
 from pathlib import Path
 import sys
 
 from catkin_pkg.package import parse_package
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from source_imports import imported_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON_PACKAGES = sorted(p.parent.name for p in (ROOT / 'src').glob('*/setup.py'))
@@ -86,18 +88,6 @@ RUNTIME_ONLY = {
 TEST_DIRS = ('test', 'benchmarks')
 
 
-def _imports(path: Path) -> set[str]:
-    """Top-level names of the absolute imports in one file, at any depth."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split('.')[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split('.')[0])
-    return names
-
-
 def _scan(pkg_dir: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """Map module -> files importing it, for installed code and for tests, apart."""
     local = {p.stem for p in pkg_dir.rglob('*.py')} | {pkg_dir.name}
@@ -108,7 +98,7 @@ def _scan(pkg_dir: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
         if relative == Path('setup.py'):
             continue
         target = tests if relative.parts[0] in TEST_DIRS else installed
-        for module in _imports(path) - local - set(sys.stdlib_module_names):
+        for module in imported_modules(path) - local - set(sys.stdlib_module_names):
             target.setdefault(module, set()).add(str(relative))
     return installed, tests
 
@@ -167,7 +157,7 @@ def test_imports_match_manifest(pkg):
     assert not stale, f'{pkg}: {sorted(stale)} is imported now; drop it from RUNTIME_ONLY'
 
 
-def test_scan_sees_nested_and_from_imports(tmp_path):
+def test_scan_sees_nested_and_fromimported_modules(tmp_path):
     pkg = tmp_path / 'demo'
     (pkg / 'demo').mkdir(parents=True)
     (pkg / 'demo' / 'helper.py').write_text('')

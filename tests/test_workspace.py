@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """Workspace hygiene: package manifests, lint, architecture rules, network settings."""
 
-import ast
 from pathlib import Path
 import shutil
 import subprocess
+import sys
 
 from catkin_pkg.package import parse_package
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from source_imports import imported_modules
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = {
@@ -48,17 +51,6 @@ def test_ruff_clean():
     assert ruff, 'ruff is not installed (scripts/setup installs it)'
     result = subprocess.run([ruff, 'check', str(ROOT)], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-
-
-def _imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split('.')[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split('.')[0])
-    return names
 
 
 ROS_MODULES = {
@@ -104,14 +96,14 @@ CORE_MODULES = [
 def test_learning_code_is_free_of_ros():
     dreamer = ROOT / 'src/dreamstride_agent/dreamstride_agent/dreamer'
     for path in dreamer.rglob('*.py'):
-        leaked = _imported_modules(path) & ROS_MODULES
+        leaked = imported_modules(path) & ROS_MODULES
         assert not leaked, f'{path.relative_to(ROOT)} imports {sorted(leaked)}'
 
 
 @pytest.mark.parametrize('relative', CORE_MODULES)
 def test_core_modules_are_free_of_ros(relative):
     path = ROOT / relative
-    leaked = _imported_modules(path) & ROS_MODULES
+    leaked = imported_modules(path) & ROS_MODULES
     assert not leaked, f'{relative} imports {sorted(leaked)}'
 
 
