@@ -44,11 +44,10 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Imu, JointState
-from spot_description.spot import JOINT_NAMES, STANDING_POSE
+from spot_description.spot import ARM_JOINT_NAMES, JOINT_NAMES, STANDING_POSE
 from std_msgs.msg import String
 from trajectory_msgs.msg import JointTrajectory
 
-ARM_JOINTS = ('arm_sh0', 'arm_sh1', 'arm_el0', 'arm_el1', 'arm_wr0', 'arm_wr1', 'arm_f1x')
 ARM_STOWED = (0.0, -3.1, 3.1, 0.0, 0.0, 0.0, 0.0)  # about the stowed arm (rad)
 
 # rclcpp::SystemDefaultsQoS: what ros2_controllers' broadcasters and controllers use.
@@ -80,7 +79,9 @@ class SpotRos2Standin(Node):
         rate = float(self.declare_parameter('joint_rate', 100.0).value)
         self.prefix = f'{spot_name}/' if spot_name else ''
         self.leg_names = [self.prefix + n for n in JOINT_NAMES]
-        self.names = self.leg_names + ([self.prefix + n for n in ARM_JOINTS] if self.arm else [])
+        self.names = self.leg_names + (
+            [self.prefix + n for n in ARM_JOINT_NAMES] if self.arm else []
+        )
         self.positions = [float(p) for p in STANDING_POSE] + (list(ARM_STOWED) if self.arm else [])
         self.received = 0
         self.accepted = 0
