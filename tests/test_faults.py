@@ -914,8 +914,9 @@ def test_parallel_policy_requests_are_all_answered(robot, table, policies):
     ]
     answered = robot.spin_until(lambda: all(f.done() for f in futures), 60)
     done = sum(f.done() for f in futures)
+    # The status comes once a second: give it time to count the last refusals.
     after = robot.status_after(
-        time.monotonic(), lambda s: s.policies_refused >= before.policies_refused + done
+        time.monotonic(), lambda s: s.policies_refused >= before.policies_refused + done, 15.0
     )
     refused = (after or w.agent).policies_refused - before.policies_refused
     row.observe(
