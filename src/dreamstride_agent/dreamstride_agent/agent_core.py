@@ -299,7 +299,7 @@ class AgentCore:
         image: np.ndarray | None = None,
     ) -> TickResult:
         """Act on one set of valid readings."""
-        if self.policies.swap():
+        if self.policies.swap() and not self._state_carries_over():
             self._policy_state = None
         if self._restart:
             self.filter.reset(joints.position)
@@ -340,6 +340,11 @@ class AgentCore:
         else:
             self.episode_step += 1
         return result
+
+    def _state_carries_over(self) -> bool:
+        """Whether the newly swapped-in policy continues from the current latent state."""
+        accepts = getattr(self.policies.active, 'accepts_state', None)
+        return accepts is not None and accepts(self._policy_state)
 
     def _act(
         self, obs: np.ndarray, is_first: bool, image: np.ndarray | None

@@ -210,3 +210,39 @@ def test_commands_restart_from_the_measured_pose_within_limits_after_a_hold():
         t += 1.0 + PERIOD
         previous = None  # after a hold the command restarts from the measured pose
         del round_
+
+
+def _exported_versions(versions: tuple[int, ...]) -> list[tuple[int, bytes, str]]:
+    """The same tiny untrained policy (16 observations, 12 actions) as each version."""
+    from dreamstride_agent.dreamer.agent import DreamerLearner
+    from dreamstride_agent.dreamer.config import load_config
+    import torch
+
+    torch.manual_seed(0)
+    learner = DreamerLearner(load_config('tiny'), 16, 12, device='cpu')
+    return [(v, *learner.export_policy(v)) for v in versions]
+
+
+def _actions_with_swaps(swap_at: dict[int, tuple[int, bytes, str]], ticks: int):
+    core, board = make_core(sample_actions=False), SensorBoard()
+    results = []
+    for i in range(ticks):
+        if i in swap_at:
+            version, data, sha = swap_at[i]
+            accepted, message = core.policies.offer('safetensors', version, sha, data)
+            assert accepted, message
+        feed(board, i * PERIOD, pose=STANDING_POSE + 0.01 * i)
+        results.append(core.decide(i * PERIOD, board.snapshot()))
+    return results
+
+
+def test_a_new_policy_version_continues_from_the_latent_state_mid_episode():
+    v1, v2 = _exported_versions((1, 2))
+    steady = _actions_with_swaps({0: v1}, 6)
+    swapped = _actions_with_swaps({0: v1, 3: v2}, 6)
+    assert [r.policy_version for r in swapped] == [1, 1, 1, 2, 2, 2]
+    assert not any(r.is_first for r in swapped[1:])  # the swap is not an episode start
+    # Same weights under a new version: acting goes on exactly as if nothing changed.
+    # Restarting the latent state at the swap (the old behaviour) changes these actions.
+    for a, b in zip(steady, swapped, strict=True):
+        np.testing.assert_array_equal(a.action, b.action)

@@ -209,6 +209,21 @@ class Policy:
             action = torch.zeros(1, self.metadata.act_dim, device=self.device)
         return PolicyState(deter, stoch, action)
 
+    def accepts_state(self, state: PolicyState | None) -> bool:
+        """Whether ``state`` (from another policy) has this policy's latent sizes.
+
+        A new version of the same architecture goes on filtering from the latent state
+        the previous one reached, as DreamerV3's actor keeps its carry across parameter
+        updates: restarting it would make the state jump without an episode start.
+        """
+        if state is None:
+            return False
+        fresh = self.initial_state()
+        return all(
+            getattr(state, name).shape == getattr(fresh, name).shape
+            for name in ('deter', 'stoch', 'action')
+        )
+
     def step(
         self,
         obs: np.ndarray,
