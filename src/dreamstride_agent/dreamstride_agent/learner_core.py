@@ -49,6 +49,11 @@ class LearnerSettings:
         "Torch device: 'cpu', 'cuda' or 'auto' (a missing cuda is an error).", 'cpu'
     )
     prefill_steps: int = described('Environment steps in the store before training starts.', 5000)
+    prefill_policy: bool = described(
+        'Push the untrained policy as soon as the store has its first steps, so the prefill '
+        'is collected by the initial actor instead of uniform random actions.',
+        False,
+    )
     train_ratio: float = described(
         'Replayed steps per collected step (0: train as fast as possible). On a simulation '
         'backend the ratio is locked: the simulation pauses at env_step_budget.',
@@ -83,6 +88,7 @@ SETTINGS_PARAMETERS = {
     'model_overrides': 'overrides',
     'device': 'device',
     'prefill_steps': 'prefill_steps',
+    'prefill_policy': 'prefill_policy',
     'train_ratio': 'train_ratio',
     'ratio_slack_steps': 'ratio_slack_steps',
     'sync_every': 'sync_every',
@@ -352,6 +358,15 @@ class LearnerCore:
         """Whether to update now; otherwise say why in the state and wait a moment."""
         if self.replay_steps() < max(self.s.prefill_steps, 1) or not self._ensure_agent():
             self.state = 'waiting_for_prefill'
+            if (
+                self.s.prefill_policy
+                and self.latest_export is None
+                and self.replay_steps()
+                and self._ensure_agent()
+            ):
+                # The initial actor (small std around the standing targets on the robot
+                # presets) collects the prefill: see prefill_policy's description.
+                self.export_policy()
             self.message = f'{self.replay_steps()}/{self.s.prefill_steps} steps'
             self._stop.wait(0.2)
             return False

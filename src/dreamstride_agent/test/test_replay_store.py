@@ -219,13 +219,17 @@ def test_iter_store_lists_symlinked_segments_and_the_first_fixes_the_layout(tmp_
 
 
 # --- the learner: counts each refusal once, keeps training on the rest --------------
-def make_learner(tmp_path: Path, layout: StepLayout | None = None):
+def make_learner(tmp_path: Path, layout: StepLayout | None = None, **settings):
     from dreamstride_agent.learner_core import LearnerCore, LearnerSettings
 
     logs: list[tuple[str, str]] = []
     core = LearnerCore(
         LearnerSettings(
-            tmp_path / 'replay', tmp_path / 'learner', model='tiny', step_layout=layout
+            tmp_path / 'replay',
+            tmp_path / 'learner',
+            model='tiny',
+            step_layout=layout,
+            **settings,
         ),
         log=lambda level, message: logs.append((level, message)),
     )
@@ -302,3 +306,18 @@ def test_learner_told_the_layout_refuses_a_hostile_first_segment(tmp_path):
     core, _ = make_learner(tmp_path)
     assert core.scan_store() == 6
     assert list(core.refused) == ['b_good'] and core.replay.obs_dim == 8
+
+
+@pytest.mark.parametrize('prefill_policy', [False, True])
+def test_prefill_policy_exports_the_untrained_policy_before_the_prefill(tmp_path, prefill_policy):
+    good(tmp_path / 'replay', 'a_first', 'r_a', 10)
+    core, logs = make_learner(tmp_path, prefill_steps=100, prefill_policy=prefill_policy)
+    core.scan_store()
+    assert not core._ready_to_train()  # 10 of 100 steps: still prefilling
+    assert core.train_step == 0
+    if prefill_policy:
+        # Version 1 is the untrained actor, pushed to collect the prefill with.
+        assert core.latest_export is not None and core.latest_export[2] == 1, logs
+        assert not core._ready_to_train() and core.latest_export[2] == 1  # exported once
+    else:
+        assert core.latest_export is None  # uniform random actions until training starts
