@@ -26,6 +26,7 @@ from dreamstride_bringup.graph import (
     BACKENDS,
     DEFAULT_NAMESPACE,
     MODES,
+    follow_control_rate,
     fresh_run_dir,
     node_graph,
     ros_environment,
@@ -202,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         overrides.setdefault(node, {})[name] = value
+    overrides = follow_control_rate(nodes, overrides)
     if args.backend == 'real':
         print(
             'dreamstride: backend real: start the spot_ros2 driver and spot_ros2_control '

@@ -38,6 +38,29 @@ REAL_SPOT_REMAPS = (
 
 RUNS_ROOT = Path('runs')
 
+# The simulation's rates that follow the agent's control rate: config/spot_mujoco.yaml
+# sets them to the agent's default control_rate (it says why).
+SIM_RATES_OF_CONTROL = ('publish_rate', 'clock_rate')
+
+
+def follow_control_rate(
+    nodes: list[NodeSpec], overrides: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Return ``overrides`` with an overridden agent control_rate given to the simulation.
+
+    The MuJoCo backend publishes its sensors and /clock once per control period; an agent
+    told to act faster than that would find its sim-time timer firing only at the clock's
+    rate. Rates the overrides set for the simulation themselves are kept.
+    """
+    rate = overrides.get('agent', {}).get('control_rate')
+    if rate is None or not any(n.name == 'spot_mujoco' for n in nodes):
+        return overrides
+    result = {node: dict(values) for node, values in overrides.items()}
+    sim = result.setdefault('spot_mujoco', {})
+    for name in SIM_RATES_OF_CONTROL:
+        sim.setdefault(name, float(rate))
+    return result
+
 
 def fresh_run_dir(mode: str, root: Path | str = RUNS_ROOT) -> Path:
     """Create and return a new, empty run directory ``<root>/<mode>-<time>``.

@@ -3,6 +3,7 @@
 """Benchmark of the main job: the default training graph, run for N minutes.
 
     dreamstride benchmark [--minutes 10] [--rate 20] [--prefill 500] [--json out.json]
+                          [-p NODE:NAME=VALUE ...]
 
 Starts exactly what ``dreamstride train --backend mujoco`` starts (the same graph,
 parameter files and supervisor), watches the status topics from a small node of its
@@ -155,13 +156,14 @@ def run(
     overrides: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run the default training graph for ``minutes`` and return the measurements."""
-    from dreamstride_bringup.graph import node_graph, ros_environment
+    from dreamstride_bringup.graph import follow_control_rate, node_graph, ros_environment
     from dreamstride_bringup.process_supervisor import Supervisor
 
     nodes = node_graph('train', 'mujoco', run_dir=run_dir)
     params = {'agent': {'control_rate': rate}, 'learner': {'prefill_steps': prefill}}
     for node, values in (overrides or {}).items():
         params.setdefault(node, {}).update(values)
+    params = follow_control_rate(nodes, params)
     supervisor = Supervisor(nodes, namespace, run_dir, ros_environment(), params)
     monitor = Monitor(namespace)
     previous = signal.signal(signal.SIGINT, supervisor.request_stop)
@@ -282,6 +284,8 @@ def format_table(r: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point (``dreamstride benchmark``)."""
+    from dreamstride_bringup.cli import _parse_param
+
     parser = argparse.ArgumentParser(
         prog='dreamstride benchmark',
         description=__doc__,
@@ -292,10 +296,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--prefill', type=int, default=500, help='learner prefill_steps')
     parser.add_argument('--run-dir', type=Path, help='default: a temporary directory')
     parser.add_argument('--json', type=Path, help='also write the measurements here')
+    parser.add_argument(
+        '-p',
+        '--param',
+        action='append',
+        default=[],
+        type=_parse_param,
+        metavar='NODE:NAME=VALUE',
+        help='override one node parameter, as for dreamstride train (for A/B runs)',
+    )
     args = parser.parse_args(argv)
+    overrides: dict[str, dict[str, Any]] = {}
+    for node, name, value in args.param:
+        overrides.setdefault(node, {})[name] = value
     os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # the monitor, like the nodes
     run_dir = (args.run_dir or Path(tempfile.mkdtemp(prefix='dreamstride_bench_'))).resolve()
-    result = run(args.minutes, args.rate, args.prefill, run_dir)
+    result = run(args.minutes, args.rate, args.prefill, run_dir, overrides=overrides)
     print(format_table(result))
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))

@@ -171,3 +171,27 @@ def test_walking_experiment_learns_with_daydreamer_settings():
         **_agent_values(CONFIG / 'daydreamer_walk.yaml', 'learner'),
     }
     assert {k: values[k] for k in DAYDREAMER_LEARNER} == DAYDREAMER_LEARNER
+
+
+def test_the_simulation_publishes_once_per_default_control_period():
+    from dreamstride_agent.command_filter import CommandConfig
+    from dreamstride_bringup.graph import SIM_RATES_OF_CONTROL
+
+    sim = yaml.safe_load((CONFIG / 'spot_mujoco.yaml').read_text())['/**']['ros__parameters']
+    for name in SIM_RATES_OF_CONTROL:
+        assert sim[name] == CommandConfig().control_rate, name
+
+
+def test_an_overridden_control_rate_reaches_the_simulation():
+    from dreamstride_bringup.graph import follow_control_rate, node_graph
+
+    nodes = node_graph('train', 'mujoco')
+    given = {'agent': {'control_rate': 50.0}, 'spot_mujoco': {'clock_rate': 100.0}}
+    result = follow_control_rate(nodes, given)
+    assert result['spot_mujoco'] == {'clock_rate': 100.0, 'publish_rate': 50.0}
+    assert given['spot_mujoco'] == {'clock_rate': 100.0}  # the caller's dict is unchanged
+    assert follow_control_rate(nodes, {'learner': {'seed': 1}}) == {'learner': {'seed': 1}}
+    real = node_graph('train', 'real')  # no simulation to follow it
+    assert follow_control_rate(real, {'agent': {'control_rate': 50.0}}) == {
+        'agent': {'control_rate': 50.0}
+    }
