@@ -33,6 +33,7 @@ from dreamstride_agent.learning_topics import (
     AGENT_STATUS,
     LEARNER_STATUS,
     LOAD_POLICY,
+    LOAD_POLICY_QOS,
     RECORDER_STATUS,
     STATUS_QOS,
     STEP_QOS,
@@ -896,7 +897,10 @@ def test_parallel_policy_requests_are_all_answered(robot, table, policies):
         'every call answered; each counted once in policies_refused; acting goes on',
     )
     clients = [
-        robot.node.create_client(LoadPolicy, f'{Robot.namespace}/{LOAD_POLICY}') for _ in range(4)
+        robot.node.create_client(
+            LoadPolicy, f'{Robot.namespace}/{LOAD_POLICY}', qos_profile=LOAD_POLICY_QOS
+        )
+        for _ in range(4)
     ]
     assert robot.spin_until(lambda: all(c.service_is_ready() for c in clients), 30)
     before = robot.status_after(time.monotonic(), lambda s: True)

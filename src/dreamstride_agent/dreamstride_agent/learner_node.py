@@ -26,7 +26,12 @@ from dreamstride_agent.learner_core import (
     learner_parameters,
     learner_settings_from_parameters,
 )
-from dreamstride_agent.learning_topics import LEARNER_STATUS, LOAD_POLICY, STATUS_QOS
+from dreamstride_agent.learning_topics import (
+    LEARNER_STATUS,
+    LOAD_POLICY,
+    LOAD_POLICY_QOS,
+    STATUS_QOS,
+)
 from dreamstride_agent.params import Param, declare
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy
@@ -58,7 +63,7 @@ class Learner(Node):
         self.core = LearnerCore(settings, log=self._log)
         self._pushes: dict[str, dict] = {}
         for name in self.p['agents']:
-            client = self.create_client(LoadPolicy, name)
+            client = self.create_client(LoadPolicy, name, qos_profile=LOAD_POLICY_QOS)
             self._pushes[name] = {
                 'client': client,
                 'version': 0,
