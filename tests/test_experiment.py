@@ -39,6 +39,8 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     evals = list(csv.DictReader(open(results / 'eval.csv')))
     assert evals[-1]['policy'] == 'random' and len(evals) >= 2
     assert list((results / 'checkpoints').glob('update_*.safetensors'))
+    learner = list(csv.DictReader(open(results / 'learner.csv')))
+    assert learner and 0.0 < float(learner[-1]['actor_std']) <= 1.0  # tiny's max_std
     assert (results / 'curve.png').read_bytes()[:4] == b'\x89PNG'
     # The final policy evaluates on its own, as `dreamstride eval --policy` loads it.
     from dreamstride_bringup.evaluate import load_policy

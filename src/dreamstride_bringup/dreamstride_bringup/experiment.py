@@ -19,6 +19,8 @@ afterwards writes into the results directory:
                            --policy final_policy.safetensors evaluates it)
     summary.json           command, configuration, machine, timing, first stood / walked
     status.csv             agent and learner status every few seconds during the run
+    learner.csv            the learner's curves per logged update (actor std and entropy,
+                           imagined reward, return and value, world-model loss)
     run/                   the training run itself (logs, replay store, TensorBoard)
 """
 
@@ -56,6 +58,7 @@ OUTPUTS = (
     'summary.json',
     'status.csv',
     'final_policy.safetensors',
+    'learner.csv',
 )
 
 
@@ -134,7 +137,13 @@ def run_experiment(args: argparse.Namespace) -> int:
         args.eval_episodes = 1
         episode_length = 40
         overrides['learner'].update(
-            {'model': 'tiny', 'prefill_steps': 100, 'sync_every': 3.0, 'checkpoint_every': 5.0}
+            {
+                'model': 'tiny',
+                'prefill_steps': 100,
+                'sync_every': 3.0,
+                'checkpoint_every': 5.0,
+                'log_every': 1,  # a row in learner.csv from the few updates it makes
+            }
         )
         overrides['spot_mujoco']['real_time_factor'] = max(args.speed, 2.0)
     nodes = node_graph('train', 'mujoco', run_dir=run_dir, config=config)
@@ -412,9 +421,11 @@ def _analyse(
     episode_length: int,
 ) -> dict:
     from dreamstride_bringup.evaluate import evaluate
+    from dreamstride_bringup.learner_curve import write_learner_curve
 
     curve, stats = _training_curve(run_dir, status_rows, bin_steps=100 if args.smoke else 1000)
     _write_csv(results / 'curve.csv', curve)
+    write_learner_curve(run_dir / 'learner', results / 'learner.csv')
     evals = []
     for snap in snapshots:
         r = evaluate(
