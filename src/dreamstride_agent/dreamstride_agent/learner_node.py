@@ -6,8 +6,11 @@ A training thread loads closed segments as they appear, waits for ``prefill_step
 then trains without pause (``train_ratio: 0``) or at a target ratio of replayed to
 collected steps. Every ``sync_every`` seconds it exports the policy, and the ROS side
 pushes it to each agent's load_policy service (retrying with backoff while an agent
-is absent; a call unanswered after ``push_timeout`` is abandoned and retried, so a lost
-reply never stops later pushes). If the training thread fails, the node exits with
+is absent; a call unanswered after ``push_timeout`` (plus ``push_timeout_per_mb`` for each
+megabyte of the policy) is abandoned and retried, so a lost reply never stops later
+pushes). An agent that stays undiscovered, or does not answer, is logged with its
+service's full name and the discovery settings to check (an agent on another machine);
+training never stops for it. If the training thread fails, the node exits with
 code 1, so whatever supervises the run stops it. Checkpoints are written atomically
 every ``checkpoint_every`` seconds and on shutdown; a restarted learner resumes from the
 checkpoint and re-reads the store, and the replay's (run_id, seq) keys keep any step
@@ -21,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 
+from dreamstride_agent.discovery import agent_not_found, push_deadline, push_unanswered
 from dreamstride_agent.learner_core import (
     LearnerCore,
     learner_parameters,
@@ -48,9 +52,19 @@ PARAMS = [Param(*spec) for spec in learner_parameters()] + [
     Param(
         'push_timeout',
         10.0,
-        'Seconds to wait for an agent to answer a push before abandoning the call and retrying.',
+        'Seconds to wait for an agent to answer a push before abandoning the call and '
+        'retrying (plus push_timeout_per_mb for each megabyte of the policy).',
+    ),
+    Param(
+        'push_timeout_per_mb',
+        1.0,
+        'Extra seconds to wait for each megabyte of a pushed policy: a 15 MB policy over a '
+        'slow link to another machine must not time out on every try.',
     ),
 ]
+# Seconds without the agent's service before the learner says so (an agent started a
+# little after the learner is normal; one missing this long points at discovery).
+NOT_FOUND_AFTER = 10.0
 
 
 class Learner(Node):
@@ -65,6 +79,7 @@ class Learner(Node):
         for name in self.p['agents']:
             client = self.create_client(LoadPolicy, name, qos_profile=LOAD_POLICY_QOS)
             self._pushes[name] = {
+                'service': self.resolve_service_name(name),
                 'client': client,
                 'version': 0,
                 'next_try': 0.0,
@@ -72,6 +87,7 @@ class Learner(Node):
                 'future': None,
                 'accepted': False,
                 'pushed_at': None,
+                'missing_since': None,  # monotonic time the service was first missed
             }
         self._push_latency = -1.0
         self.status_pub = self.create_publisher(LearnerStatus, LEARNER_STATUS, STATUS_QOS)
@@ -117,36 +133,44 @@ class Learner(Node):
             future = push['future']
             if future is not None:
                 if not future.done():
-                    if now - push['pushed_at'] > self.p['push_timeout']:
-                        self._push_timed_out(name, push, now)
+                    if now - push['pushed_at'] > push['deadline']:
+                        self._push_timed_out(push, now)
                     continue
                 self._push_done(name, push, future)
             if push['version'] >= version or now < push['next_try']:
                 continue
             if not push['client'].service_is_ready():
                 push['next_try'] = now + push['backoff']
-                if push['backoff'] >= 8.0:
-                    self.get_logger().warning(
-                        f'{name} not available; retrying in {push["backoff"]:.0f} s'
+                if push['missing_since'] is None:
+                    push['missing_since'] = now
+                missing = now - push['missing_since']
+                if missing >= NOT_FOUND_AFTER and push['backoff'] >= 8.0:
+                    self.get_logger().error(
+                        agent_not_found(push['service'], missing)
+                        + f'; retrying in {push["backoff"]:.0f} s'
                     )
                 push['backoff'] = min(push['backoff'] * 2.0, 30.0)
                 continue
+            push['missing_since'] = None
             request = LoadPolicy.Request(
                 format='safetensors', version=version, sha256=sha256, weights=data
             )
             push['future'] = push['client'].call_async(request)
             push['sending'] = version
+            push['size'] = len(data)
+            push['deadline'] = push_deadline(
+                self.p['push_timeout'], self.p['push_timeout_per_mb'], len(data)
+            )
             push['pushed_at'] = now
             push['exported_at'] = self.core.latest_export_time
 
-    def _push_timed_out(self, name: str, push: dict, now: float) -> None:
+    def _push_timed_out(self, push: dict, now: float) -> None:
         push['client'].remove_pending_request(push['future'])
         push['future'] = None
         push['next_try'] = now + push['backoff']
         push['backoff'] = min(push['backoff'] * 2.0, 30.0)
-        self.get_logger().warning(
-            f'{name} did not answer the push of policy v{push["sending"]} within '
-            f'{self.p["push_timeout"]:g} s; retrying'
+        self.get_logger().error(
+            push_unanswered(push['service'], push['sending'], push['size'], push['deadline'])
         )
 
     def _push_done(self, name: str, push: dict, future) -> None:

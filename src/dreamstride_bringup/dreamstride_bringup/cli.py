@@ -3,6 +3,7 @@
 """The ``dreamstride`` command: DreamStride's node graph without launch_ros.
 
     dreamstride train [--backend mujoco] [--duration S] [--run-dir DIR] ...
+    dreamstride train --part robot|learner --discovery-range SUBNET   # two machines
     dreamstride eval --policy RUN_DIR/learner/checkpoint.safetensors
     dreamstride sim
     dreamstride benchmark [--minutes 10] [--rate 20]
@@ -16,16 +17,21 @@ node cleanly on Ctrl-C, and stops the run with a non-zero exit when a node dies.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 import shutil
 import signal
 import sys
 from typing import Any
 
+from dreamstride_agent.discovery import discovery_summary
 from dreamstride_bringup.graph import (
     BACKENDS,
     DEFAULT_NAMESPACE,
     MODES,
+    PARTS,
+    RECORDER_SIDES,
+    SPLIT_RUN_TRANSPORTS,
     follow_control_rate,
     fresh_run_dir,
     node_graph,
@@ -41,6 +47,13 @@ def _parse_param(text: str) -> tuple[str, str, Any]:
     if not sep or not eq or not node or not name:
         raise argparse.ArgumentTypeError(f'{text!r} is not NODE:NAME=VALUE')
     return node, name, yaml.safe_load(value)
+
+
+def _parse_peers(text: str) -> list[str]:
+    peers = [p.strip() for p in text.split(',') if p.strip()]
+    if not peers:
+        raise argparse.ArgumentTypeError(f'{text!r} names no address')
+    return peers
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,9 +100,32 @@ def build_parser() -> argparse.ArgumentParser:
             '--discovery-range',
             default='LOCALHOST',
             choices=('LOCALHOST', 'SUBNET'),
-            help='ROS_AUTOMATIC_DISCOVERY_RANGE; SUBNET only for a real robot '
-            'on another machine (default: LOCALHOST)',
+            help='ROS_AUTOMATIC_DISCOVERY_RANGE; SUBNET only for a real robot or a '
+            'run split across machines (--part) (default: LOCALHOST)',
         )
+        cmd.add_argument(
+            '--static-peers',
+            type=_parse_peers,
+            default=[],
+            metavar='IP[,IP]',
+            help='ROS_STATIC_PEERS: the other machines of a split run, discovered by '
+            'unicast (works with LOCALHOST and where multicast does not pass)',
+        )
+        if mode == 'train':
+            cmd.add_argument(
+                '--part',
+                choices=PARTS,
+                default='all',
+                help='run one side of the graph: robot (backend + agent) or learner '
+                '(learner, and the recorder unless --recorder-on robot) (default: all)',
+            )
+            cmd.add_argument(
+                '--recorder-on',
+                choices=RECORDER_SIDES,
+                default='learner',
+                help='side of a split run that records the replay store (default: '
+                'learner; robot needs the store shared with the learner machine)',
+            )
         cmd.add_argument(
             '--rviz',
             action='store_true',
@@ -167,8 +203,16 @@ def main(argv: list[str] | None = None) -> int:
         print(
             'dreamstride: --rviz skipped: rviz2 is not installed on this machine.', file=sys.stderr
         )
-    if args.discovery_range == 'SUBNET' and args.backend != 'real':
-        print('dreamstride: --discovery-range SUBNET is only for a real robot.', file=sys.stderr)
+    part = getattr(args, 'part', 'all')
+    if (args.discovery_range == 'SUBNET' or args.static_peers) and (
+        args.backend != 'real' and part == 'all'
+    ):
+        # Anything wider than this host is an explicit choice for a multi-machine run.
+        print(
+            'dreamstride: --discovery-range SUBNET and --static-peers are only for a real '
+            'robot or a run split across machines (--part robot|learner).',
+            file=sys.stderr,
+        )
         return 2
     if args.run_dir is None:
         run_dir = fresh_run_dir(args.mode)
@@ -188,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             use_sim_time=None if args.use_sim_time is None else args.use_sim_time == 'true',
             config=args.config,
             policy=getattr(args, 'policy', None),
+            part=part,
+            recorder_on=getattr(args, 'recorder_on', 'learner'),
         )
     except ValueError as exc:
         print(f'dreamstride: {exc}', file=sys.stderr)
@@ -210,11 +256,34 @@ def main(argv: list[str] | None = None) -> int:
             'first (see the README, "Real Spot"); the agent starts in dry_run.',
             file=sys.stderr,
         )
-    env = ros_environment(args.discovery_range)
+    transports = None
+    if part != 'all':
+        # Large policy pushes over TCP (graph.SPLIT_RUN_TRANSPORTS), unless the user
+        # chose Fast DDS's transports; both machines must use the same.
+        transports = None if 'FASTDDS_BUILTIN_TRANSPORTS' in os.environ else SPLIT_RUN_TRANSPORTS
+        if args.discovery_range == 'LOCALHOST':
+            print(
+                'dreamstride: note: with --discovery-range LOCALHOST '
+                + (
+                    'rmw_fastrtps ignores FASTDDS_BUILTIN_TRANSPORTS, so policies go as UDP '
+                    'fragments; --discovery-range SUBNET --static-peers ... avoids that.'
+                    if args.static_peers
+                    else 'and no --static-peers the other side must run on this machine.'
+                ),
+                file=sys.stderr,
+            )
+    env = ros_environment(
+        args.discovery_range, static_peers=args.static_peers, transports=transports
+    )
     supervisor = Supervisor(nodes, args.namespace, run_dir, env, overrides)
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     supervisor.say(f'{args.mode} on {args.backend}, run directory {run_dir}')
+    if part != 'all':
+        supervisor.say(
+            f'{part} side only ({", ".join(n.name for n in nodes)}); discovery '
+            f'{discovery_summary(env)}'
+        )
     if args.mode == 'train':
         supervisor.say(f'watch it: tensorboard --logdir {run_dir / "learner"}')
     supervisor.start()

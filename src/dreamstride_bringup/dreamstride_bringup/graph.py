@@ -18,6 +18,17 @@ from typing import Any
 
 MODES = ('train', 'eval', 'sim')
 BACKENDS = ('mujoco', 'webots', 'real')
+# Which part of the training graph one machine runs: all of it, or one side of a
+# robot-to-workstation link (the learner on another machine).
+PARTS = ('all', 'robot', 'learner')
+# The side each node of a split training graph runs on. The backend and the agent run
+# on the robot (they close the control loop); the learner runs on the workstation. The
+# recorder goes where the replay store is to be: by default next to the learner, which
+# reads the store's closed segments from disk, so the steps cross the link over DDS.
+ROBOT_NODES = ('spot_mujoco', 'agent')
+LEARNER_NODES = ('learner',)
+RECORDER_NODE = 'replay_recorder'
+RECORDER_SIDES = ('learner', 'robot')
 DEFAULT_NAMESPACE = 'spot'
 
 # On the real robot, spot_ros2 (started with spot_name:=NAME) runs everything in the
@@ -118,6 +129,8 @@ def node_graph(
     use_sim_time: bool | None = None,
     config: Path | str | None = None,
     policy: Path | str | None = None,
+    part: str = 'all',
+    recorder_on: str = 'learner',
 ) -> list[NodeSpec]:
     """Return the processes of ``mode`` on ``backend``.
 
@@ -125,7 +138,17 @@ def node_graph(
     logs and checkpoints (``learner/``). ``config`` is an extra parameter file applied
     after the defaults (node-name keys or ``/**``). ``policy`` is the checkpoint an
     ``eval`` run acts with. ``use_sim_time`` defaults to true on simulation backends.
+    ``part`` selects one side of a training graph split across two machines
+    (:func:`graph_part`); ``recorder_on`` says which side runs the replay recorder.
     """
+    if part not in PARTS:
+        raise ValueError(f'unknown part {part!r}; choose one of {", ".join(PARTS)}')
+    if recorder_on not in RECORDER_SIDES:
+        raise ValueError(
+            f'unknown recorder side {recorder_on!r}; choose one of {", ".join(RECORDER_SIDES)}'
+        )
+    if part != 'all' and mode != 'train':
+        raise ValueError(f'part {part!r} splits a train graph; mode {mode!r} runs on one machine')
     if mode not in MODES:
         raise ValueError(f'unknown mode {mode!r}; choose one of {", ".join(MODES)}')
     if backend not in BACKENDS:
@@ -220,20 +243,62 @@ def node_graph(
                 },
             )
         )
-    return nodes
+    return graph_part(nodes, part, recorder_on)
+
+
+def graph_part(nodes: list[NodeSpec], part: str, recorder_on: str = 'learner') -> list[NodeSpec]:
+    """Return the nodes of ``nodes`` that run on ``part`` (``all``: every one).
+
+    The two parts together are the whole graph, each node in exactly one of them.
+    """
+    if part == 'all':
+        return nodes
+    side = set(ROBOT_NODES if part == 'robot' else LEARNER_NODES)
+    if recorder_on == part:
+        side.add(RECORDER_NODE)
+    return [n for n in nodes if n.name in side]
+
+
+DISCOVERY_RANGES = ('LOCALHOST', 'SUBNET', 'SYSTEM_DEFAULT', 'OFF')
+# Fast DDS's transports for a run split across machines (FASTDDS_BUILTIN_TRANSPORTS):
+# user data over TCP, discovery over UDP, shared memory on the same host. Over plain
+# UDP a policy of several MB goes as hundreds of 64 kB fragments that a busy receiver
+# drops and the writer repeats: across two namespaces a 4.5 MB push put 18 MB and a
+# 15 MB one 43 MB on the wire; over TCP 4.6 and 19 MB, in half the time (README, "More
+# machines"). rmw_fastrtps_cpp applies it under SUBNET only: LOCALHOST sets up its own
+# UDP and shared memory transports and ignores it.
+SPLIT_RUN_TRANSPORTS = 'LARGE_DATA'
 
 
 def ros_environment(
-    discovery_range: str = 'LOCALHOST', base: dict[str, str] | None = None
+    discovery_range: str = 'LOCALHOST',
+    base: dict[str, str] | None = None,
+    static_peers: list[str] | tuple[str, ...] = (),
+    transports: str | None = None,
 ) -> dict[str, str]:
     """Environment for every process of a run: ROS traffic stays on this host by default.
 
-    Only a real-robot run opts into a wider range, explicitly (``SUBNET``).
+    Only a run split across machines opts into more, explicitly: ``SUBNET`` (multicast
+    discovery on the local network) and/or ``static_peers``, the addresses of the other
+    machines (ROS_STATIC_PEERS: unicast discovery of just those hosts, which also works
+    with ``LOCALHOST`` and where multicast does not pass, e.g. Wi-Fi or a VPN).
+    ``transports`` sets Fast DDS's builtin transports (e.g. :data:`SPLIT_RUN_TRANSPORTS`).
     """
-    if discovery_range not in ('LOCALHOST', 'SUBNET', 'SYSTEM_DEFAULT', 'OFF'):
+    if discovery_range not in DISCOVERY_RANGES:
         raise ValueError(f'unknown discovery range {discovery_range!r}')
     env = dict(os.environ if base is None else base)
     env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = discovery_range
+    peers = [p.strip() for p in static_peers if p.strip()]
+    for peer in peers:
+        if any(c.isspace() or c in ';,' for c in peer):
+            raise ValueError(f'static peer {peer!r} is not one address or host name')
+    if peers:
+        env['ROS_STATIC_PEERS'] = ';'.join(peers)
+    else:
+        # One inherited from the shell would silently widen a run meant for this host.
+        env.pop('ROS_STATIC_PEERS', None)
+    if transports:
+        env['FASTDDS_BUILTIN_TRANSPORTS'] = transports
     env.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
     env['PYTHONUNBUFFERED'] = '1'
     return env

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Turn the node graph into a launch_ros description (full ROS 2 installs only).
 
-Launch arguments: backend, rviz, namespace, config, use_sim_time, run_dir, policy.
+Launch arguments: backend, rviz, namespace, config, use_sim_time, run_dir, policy, part,
+recorder_on (part and recorder_on split a train graph across two machines; the
+discovery settings are the shell's: ROS_AUTOMATIC_DISCOVERY_RANGE, ROS_STATIC_PEERS,
+FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA on both machines, as the README says).
 The graph is resolved in an OpaqueFunction, so the same
 :func:`dreamstride_bringup.graph.node_graph` decides the nodes for every argument
 value, exactly as the ``dreamstride`` command does.
@@ -27,7 +30,14 @@ from __future__ import annotations
 from pathlib import Path
 import tempfile
 
-from dreamstride_bringup.graph import BACKENDS, DEFAULT_NAMESPACE, fresh_run_dir, node_graph
+from dreamstride_bringup.graph import (
+    BACKENDS,
+    DEFAULT_NAMESPACE,
+    PARTS,
+    RECORDER_SIDES,
+    fresh_run_dir,
+    node_graph,
+)
 
 RVIZ_TEMPLATE = 'dreamstride.rviz.in'
 
@@ -89,6 +99,8 @@ def _nodes_for(context, mode: str):
         use_sim_time=use_sim_time,
         config=arg('config') or None,
         policy=arg('policy') or None,
+        part=arg('part'),
+        recorder_on=arg('recorder_on'),
     )
     namespace = arg('namespace')
     actions = []
@@ -231,6 +243,19 @@ def generate_graph_launch_description(mode: str):
                 default_value='',
                 description='checkpoint to act with (eval only: '
                 'RUN_DIR/learner/checkpoint.safetensors)',
+            ),
+            DeclareLaunchArgument(
+                'part',
+                default_value='all',
+                choices=list(PARTS),
+                description='train only: robot (backend + agent) or learner side of a run '
+                'split across two machines',
+            ),
+            DeclareLaunchArgument(
+                'recorder_on',
+                default_value='learner',
+                choices=list(RECORDER_SIDES),
+                description='side of a split run that records the replay store',
             ),
             OpaqueFunction(function=lambda context: _nodes_for(context, mode)),
         ]
