@@ -210,11 +210,15 @@ class _StatusWatcher:
         from dreamstride_msgs.msg import AgentStatus, LearnerStatus
         from dreamstride_msgs.srv import ResetRobot
         import rclpy
+        from rclpy.signals import SignalHandlerOptions
         from sensor_msgs.msg import Imu
         from spot_description import contract
 
         self.rclpy = rclpy
-        rclpy.init()
+        # rclpy's own SIGINT handler would shut this context down under the watcher's
+        # spin (ExternalShutdownException) and lose the whole analysis; Ctrl-C must reach
+        # the supervisor's handler, which stops the nodes and lets the results be written.
+        rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
         self.node = rclpy.create_node('experiment_watcher', namespace='spot')
         self.agent: AgentStatus | None = None
         self.learner: LearnerStatus | None = None
