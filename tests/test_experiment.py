@@ -71,3 +71,26 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
 
     assert compare([str(results), '--out', str(tmp_path / 'seeds.png')]) == 0
     assert (tmp_path / 'seeds.png').read_bytes()[:4] == b'\x89PNG'
+    # --analyse-only writes the results again from the run in the directory.
+    for name in ('summary.json', 'eval.csv', 'learner.csv'):
+        (results / name).unlink()
+    again = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'dreamstride_bringup.cli',
+            'experiment',
+            '--smoke',
+            '--analyse-only',
+            '--results',
+            str(results),
+        ],
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    for name in OUTPUTS:
+        assert (results / name).stat().st_size > 0, name
+    assert json.loads((results / 'summary.json').read_text())['env_steps'] == summary['env_steps']

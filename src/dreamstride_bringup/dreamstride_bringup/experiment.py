@@ -107,22 +107,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         'range (see docs/results.md)',
     )
     parser.add_argument(
+        '--analyse-only',
+        action='store_true',
+        help='do not train: write the results again from the run already in --results '
+        '(its status.csv, checkpoints/ and run/), e.g. after a crash; give the options '
+        'the run was started with',
+    )
+    parser.add_argument(
         '--smoke',
         action='store_true',
         help='a short run with a tiny model that checks every output file',
     )
 
 
-def run_experiment(args: argparse.Namespace) -> int:
-    """Run the experiment described by parsed ``args``; return the exit code."""
-    from dreamstride_bringup.graph import config_dir, node_graph, ros_environment
-    from dreamstride_bringup.process_supervisor import Supervisor
-
-    results = args.results or Path('results') / f'walk-{time.strftime("%Y%m%d-%H%M%S")}'
-    results = results.expanduser().resolve()
-    run_dir = results / 'run'
-    (results / 'checkpoints').mkdir(parents=True, exist_ok=True)
-    config = config_dir() / 'daydreamer_walk.yaml'
+def _overrides(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], int]:
+    """Return the nodes' parameter overrides of a run with ``args`` and its episode length."""
     overrides: dict[str, dict[str, Any]] = {
         'spot_mujoco': {'real_time_factor': args.speed, 'seed': args.seed + 1},
         'agent': {'seed': args.seed + 1},
@@ -146,6 +145,73 @@ def run_experiment(args: argparse.Namespace) -> int:
             }
         )
         overrides['spot_mujoco']['real_time_factor'] = max(args.speed, 2.0)
+    return overrides, episode_length
+
+
+def _analyse_existing(
+    args: argparse.Namespace,
+    results: Path,
+    run_dir: Path,
+    overrides: dict[str, dict[str, Any]],
+    config: Path,
+    episode_length: int,
+) -> int:
+    """Write the results of a run already in ``results`` (``--analyse-only``)."""
+    status = results / 'status.csv'
+    if not status.is_file() or not (run_dir / 'replay').is_dir():
+        print(f'dreamstride experiment: no run in {results} (status.csv, run/replay)')
+        return 2
+    with open(status, newline='') as f:
+        rows = [
+            {
+                k: (v if k in ('hold_reason', 'learner_state') else float(v or 0))
+                for k, v in r.items()
+            }
+            for r in csv.DictReader(f)
+        ]
+    latest = run_dir / 'learner' / 'checkpoint.safetensors'
+    if latest.is_file():  # the learner's last checkpoint, written when it stopped
+        from safetensors import safe_open
+
+        with safe_open(str(latest), 'pt') as f:
+            step = int(f.metadata()['step'])
+        target = results / 'checkpoints' / f'update_{step:07d}.safetensors'
+        if not target.is_file():
+            shutil.copyfile(latest, target)
+    snapshots = []
+    for checkpoint in sorted((results / 'checkpoints').glob('update_*.safetensors')):
+        step = int(checkpoint.stem.split('_')[1])
+        # The status row when the learner had made that many updates.
+        row = next((r for r in rows if r['train_step'] >= step), rows[-1] if rows else None)
+        snapshots.append(
+            {
+                'wall_s': row['wall_s'] if row else 0.0,
+                'env_steps': int(row['env_steps']) if row else 0,
+                'train_step': step,
+                'checkpoint': str(checkpoint),
+            }
+        )
+    wall = rows[-1]['wall_s'] if rows else 0.0
+    report = _analyse(
+        args, results, run_dir, snapshots, rows, wall, overrides, config, episode_length
+    )
+    print(f'results: {results} (first stood at step {report["first_stood_step"]})')
+    return 0
+
+
+def run_experiment(args: argparse.Namespace) -> int:
+    """Run the experiment described by parsed ``args``; return the exit code."""
+    from dreamstride_bringup.graph import config_dir, node_graph, ros_environment
+    from dreamstride_bringup.process_supervisor import Supervisor
+
+    results = args.results or Path('results') / f'walk-{time.strftime("%Y%m%d-%H%M%S")}'
+    results = results.expanduser().resolve()
+    run_dir = results / 'run'
+    (results / 'checkpoints').mkdir(parents=True, exist_ok=True)
+    config = config_dir() / 'daydreamer_walk.yaml'
+    overrides, episode_length = _overrides(args)
+    if args.analyse_only:
+        return _analyse_existing(args, results, run_dir, overrides, config, episode_length)
     nodes = node_graph('train', 'mujoco', run_dir=run_dir, config=config)
     supervisor = Supervisor(nodes, 'spot', run_dir, ros_environment(), overrides)
     import signal
