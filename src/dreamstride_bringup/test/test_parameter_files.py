@@ -77,6 +77,7 @@ LEARNER_DEVIATIONS = {
         'train_ratio': (256.0, "DayDreamer's A1 ratio, locked"),
         'checkpoint_every': (60.0, 'snapshots for the learning curve'),
         'torch_threads': (1, 'more threads oversubscribe a shared 2-core machine'),
+        'prefill_policy': (True, 'the untrained actor collects the prefill'),
     },
 }
 
