@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``dreamstride`` command: DreamStride's node graph without launch_ros.
 
-    dreamstride train [--backend mujoco] [--duration S] [--run-dir DIR] ...
+    dreamstride train [--backend mujoco] [--robots N] [--duration S] [--run-dir DIR] ...
     dreamstride eval --policy RUN_DIR/learner/checkpoint.safetensors
     dreamstride sim
     dreamstride benchmark [--minutes 10] [--rate 20]
@@ -103,6 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
             metavar='NODE:NAME=VALUE',
             help='override one node parameter',
         )
+        if mode == 'train':
+            cmd.add_argument(
+                '--robots',
+                type=int,
+                default=1,
+                help='simulated robots feeding the one learner, each in its own namespace '
+                'NAMESPACE_0 ... (default: 1, in NAMESPACE; mujoco only)',
+            )
         if mode == 'eval':
             cmd.add_argument(
                 '--policy',
@@ -187,12 +195,15 @@ def main(argv: list[str] | None = None) -> int:
             use_sim_time=None if args.use_sim_time is None else args.use_sim_time == 'true',
             config=args.config,
             policy=getattr(args, 'policy', None),
+            robots=getattr(args, 'robots', 1),
+            namespace=args.namespace,
         )
     except ValueError as exc:
         print(f'dreamstride: {exc}', file=sys.stderr)
         return 2
     overrides: dict[str, dict[str, Any]] = {}
-    known = {n.name for n in nodes}
+    # By node name (every robot's node of that name) or by key (spot_1/agent: one robot's).
+    known = {n.name for n in nodes} | {n.key for n in nodes}
     for node, name, value in args.param:
         if node not in known:
             print(
@@ -212,7 +223,9 @@ def main(argv: list[str] | None = None) -> int:
     supervisor = Supervisor(nodes, args.namespace, run_dir, env, overrides)
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
-    supervisor.say(f'{args.mode} on {args.backend}, run directory {run_dir}')
+    robots = getattr(args, 'robots', 1)
+    fleet = f' with {robots} robots' if robots > 1 else ''
+    supervisor.say(f'{args.mode} on {args.backend}{fleet}, run directory {run_dir}')
     if args.mode == 'train':
         supervisor.say(f'watch it: tensorboard --logdir {run_dir / "learner"}')
     supervisor.start()

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Turn the node graph into a launch_ros description (full ROS 2 installs only).
 
-Launch arguments: backend, rviz, namespace, config, use_sim_time, run_dir, policy.
+Launch arguments: backend, rviz, namespace, config, use_sim_time, run_dir, policy, and
+robots (train only).
 The graph is resolved in an OpaqueFunction, so the same
 :func:`dreamstride_bringup.graph.node_graph` decides the nodes for every argument
 value, exactly as the ``dreamstride`` command does.
@@ -89,6 +90,8 @@ def _nodes_for(context, mode: str):
         use_sim_time=use_sim_time,
         config=arg('config') or None,
         policy=arg('policy') or None,
+        robots=int(context.launch_configurations.get('robots', '1')),
+        namespace=arg('namespace'),
     )
     namespace = arg('namespace')
     actions = []
@@ -97,14 +100,14 @@ def _nodes_for(context, mode: str):
             package=spec.package,
             executable=spec.executable,
             name=spec.name,
-            namespace=namespace,
+            namespace=namespace if spec.namespace is None else f'/{spec.namespace}',
             output='screen',
             parameters=[*[str(p) for p in spec.param_files], spec.parameters],
             remappings=spec.remappings,
         )
         actions.append(node)
         if spec.required:
-            actions.append(stop_on_exit(node, spec.name))
+            actions.append(stop_on_exit(node, spec.key))
     sim_time = backend != 'real' if use_sim_time is None else use_sim_time
     started = [s.name for s in nodes]
     if backend == 'webots':
@@ -189,8 +192,19 @@ def generate_graph_launch_description(mode: str):
     from launch import LaunchDescription
     from launch.actions import DeclareLaunchArgument, OpaqueFunction
 
+    per_mode = []
+    if mode == 'train':
+        per_mode.append(
+            DeclareLaunchArgument(
+                'robots',
+                default_value='1',
+                description='simulated robots feeding the one learner, each in its own '
+                'namespace <namespace>_0 ... (mujoco only; 1: all in <namespace>)',
+            )
+        )
     return LaunchDescription(
         [
+            *per_mode,
             DeclareLaunchArgument(
                 'backend',
                 default_value='mujoco',
