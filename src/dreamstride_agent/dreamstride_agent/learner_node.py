@@ -175,10 +175,14 @@ class Learner(Node):
         push['client'].remove_pending_request(push['future'])
         push['future'] = None
         push['next_try'] = now + push['backoff']
+        retry = push['backoff']
         push['backoff'] = min(push['backoff'] * 2.0, 30.0)
-        self.get_logger().warning(
-            f'{name} did not answer the push of policy v{push["sending"]} within '
-            f'{self.p["push_timeout"]:g} s; retrying'
+        # An agent killed outright still looks present until DDS notices its absence
+        # (tens of seconds): this is then the first sign, so it is an error that names it.
+        self.get_logger().error(
+            f'agent {name} did not answer the push of policy v{push["sending"]} within '
+            f'{self.p["push_timeout"]:g} s (stopped or unreachable?); pushing to the other '
+            f'agents and retrying it in {retry:g} s'
         )
 
     def _push_done(self, name: str, push: dict, future) -> None:
