@@ -113,7 +113,7 @@ class Supervisor:
         self.overrides = overrides or {}
         self.out = out
         self.running: list[Running] = []
-        self._gone: list[Running] = []  # nodes not required that exited (reported once)
+        self._gone: set[str] = set()  # keys of nodes not required that exited (reported)
         self._stop_requested = False
 
     def say(self, text: str) -> None:
@@ -150,7 +150,7 @@ class Supervisor:
         self._stop_requested = True
 
     def watch(self, duration: float = 0.0, stop_at_end: bool = True) -> int:
-        """Wait until a node dies (exit 1), a stop is requested or ``duration`` passes (0).
+        """Wait until a required node dies (exit 1), a stop is asked for or ``duration`` passes.
 
         Every node is stopped afterwards, unless ``stop_at_end`` is false and no node
         died (the caller then reads what it needs from the running nodes and stops them).
@@ -159,23 +159,15 @@ class Supervisor:
         while not self._stop_requested:
             for r in self.running:
                 code = r.proc.poll()
-                if code is None or r in self._gone:
+                if code is None or r.spec.key in self._gone:
                     continue
                 if not r.spec.required:
-                    self._gone.append(r)
-                    self.say(
-                        f'{r.spec.key} exited with code {code}; the run goes on without it '
-                        f'(the other nodes do not need it). Last lines of {r.log_path}:'
+                    self._gone.add(r.spec.key)
+                    self._report_exit(
+                        r, code, 'the run goes on without it (the other nodes do not need it)'
                     )
-                    for line in _tail(r.log_path, 15):
-                        print(f'    {line}', file=self.out)
                     continue
-                self.say(
-                    f'{r.spec.key} exited with code {code}; stopping the run. '
-                    f'Last lines of {r.log_path}:'
-                )
-                for line in _tail(r.log_path, 15):
-                    print(f'    {line}', file=self.out)
+                self._report_exit(r, code, 'stopping the run')
                 self.stop()
                 return 1
             if deadline is not None and time.monotonic() >= deadline:
@@ -185,6 +177,13 @@ class Supervisor:
         if stop_at_end:
             self.stop()
         return 0
+
+    def _report_exit(self, r: Running, code: int, consequence: str) -> None:
+        self.say(
+            f'{r.spec.key} exited with code {code}; {consequence}. Last lines of {r.log_path}:'
+        )
+        for line in _tail(r.log_path, 15):
+            print(f'    {line}', file=self.out)
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop every node: SIGINT in shutdown order, then SIGKILL what is left."""
