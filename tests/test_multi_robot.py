@@ -166,6 +166,13 @@ def test_two_robots_feed_one_learner_and_a_killed_robot_stops_nothing_else(tmp_p
     assert set(robots) == set(ROBOTS), robots
     assert not robots['spot_0'] & robots['spot_1']
     assert all((run / 'replay' / ns).is_dir() for ns in ROBOTS)
+    # Each simulation's train-ratio lock counts both robots' steps against the budget.
+    for ns in ROBOTS:
+        sim_log = _read(run / 'logs' / ns / 'spot_mujoco.log')
+        assert (
+            "pausing while the steps of ['/spot_0/agent/status', '/spot_1/agent/status'] "
+            'reach the env_step_budget of /spot/learner/status' in sim_log
+        ), sim_log[-2000:]
     # One log file per node and robot.
     logs = {p.relative_to(run / 'logs').as_posix() for p in (run / 'logs').rglob('*.log')}
     assert logs == {
