@@ -19,7 +19,13 @@ from typing import Any
 
 from dreamstride_agent.config_fields import ParameterSpec, described, description_of
 from dreamstride_agent.every import Every
-from dreamstride_agent.replay_store import SegmentError, StepLayout, iter_store, make_typestore
+from dreamstride_agent.replay_store import (
+    SegmentError,
+    StepLayout,
+    iter_store,
+    make_typestore,
+    segment_key,
+)
 import numpy as np
 
 CHECKPOINT = 'checkpoint.safetensors'
@@ -34,7 +40,9 @@ class LearnerSettings:
     """What the learner node's parameters configure (see :func:`learner_parameters`)."""
 
     replay_dir: Path = described(
-        'Replay store to train from (closed rosbag2 segments).', Path('replay')
+        'Replay store to train from (closed rosbag2 segments), with the robot stores '
+        'directly under it (replay_dir/<robot>/, several robots).',
+        Path('replay'),
     )
     logdir: Path = described(
         'TensorBoard event files and checkpoints go here.', Path('logs/learner')
@@ -161,8 +169,10 @@ class LearnerCore:
         self.replay = None
         self.rng = np.random.default_rng(settings.seed or None)
         self.typestore = make_typestore()
+        # By segment_key: <segment>, or <robot>/<segment> in a robot's store.
         self.loaded: set[str] = set()
-        self.refused: dict[str, str] = {}  # segment name -> why it was refused
+        self.refused: dict[str, str] = {}  # segment key -> why it was refused
+        self.robot_steps: dict[str, int] = {}  # steps added, by robot (Step.header.frame_id)
         self.layout = settings.step_layout  # fixed by the first accepted segment if None
         self.s.logdir.mkdir(parents=True, exist_ok=True)
         self.writer = SummaryWriter(str(self.s.logdir))
@@ -193,19 +203,19 @@ class LearnerCore:
                 skip=self.loaded | set(self.refused),
                 layout=self.layout,
             ):
+                key = segment_key(segment, self.s.replay_dir)
                 if isinstance(result, SegmentError):
-                    self._refuse(segment.name, str(result))
+                    self._refuse(key, str(result))
                     continue
                 try:
                     added += self._load(result)
                 except Exception as exc:  # noqa: BLE001 - one bad segment must not stop training
                     self._refuse(
-                        segment.name,
-                        f'{segment.name}: cannot be loaded into the '
-                        f'replay ({type(exc).__name__}: {exc})',
+                        key,
+                        f'{key}: cannot be loaded into the replay ({type(exc).__name__}: {exc})',
                     )
                     continue
-                self.loaded.add(segment.name)
+                self.loaded.add(key)
                 self.writer.add_scalar('replay/segments', len(self.loaded), self.train_step)
         except OSError as exc:  # the store itself (not a segment): try again next scan
             self.log('warning', f'cannot list the replay store {self.s.replay_dir}: {exc}')
@@ -239,9 +249,12 @@ class LearnerCore:
             }
             if r.image is not None:
                 step['image'] = r.image
+            # (run_id, seq) is unique across robots and restarts: every agent process
+            # draws a random run_id, and its seq counts its steps.
             if self.replay.add(step, key=(r.run_id, r.seq)):
                 added += 1
                 self._recent_rewards.append(r.reward)
+                self.robot_steps[r.robot] = self.robot_steps.get(r.robot, 0) + 1
         return added
 
     @property
@@ -341,6 +354,9 @@ class LearnerCore:
             if scan():
                 self.scan_store()
                 self.writer.add_scalar('replay/steps', self.replay_steps(), self.train_step)
+                if len(self.robot_steps) > 1:  # several robots: how much each one gave
+                    for robot, steps in self.robot_steps.items():
+                        self.writer.add_scalar(f'replay/steps_of/{robot}', steps, self.train_step)
             if not self._ready_to_train():
                 continue
             self.state, self.message = 'training', ''

@@ -5,12 +5,14 @@
 A training thread loads closed segments as they appear, waits for ``prefill_steps``,
 then trains without pause (``train_ratio: 0``) or at a target ratio of replayed to
 collected steps. Every ``sync_every`` seconds it exports the policy, and the ROS side
-pushes it to each agent's load_policy service (retrying with backoff while an agent
-is absent; a call unanswered after ``push_timeout`` (plus ``push_timeout_per_mb`` for each
-megabyte of the policy) is abandoned and retried, so a lost reply never stops later
-pushes). An agent that stays undiscovered, or does not answer, is logged with its
-service's full name and the discovery settings to check (an agent on another machine);
-training never stops for it. If the training thread fails, the node exits with
+pushes it to each agent's load_policy service (``agents``: one per robot). An absent
+agent is named in an error, with its service's full name and the discovery settings to
+check (an agent on another machine), and looked for again at every check while the
+pushes to the others go on; one that comes back (a restarted robot) gets the latest
+policy at once. A call unanswered after ``push_timeout`` (plus ``push_timeout_per_mb``
+for each megabyte of the policy) is abandoned and retried with backoff, so a lost reply
+never stops later pushes; training never stops for it. If the training thread fails, the
+node exits with
 code 1, so whatever supervises the run stops it. Checkpoints are written atomically
 every ``checkpoint_every`` seconds and on shutdown; a restarted learner resumes from the
 checkpoint and re-reads the store, and the replay's (run_id, seq) keys keep any step
@@ -87,7 +89,9 @@ class Learner(Node):
                 'future': None,
                 'accepted': False,
                 'pushed_at': None,
-                'missing_since': None,  # monotonic time the service was first missed
+                'unreachable_since': None,  # time.monotonic() it was first found absent
+                'unreachable_logged': False,
+                'next_log': 0.0,
             }
         self._push_latency = -1.0
         self.status_pub = self.create_publisher(LearnerStatus, LEARNER_STATUS, STATUS_QOS)
@@ -134,24 +138,23 @@ class Learner(Node):
             if future is not None:
                 if not future.done():
                     if now - push['pushed_at'] > push['deadline']:
-                        self._push_timed_out(push, now)
+                        self._push_timed_out(name, push, now)
                     continue
                 self._push_done(name, push, future)
-            if push['version'] >= version or now < push['next_try']:
+            if now < push['next_try']:
                 continue
             if not push['client'].service_is_ready():
-                push['next_try'] = now + push['backoff']
-                if push['missing_since'] is None:
-                    push['missing_since'] = now
-                missing = now - push['missing_since']
-                if missing >= NOT_FOUND_AFTER and push['backoff'] >= 8.0:
-                    self.get_logger().error(
-                        agent_not_found(push['service'], missing)
-                        + f'; retrying in {push["backoff"]:.0f} s'
-                    )
-                push['backoff'] = min(push['backoff'] * 2.0, 30.0)
+                self._unreachable(name, push, now)
                 continue
-            push['missing_since'] = None
+            if push['unreachable_since'] is not None:
+                if push['unreachable_logged']:
+                    self.get_logger().info(
+                        f'{name} is reachable again after {now - push["unreachable_since"]:.0f} s'
+                    )
+                push['unreachable_since'] = None
+                push['unreachable_logged'] = False
+            if push['version'] >= version:
+                continue
             request = LoadPolicy.Request(
                 format='safetensors', version=version, sha256=sha256, weights=data
             )
@@ -164,13 +167,47 @@ class Learner(Node):
             push['pushed_at'] = now
             push['exported_at'] = self.core.latest_export_time
 
-    def _push_timed_out(self, push: dict, now: float) -> None:
+    def _unreachable(self, name: str, push: dict, now: float) -> None:
+        """Handle an agent without a load_policy server (stopped, restarting, not up yet).
+
+        Pushes to the other agents go on, and this one is looked for at every check, so
+        it gets the latest policy as soon as it is back (a restarted agent starts
+        without one). One error names it once it has been gone for a while, then a
+        warning every 30 s.
+        """
+        if push['unreachable_since'] is None:
+            push['unreachable_since'] = now
+            push['next_log'] = now + NOT_FOUND_AFTER
+        gone = now - push['unreachable_since']
+        if gone >= 1.0:
+            # Gone for longer than a discovery hiccup: whatever comes back is a new
+            # agent process, which has no policy yet.
+            push['version'] = 0
+        if now < push['next_log']:
+            return
+        push['next_log'] = now + 30.0
+        if not push['unreachable_logged']:
+            push['unreachable_logged'] = True
+            self.get_logger().error(
+                f'agent {name} is not reachable: '
+                + agent_not_found(push['service'], gone)
+                + '; pushing to the other agents, and to it when it is back'
+            )
+        else:
+            self.get_logger().warning(f'{name} still not reachable after {gone:.0f} s')
+
+    def _push_timed_out(self, name: str, push: dict, now: float) -> None:
         push['client'].remove_pending_request(push['future'])
         push['future'] = None
         push['next_try'] = now + push['backoff']
+        retry = push['backoff']
         push['backoff'] = min(push['backoff'] * 2.0, 30.0)
+        # An agent killed outright still looks present until DDS notices its absence
+        # (tens of seconds): this is then the first sign, so it is an error that names it.
         self.get_logger().error(
-            push_unanswered(push['service'], push['sending'], push['size'], push['deadline'])
+            f'agent {name}: '
+            + push_unanswered(push['service'], push['sending'], push['size'], push['deadline'])
+            + f'; pushing to the other agents and retrying it in {retry:g} s'
         )
 
     def _push_done(self, name: str, push: dict, future) -> None:

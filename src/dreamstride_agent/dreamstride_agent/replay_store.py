@@ -7,6 +7,14 @@ Layout under ``replay_dir``::
     open/<segment>/        the segment being written (not a complete bag yet)
     <segment>/             closed segments: standalone rosbag2 bags (metadata.yaml + .mcap)
     quarantine/<segment>/  segments that could not be closed or read, kept for inspection
+    <robot>/               a robot's own store, laid out as above (several robots)
+
+With several robots, each robot's recorder writes a store of its own under
+``replay_dir/<robot>/`` (a recorder owns its store: at start it quarantines what is left
+in ``open/`` and resumes its sequences from the newest segment, which two recorders
+sharing one store would do to each other's). Readers (:func:`iter_store`, the learner)
+take the store and every robot store directly under it; each step also names its robot
+(``header.frame_id``, :attr:`StepRecord.robot`).
 
 A segment is written under ``open/`` and renamed into place when closed, so a reader
 never sees a half-written bag under ``replay_dir`` itself. Segment names sort in
@@ -63,6 +71,33 @@ def make_typestore(msg_dir: Path | None = None) -> Typestore:
         types.update(get_types_from_msg(path.read_text(), f'dreamstride_msgs/msg/{path.stem}'))
     store.register(types)
     return store
+
+
+def robot_stores(replay_dir: Path | str) -> list[Path]:
+    """Return the robot stores directly under ``replay_dir`` (``replay_dir/<robot>/``).
+
+    A robot store is a real directory (a symlink is not followed) that is not itself a
+    segment (no metadata.yaml) nor the store's open/ or quarantine/ directory.
+    """
+    root = Path(replay_dir)
+    if not root.is_dir():
+        return []
+    stores = []
+    for path in root.iterdir():
+        if path.name in _NOT_SEGMENTS:
+            continue
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        if stat.S_ISDIR(mode) and not os.path.lexists(path / 'metadata.yaml'):
+            stores.append(path)
+    return sorted(stores)
+
+
+def segment_key(segment: Path, replay_dir: Path | str) -> str:
+    """Return a segment's name within ``replay_dir``: ``<segment>`` or ``<robot>/<segment>``."""
+    return segment.relative_to(Path(replay_dir)).as_posix()
 
 
 def list_segments(replay_dir: Path | str) -> list[Path]:
@@ -179,6 +214,7 @@ class StepRecord:
     forward_velocity: float = 0.0
     reward_terms: tuple[float, ...] = ()
     observation_keys: str = ''
+    robot: str = ''  # the robot (namespace) that took the step: Step.header.frame_id
 
 
 @dataclass(frozen=True)
@@ -384,6 +420,7 @@ def _record(msg, timestamp: int) -> StepRecord:
         forward_velocity=float(msg.forward_velocity),
         reward_terms=tuple(float(x) for x in msg.reward_terms),
         observation_keys=str(msg.observation_keys),
+        robot=str(msg.header.frame_id),
     )
 
 
@@ -395,17 +432,21 @@ def iter_store(
 ) -> Iterator[tuple[Path, list[StepRecord] | SegmentError]]:
     """Yield (segment, records or the SegmentError) for each closed segment not in ``skip``.
 
-    Every segment must have ``layout``; without one, the first segment yielded with
-    steps fixes it for the rest of this pass (the caller keeps it for later passes).
+    The segments of ``replay_dir`` come first, then those of each robot store under it
+    (:func:`robot_stores`); ``skip`` holds :func:`segment_key` names (a segment's own
+    name in ``replay_dir`` itself, ``<robot>/<segment>`` in a robot store). Every
+    segment must have ``layout``; without one, the first segment yielded with steps
+    fixes it for the rest of this pass (the caller keeps it for later passes).
     """
-    for segment in list_segments(replay_dir):
-        if skip and segment.name in skip:
-            continue
-        try:
-            records = read_segment(segment, typestore, layout, store=replay_dir)
-        except SegmentError as exc:
-            yield segment, exc
-            continue
-        if layout is None and records:
-            layout = StepLayout.of(records[0])
-        yield segment, records
+    for store in [Path(replay_dir), *robot_stores(replay_dir)]:
+        for segment in list_segments(store):
+            if skip and segment_key(segment, replay_dir) in skip:
+                continue
+            try:
+                records = read_segment(segment, typestore, layout, store=store)
+            except SegmentError as exc:
+                yield segment, exc
+                continue
+            if layout is None and records:
+                layout = StepLayout.of(records[0])
+            yield segment, records

@@ -18,11 +18,14 @@ from dreamstride_agent.replay_store import (
     iter_store,
     make_typestore,
     read_segment,
+    robot_stores,
+    segment_key,
 )
 from dreamstride_msgs.msg import Step
 import pytest
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import Image
+from std_msgs.msg import Header
 
 KEYS = 'joint_position:12,roll_pitch:2,roll_pitch_rate:2'
 GOOD = StepLayout(16, 12, KEYS, None)
@@ -216,6 +219,44 @@ def test_iter_store_lists_symlinked_segments_and_the_first_fixes_the_layout(tmp_
     assert len(results['a']) == 5
     assert 'holds observation 20' in str(results['b'])
     assert 'leads out of the store' in str(results['c'])
+
+
+def robot_segment(store: Path, robot: str, name: str, run_id: str, n: int) -> Path:
+    """A segment of ``n`` steps taken by ``robot`` (Step.header.frame_id)."""
+    steps = [step(s, run_id, header=Header(frame_id=robot)) for s in range(n)]
+    return write_segment(store, name, steps)
+
+
+def test_robot_stores_are_read_with_the_store_and_each_step_names_its_robot(tmp_path, typestore):
+    replay = tmp_path / 'replay'
+    robot_segment(replay, 'spot', 'a', 'run_top', 3)  # a one-robot run, resumed with two
+    robot_segment(replay / 'spot_0', 'spot_0', 'same_name', 'run_0', 4)
+    robot_segment(replay / 'spot_1', 'spot_1', 'same_name', 'run_1', 5)
+    good(tmp_path / 'outside', 'abroad', 'r_abroad')
+    # A symlink is never followed as a robot store (as a segment, it is refused).
+    (replay / 'linked').symlink_to(tmp_path / 'outside')
+    assert [p.name for p in robot_stores(replay)] == ['spot_0', 'spot_1']
+    results = {segment_key(seg, replay): res for seg, res in iter_store(replay, typestore)}
+    assert sorted(results) == ['a', 'linked', 'spot_0/same_name', 'spot_1/same_name']
+    assert 'leads out of the store' in str(results['linked'])
+    assert {r.robot for r in results['spot_1/same_name']} == {'spot_1'}
+    assert [r.robot for r in results['a']] == ['spot'] * 3
+    skipped = dict(iter_store(replay, typestore, skip={'a', 'linked', 'spot_0/same_name'}))
+    assert [segment_key(seg, replay) for seg in skipped] == ['spot_1/same_name']
+
+
+def test_learner_trains_on_every_robots_store_with_keys_unique_across_robots(tmp_path):
+    replay = tmp_path / 'replay'
+    robot_segment(replay / 'spot_0', 'spot_0', 'seg', 'run_0', 6)
+    robot_segment(replay / 'spot_1', 'spot_1', 'seg', 'run_1', 6)
+    core, logs = make_learner(tmp_path)
+    assert core.scan_store() == 12, logs
+    assert core.loaded == {'spot_0/seg', 'spot_1/seg'}
+    assert core.robot_steps == {'spot_0': 6, 'spot_1': 6}
+    # spot_1 restarts: a new agent run (run_id) starts again at seq 0; none is dropped.
+    robot_segment(replay / 'spot_1', 'spot_1', 'seg_2', 'run_1b', 4)
+    assert core.scan_store() == 4 and core.replay_steps() == 16
+    assert core.scan_store() == 0  # nothing read twice
 
 
 # --- the learner: counts each refusal once, keeps training on the rest --------------

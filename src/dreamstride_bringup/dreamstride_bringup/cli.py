@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``dreamstride`` command: DreamStride's node graph without launch_ros.
 
-    dreamstride train [--backend mujoco] [--duration S] [--run-dir DIR] ...
+    dreamstride train [--backend mujoco] [--robots N] [--duration S] [--run-dir DIR] ...
     dreamstride train --part robot|learner --discovery-range SUBNET   # two machines
     dreamstride eval --policy RUN_DIR/learner/checkpoint.safetensors
     dreamstride sim
@@ -140,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
             metavar='NODE:NAME=VALUE',
             help='override one node parameter',
         )
+        if mode == 'train':
+            cmd.add_argument(
+                '--robots',
+                type=int,
+                default=1,
+                help='simulated robots feeding the one learner, each in its own namespace '
+                'NAMESPACE_0 ... (default: 1, in NAMESPACE; mujoco only)',
+            )
         if mode == 'eval':
             cmd.add_argument(
                 '--policy',
@@ -234,12 +242,15 @@ def main(argv: list[str] | None = None) -> int:
             policy=getattr(args, 'policy', None),
             part=part,
             recorder_on=getattr(args, 'recorder_on', 'learner'),
+            robots=getattr(args, 'robots', 1),
+            namespace=args.namespace,
         )
     except ValueError as exc:
         print(f'dreamstride: {exc}', file=sys.stderr)
         return 2
     overrides: dict[str, dict[str, Any]] = {}
-    known = {n.name for n in nodes}
+    # By node name (every robot's node of that name) or by key (spot_1/agent: one robot's).
+    known = {n.name for n in nodes} | {n.key for n in nodes}
     for node, name, value in args.param:
         if node not in known:
             print(
@@ -278,7 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     supervisor = Supervisor(nodes, args.namespace, run_dir, env, overrides)
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
-    supervisor.say(f'{args.mode} on {args.backend}, run directory {run_dir}')
+    robots = getattr(args, 'robots', 1)
+    fleet = f' with {robots} robots' if robots > 1 else ''
+    supervisor.say(f'{args.mode} on {args.backend}{fleet}, run directory {run_dir}')
     if part != 'all':
         supervisor.say(
             f'{part} side only ({", ".join(n.name for n in nodes)}); discovery '

@@ -6,6 +6,10 @@ Both ``launch/*.launch.py`` (launch_ros, on a full ROS install) and the ``dreams
 command (everywhere) build their processes from :func:`node_graph`: which nodes run
 for a mode and backend, their package, executable (and Python module), parameter
 files, parameter values and remappings.
+
+With ``robots`` N > 1 (simulation only), each robot's nodes (backend, agent, recorder)
+run in a namespace of their own, ``<namespace>_0 ... <namespace>_{N-1}``, and one
+learner in ``<namespace>`` trains on all of them and pushes to every agent.
 """
 
 from __future__ import annotations
@@ -107,6 +111,32 @@ class NodeSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     remappings: list[tuple[str, str]] = field(default_factory=list)
     required: bool = True  # the run stops when a required node dies
+    # The node's own namespace (relative to the root); None: the run's namespace. Set
+    # for each robot's nodes when several robots share a run.
+    namespace: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Unique name of the process in its run: ``spot_0/agent``, or the node name.
+
+        Log and parameter files, ``-p`` overrides and processes.json use it, so the
+        nodes of several robots never share a file.
+        """
+        if self.namespace is None:
+            return self.name
+        return '/'.join(x for x in (self.namespace.strip('/'), self.name) if x)
+
+
+def robot_namespaces(namespace: str = DEFAULT_NAMESPACE, robots: int = 1) -> list[str]:
+    """Return the robots' namespaces: ``[namespace]`` for one, ``namespace_i`` for N > 1."""
+    if robots < 1:
+        raise ValueError(f'robots must be at least 1, got {robots}')
+    ns = namespace.strip('/')
+    if robots == 1:
+        return [ns]
+    if not ns:
+        raise ValueError('several robots need a namespace to number (e.g. spot)')
+    return [f'{ns}_{i}' for i in range(robots)]
 
 
 def config_dir() -> Path:
@@ -131,6 +161,8 @@ def node_graph(
     policy: Path | str | None = None,
     part: str = 'all',
     recorder_on: str = 'learner',
+    robots: int = 1,
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> list[NodeSpec]:
     """Return the processes of ``mode`` on ``backend``.
 
@@ -140,6 +172,13 @@ def node_graph(
     ``eval`` run acts with. ``use_sim_time`` defaults to true on simulation backends.
     ``part`` selects one side of a training graph split across two machines
     (:func:`graph_part`); ``recorder_on`` says which side runs the replay recorder.
+
+    ``robots`` N > 1 (MuJoCo only) repeats the robot's nodes in the namespaces of
+    :func:`robot_namespaces` (``namespace`` is the run's namespace, the learner's), each
+    robot with its own ``/clock``, store (``replay/<robot>/``) and log files; none of
+    them is required, so a robot that stops leaves the others and the learner running.
+    With one robot the graph is the same as without the argument: every node in the
+    run's namespace.
     """
     if part not in PARTS:
         raise ValueError(f'unknown part {part!r}; choose one of {", ".join(PARTS)}')
@@ -157,6 +196,10 @@ def node_graph(
         raise ValueError("mode 'sim' needs a simulation backend (mujoco or webots)")
     if mode == 'eval' and policy is None:
         raise ValueError("mode 'eval' needs a policy checkpoint (policy:=/path/to/checkpoint)")
+    if robots > 1 and backend != 'mujoco':
+        raise ValueError(
+            f'several robots ({robots}) need the mujoco backend; {backend} runs one robot'
+        )
     if mode != 'eval' and policy is not None:
         # Silently ignoring it would let a user believe a run starts from that policy.
         raise ValueError(
@@ -168,8 +211,92 @@ def node_graph(
     run_dir = Path(run_dir).expanduser().resolve()
     sim_time = (backend != 'real') if use_sim_time is None else use_sim_time
     common = {'use_sim_time': sim_time}
-    nodes: list[NodeSpec] = []
+    if robots == 1:
+        nodes = _robot_nodes(mode, backend, cfg, extra, common, run_dir / 'replay', policy)
+    else:
+        nodes = _robots(mode, cfg, extra, common, run_dir, policy, robots, namespace)
+    if mode == 'train':
+        learner_params: dict[str, Any] = {
+            **common,
+            'replay_dir': str(run_dir / 'replay'),
+            'logdir': str(run_dir / 'learner'),
+        }
+        if robots > 1:
+            from dreamstride_agent.learning_topics import LOAD_POLICY
 
+            learner_params['agents'] = [
+                f'/{ns}/{LOAD_POLICY}' for ns in robot_namespaces(namespace, robots)
+            ]
+            # Each simulation runs its own clock; none of them is the learner's (its
+            # timers run on the steady clock anyway), so it stamps its status in wall time.
+            learner_params['use_sim_time'] = False
+        nodes.append(
+            NodeSpec(
+                'learner',
+                'dreamstride_agent',
+                'learner',
+                'dreamstride_agent.learner_node',
+                [cfg / 'learner.yaml', *extra],
+                learner_params,
+            )
+        )
+    return graph_part(nodes, part, recorder_on)
+
+
+def _robots(
+    mode: str,
+    cfg: Path,
+    extra: list[Path],
+    common: dict[str, Any],
+    run_dir: Path,
+    policy: Path | str | None,
+    robots: int,
+    namespace: str,
+) -> list[NodeSpec]:
+    """Return the nodes of ``robots`` simulated robots, each in its own namespace."""
+    from spot_description.contract import CLOCK
+
+    namespaces = robot_namespaces(namespace, robots)
+    ratio_lock = None
+    if mode == 'train':
+        from dreamstride_agent.learning_topics import AGENT_STATUS, LEARNER_STATUS
+
+        # The lock counts every robot's steps against the one learner's budget (the
+        # learner runs in the run's namespace, which robot_namespaces made sure exists).
+        ratio_lock = {
+            'ratio_lock.learner_status': f'/{namespace.strip("/")}/{LEARNER_STATUS}',
+            'ratio_lock.agent_status': [f'/{ns}/{AGENT_STATUS}' for ns in namespaces],
+        }
+    nodes: list[NodeSpec] = []
+    for ns in namespaces:
+        # /clock and /tf are absolute topics: each simulation gets its own, and the
+        # robot's agent and recorder follow its clock.
+        clock = [(CLOCK, f'/{ns}{CLOCK}')]
+        replay_dir = run_dir / 'replay' / ns
+        for spec in _robot_nodes(mode, 'mujoco', cfg, extra, common, replay_dir, policy):
+            if spec.name == 'spot_mujoco':
+                if ratio_lock is not None:
+                    spec.parameters.update(ratio_lock)
+                spec.remappings += [*clock, ('/tf', f'/{ns}/tf')]
+            else:
+                spec.remappings += clock
+            spec.namespace = ns
+            spec.required = False
+            nodes.append(spec)
+    return nodes
+
+
+def _robot_nodes(
+    mode: str,
+    backend: str,
+    cfg: Path,
+    extra: list[Path],
+    common: dict[str, Any],
+    replay_dir: Path,
+    policy: Path | str | None,
+) -> list[NodeSpec]:
+    """Return one robot's nodes: backend (simulated), agent and, to train, its recorder."""
+    nodes: list[NodeSpec] = []
     if backend == 'mujoco':
         sim_params: dict[str, Any] = {}
         if mode == 'train':
@@ -226,24 +353,10 @@ def node_graph(
                 'replay_recorder',
                 'dreamstride_agent.recorder_node',
                 [cfg / 'replay_recorder.yaml', *extra],
-                {**common, 'replay_dir': str(run_dir / 'replay')},
+                {**common, 'replay_dir': str(replay_dir)},
             )
         )
-        nodes.append(
-            NodeSpec(
-                'learner',
-                'dreamstride_agent',
-                'learner',
-                'dreamstride_agent.learner_node',
-                [cfg / 'learner.yaml', *extra],
-                {
-                    **common,
-                    'replay_dir': str(run_dir / 'replay'),
-                    'logdir': str(run_dir / 'learner'),
-                },
-            )
-        )
-    return graph_part(nodes, part, recorder_on)
+    return nodes
 
 
 def graph_part(nodes: list[NodeSpec], part: str, recorder_on: str = 'learner') -> list[NodeSpec]:

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Turn the node graph into a launch_ros description (full ROS 2 installs only).
 
-Launch arguments: backend, rviz, namespace, config, use_sim_time, run_dir, policy, part,
-recorder_on (part and recorder_on split a train graph across two machines; the
-discovery settings are the shell's: ROS_AUTOMATIC_DISCOVERY_RANGE, ROS_STATIC_PEERS,
-FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA on both machines, as the README says).
+Launch arguments: backend, rviz, namespace, config, use_sim_time, run_dir, policy,
+robots (train only), part and recorder_on (part and recorder_on split a train graph
+across two machines; the discovery settings are the shell's: ROS_AUTOMATIC_DISCOVERY_RANGE,
+ROS_STATIC_PEERS, FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA on both machines, as the README
+says).
 The graph is resolved in an OpaqueFunction, so the same
 :func:`dreamstride_bringup.graph.node_graph` decides the nodes for every argument
 value, exactly as the ``dreamstride`` command does.
@@ -101,6 +102,8 @@ def _nodes_for(context, mode: str):
         policy=arg('policy') or None,
         part=arg('part'),
         recorder_on=arg('recorder_on'),
+        robots=int(context.launch_configurations.get('robots', '1')),
+        namespace=arg('namespace'),
     )
     namespace = arg('namespace')
     actions = []
@@ -109,14 +112,14 @@ def _nodes_for(context, mode: str):
             package=spec.package,
             executable=spec.executable,
             name=spec.name,
-            namespace=namespace,
+            namespace=namespace if spec.namespace is None else f'/{spec.namespace}',
             output='screen',
             parameters=[*[str(p) for p in spec.param_files], spec.parameters],
             remappings=spec.remappings,
         )
         actions.append(node)
         if spec.required:
-            actions.append(stop_on_exit(node, spec.name))
+            actions.append(stop_on_exit(node, spec.key))
     sim_time = backend != 'real' if use_sim_time is None else use_sim_time
     started = [s.name for s in nodes]
     if backend == 'webots':
@@ -201,8 +204,19 @@ def generate_graph_launch_description(mode: str):
     from launch import LaunchDescription
     from launch.actions import DeclareLaunchArgument, OpaqueFunction
 
+    per_mode = []
+    if mode == 'train':
+        per_mode.append(
+            DeclareLaunchArgument(
+                'robots',
+                default_value='1',
+                description='simulated robots feeding the one learner, each in its own '
+                'namespace <namespace>_0 ... (mujoco only; 1: all in <namespace>)',
+            )
+        )
     return LaunchDescription(
         [
+            *per_mode,
             DeclareLaunchArgument(
                 'backend',
                 default_value='mujoco',

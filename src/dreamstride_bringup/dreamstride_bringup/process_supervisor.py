@@ -1,6 +1,11 @@
 # Copyright 2026 DreamStride contributors
 # SPDX-License-Identifier: Apache-2.0
-"""Start the graph's nodes as processes, watch them, and stop them all cleanly."""
+"""Start the graph's nodes as processes, watch them, and stop them all cleanly.
+
+A required node that dies stops the run (exit code 1). A node that is not required
+(each robot's nodes when several robots share a run) is reported when it dies and the
+run goes on without it.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +38,29 @@ def node_parameters_file(
     line could lose to a configuration file. Keyed by the fully qualified node name and
     passed last, these values always win.
     """
-    fqn = '/' + '/'.join(x for x in (namespace.strip('/'), spec.name) if x)
+    fqn = '/' + '/'.join(x for x in (node_namespace(spec, namespace).strip('/'), spec.name) if x)
     values = {**spec.parameters, **(overrides or {})}
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f'{spec.name}.yaml'
+    path = directory / f'{spec.key}.yaml'
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump({fqn: {'ros__parameters': values}}, sort_keys=True))
     return path
+
+
+def node_namespace(spec: NodeSpec, namespace: str) -> str:
+    """Return the namespace ``spec`` runs in: its own, or else the run's ``namespace``."""
+    return namespace if spec.namespace is None else spec.namespace
+
+
+def node_overrides(spec: NodeSpec, overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Return the ``-p`` values for ``spec``: by node name (every robot), then by key.
+
+    ``-p agent:NAME=V`` sets NAME on every robot's agent; ``-p spot_1/agent:NAME=V`` on
+    one, and wins over the former.
+    """
+    values = dict(overrides.get(spec.name, {}))
+    if spec.key != spec.name:
+        values.update(overrides.get(spec.key, {}))
+    return values
 
 
 def node_command(
@@ -49,6 +71,7 @@ def node_command(
 ) -> list[str]:
     """Return the command line that runs ``spec`` as a ROS 2 node in ``namespace``."""
     cmd = [sys.executable, '-m', spec.module, '--ros-args', '-r', f'__node:={spec.name}']
+    namespace = node_namespace(spec, namespace)
     if namespace:
         cmd += ['-r', f'__ns:=/{namespace.strip("/")}']
     for path in spec.param_files:
@@ -90,6 +113,7 @@ class Supervisor:
         self.overrides = overrides or {}
         self.out = out
         self.running: list[Running] = []
+        self._gone: set[str] = set()  # keys of nodes not required that exited (reported)
         self._stop_requested = False
 
     def say(self, text: str) -> None:
@@ -103,9 +127,10 @@ class Supervisor:
         description = []
         for spec in self.nodes:
             cmd = node_command(
-                spec, self.namespace, self.overrides.get(spec.name), self.run_dir / 'params'
+                spec, self.namespace, node_overrides(spec, self.overrides), self.run_dir / 'params'
             )
-            log_path = logs / f'{spec.name}.log'
+            log_path = logs / f'{spec.key}.log'
+            log_path.parent.mkdir(parents=True, exist_ok=True)
             log = open(log_path, 'a')
             proc = subprocess.Popen(
                 cmd,
@@ -116,8 +141,8 @@ class Supervisor:
                 start_new_session=True,
             )
             self.running.append(Running(spec, proc, log, log_path))
-            description.append({'name': spec.name, 'pid': proc.pid, 'command': cmd})
-            self.say(f'started {spec.name} (pid {proc.pid}), log {log_path}')
+            description.append({'name': spec.key, 'pid': proc.pid, 'command': cmd})
+            self.say(f'started {spec.key} (pid {proc.pid}), log {log_path}')
         (self.run_dir / 'processes.json').write_text(json.dumps(description, indent=2))
 
     def request_stop(self, *_: Any) -> None:
@@ -125,7 +150,7 @@ class Supervisor:
         self._stop_requested = True
 
     def watch(self, duration: float = 0.0, stop_at_end: bool = True) -> int:
-        """Wait until a node dies (exit 1), a stop is requested or ``duration`` passes (0).
+        """Wait until a required node dies (exit 1), a stop is asked for or ``duration`` passes.
 
         Every node is stopped afterwards, unless ``stop_at_end`` is false and no node
         died (the caller then reads what it needs from the running nodes and stops them).
@@ -134,15 +159,17 @@ class Supervisor:
         while not self._stop_requested:
             for r in self.running:
                 code = r.proc.poll()
-                if code is not None:
-                    self.say(
-                        f'{r.spec.name} exited with code {code}; stopping the run. '
-                        f'Last lines of {r.log_path}:'
+                if code is None or r.spec.key in self._gone:
+                    continue
+                if not r.spec.required:
+                    self._gone.add(r.spec.key)
+                    self._report_exit(
+                        r, code, 'the run goes on without it (the other nodes do not need it)'
                     )
-                    for line in _tail(r.log_path, 15):
-                        print(f'    {line}', file=self.out)
-                    self.stop()
-                    return 1
+                    continue
+                self._report_exit(r, code, 'stopping the run')
+                self.stop()
+                return 1
             if deadline is not None and time.monotonic() >= deadline:
                 self.say(f'duration of {duration:g} s reached')
                 break
@@ -150,6 +177,13 @@ class Supervisor:
         if stop_at_end:
             self.stop()
         return 0
+
+    def _report_exit(self, r: Running, code: int, consequence: str) -> None:
+        self.say(
+            f'{r.spec.key} exited with code {code}; {consequence}. Last lines of {r.log_path}:'
+        )
+        for line in _tail(r.log_path, 15):
+            print(f'    {line}', file=self.out)
 
     def stop(self, timeout: float = 60.0) -> None:
         """Stop every node: SIGINT in shutdown order, then SIGKILL what is left."""
@@ -159,17 +193,20 @@ class Supervisor:
                 _STOP_ORDER.index(r.spec.name) if r.spec.name in _STOP_ORDER else len(_STOP_ORDER)
             ),
         )
+        agents = [r for r in order if r.spec.name == 'agent' and r.proc.poll() is None]
+        for r in agents:
+            _signal_group(r.proc, signal.SIGINT)
+        if agents:
+            time.sleep(0.5)  # let the last steps reach the recorders
         for r in order:
-            if r.proc.poll() is None:
+            if r.proc.poll() is None and r.spec.name != 'agent':
                 _signal_group(r.proc, signal.SIGINT)
-                if r.spec.name == 'agent':
-                    time.sleep(0.5)  # let the last steps reach the recorder
         deadline = time.monotonic() + timeout
         for r in order:
             try:
                 r.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self.say(f'{r.spec.name} did not stop in time; killing it')
+                self.say(f'{r.spec.key} did not stop in time; killing it')
                 _signal_group(r.proc, signal.SIGKILL)
                 r.proc.wait()
             r.log.close()

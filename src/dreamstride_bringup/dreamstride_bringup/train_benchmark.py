@@ -4,11 +4,13 @@
 
     dreamstride benchmark [--minutes 10] [--rate 20] [--prefill 500] [--json out.json]
                           [-p NODE:NAME=VALUE ...]
+    dreamstride benchmark --robots 1 2 4 --minutes 2      # one run per number of robots
 
-Starts exactly what ``dreamstride train --backend mujoco`` starts (the same graph,
-parameter files and supervisor), watches the status topics from a small node of its
-own, runs for N minutes from the agent's first step, and afterwards reads the replay
-store. It prints one table:
+Starts exactly what ``dreamstride train --backend mujoco [--robots N]`` starts (the same
+graph, parameter files and supervisor), watches the status topics from a small node of
+its own, runs for N minutes from the agents' first steps, and afterwards reads the
+replay store. It prints one table per run (with several robots, steps and holds are
+summed over the robots):
 
 - steps stored against steps expected: the store's steps of the run, against the
   control rate times the simulated time between the agent's first and last stored step;
@@ -18,7 +20,12 @@ store. It prints one table:
   came late or not at all shows as a long period;
 - CPU per node (user + system time of each process over the run, from /proc);
 - learner updates per second while training, and policy push latency (export to the
-  agent's acceptance; the agent acts with it from its next tick).
+  agent's acceptance; the agent acts with it from its next tick);
+- environment steps per second, all robots together (the agents' published steps over
+  the measured wall time).
+
+With several ``--robots`` values it runs them one after the other and ends with a
+summary table: robots, environment steps/s, learner updates/s.
 
 The learner trains with its defaults except ``prefill_steps`` (``--prefill``, so that
 it trains for most of a short run).
@@ -54,9 +61,9 @@ def _cpu_seconds(pid: int) -> float | None:
 
 
 class Monitor:
-    """Collects the agent's, recorder's and learner's status in a thread of its own."""
+    """Collects the agents', recorders' and learner's status in a thread of its own."""
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(self, namespace: str, robots: list[str] | None = None) -> None:
         from dreamstride_agent.learning_topics import (
             AGENT_STATUS,
             LEARNER_STATUS,
@@ -70,23 +77,39 @@ class Monitor:
         rclpy.init(args=['--ros-args', '-r', f'__ns:=/{namespace}'])
         self._rclpy = rclpy
         self.node = rclpy.create_node('train_benchmark')
-        self.agent: Any = None
-        self.recorder: Any = None
+        self.robots = robots or [namespace]
+        self.agents: dict[str, Any] = {}  # robot namespace -> its latest AgentStatus
+        self.recorders: dict[str, Any] = {}
         self.learner: Any = None
         self.pushes: dict[int, float] = {}  # policy version -> push latency (s)
         self.updates_per_second: list[float] = []
-        self.node.create_subscription(
-            AgentStatus, AGENT_STATUS, lambda m: setattr(self, 'agent', m), STATUS_QOS
-        )
-        self.node.create_subscription(
-            RecorderStatus, RECORDER_STATUS, lambda m: setattr(self, 'recorder', m), STATUS_QOS
-        )
+        for ns in self.robots:
+            self.node.create_subscription(
+                AgentStatus,
+                f'/{ns}/{AGENT_STATUS}',
+                lambda m, ns=ns: self.agents.__setitem__(ns, m),
+                STATUS_QOS,
+            )
+            self.node.create_subscription(
+                RecorderStatus,
+                f'/{ns}/{RECORDER_STATUS}',
+                lambda m, ns=ns: self.recorders.__setitem__(ns, m),
+                STATUS_QOS,
+            )
         self.node.create_subscription(LearnerStatus, LEARNER_STATUS, self._on_learner, STATUS_QOS)
         self._executor = SingleThreadedExecutor()
         self._executor.add_node(self.node)
         self._thread = threading.Thread(target=self._spin, daemon=True)
         self._stop = threading.Event()
         self._thread.start()
+
+    def all_stepping(self) -> bool:
+        """Whether every robot's agent has published a step."""
+        return all(ns in self.agents and self.agents[ns].steps > 0 for ns in self.robots)
+
+    def steps(self) -> int:
+        """Return the steps all agents published so far (from their latest status)."""
+        return sum(int(a.steps) for a in self.agents.values())
 
     def _spin(self) -> None:
         while not self._stop.is_set():
@@ -109,17 +132,20 @@ class Monitor:
 
 
 def store_statistics(replay_dir: Path, rate: float) -> dict[str, Any]:
-    """Return steps stored and the control period, from the closed segments of the store."""
+    """Return steps stored and the control period, from the closed segments of the store.
+
+    Counted per robot (Step.header.frame_id) and summed; with one robot, that robot's.
+    """
     from dreamstride_agent.replay_store import iter_store, make_typestore
 
-    stamps: dict[str, list[int]] = {}
+    stamps: dict[str, dict[str, list[int]]] = {}  # robot -> run_id -> stamps
     refused = 0
     for _, records in iter_store(replay_dir, make_typestore()):
         if isinstance(records, Exception):
             refused += 1
             continue
         for r in records:
-            stamps.setdefault(r.run_id, []).append(r.stamp_ns)
+            stamps.setdefault(r.robot, {}).setdefault(r.run_id, []).append(r.stamp_ns)
     if not stamps:
         return {
             'steps_stored': 0,
@@ -127,17 +153,27 @@ def store_statistics(replay_dir: Path, rate: float) -> dict[str, Any]:
             'stored_fraction': 0.0,
             'segments_refused': refused,
         }
-    # One agent run per training run: the run with the most steps is the agent's.
-    run = max(stamps, key=lambda k: len(stamps[k]))
-    t = np.sort(np.asarray(stamps[run], dtype=np.int64)) * 1e-9
-    expected = int(round((t[-1] - t[0]) * rate)) + 1
-    periods = np.diff(t)
+    stored = expected = 0
+    simulated = 0.0
+    periods = []
+    per_robot = {}
+    for robot, runs in sorted(stamps.items()):
+        # One agent run per robot and training run: the run with the most steps.
+        run = max(runs, key=lambda k: len(runs[k]))
+        t = np.sort(np.asarray(runs[run], dtype=np.int64)) * 1e-9
+        stored += len(t)
+        expected += int(round((t[-1] - t[0]) * rate)) + 1
+        simulated = max(simulated, float(t[-1] - t[0]))
+        periods.append(np.diff(t))
+        per_robot[robot] = int(len(t))
+    periods = np.concatenate(periods)
     nominal = 1.0 / rate
     return {
-        'steps_stored': int(len(t)),
+        'steps_stored': stored,
         'steps_expected': expected,
-        'stored_fraction': len(t) / expected,
-        'simulated_seconds': float(t[-1] - t[0]),
+        'stored_fraction': stored / expected,
+        'steps_stored_per_robot': per_robot,
+        'simulated_seconds': simulated,
         'period_p50': float(np.percentile(periods, 50)) if len(periods) else 0.0,
         'period_p99': float(np.percentile(periods, 99)) if len(periods) else 0.0,
         'period_max': float(periods.max()) if len(periods) else 0.0,
@@ -154,42 +190,51 @@ def run(
     run_dir: Path,
     namespace: str = 'spot',
     overrides: dict[str, dict[str, Any]] | None = None,
+    robots: int = 1,
 ) -> dict[str, Any]:
-    """Run the default training graph for ``minutes`` and return the measurements."""
-    from dreamstride_bringup.graph import follow_control_rate, node_graph, ros_environment
+    """Run the default training graph (``robots`` robots) for ``minutes``; the measurements."""
+    from dreamstride_bringup.graph import (
+        follow_control_rate,
+        node_graph,
+        robot_namespaces,
+        ros_environment,
+    )
     from dreamstride_bringup.process_supervisor import Supervisor
 
-    nodes = node_graph('train', 'mujoco', run_dir=run_dir)
+    nodes = node_graph('train', 'mujoco', run_dir=run_dir, robots=robots, namespace=namespace)
     params = {'agent': {'control_rate': rate}, 'learner': {'prefill_steps': prefill}}
     for node, values in (overrides or {}).items():
         params.setdefault(node, {}).update(values)
     params = follow_control_rate(nodes, params)
     supervisor = Supervisor(nodes, namespace, run_dir, ros_environment(), params)
-    monitor = Monitor(namespace)
+    monitor = Monitor(namespace, robot_namespaces(namespace, robots))
     previous = signal.signal(signal.SIGINT, supervisor.request_stop)
     supervisor.start()
-    # Measure from the agent's first step: start-up (imports, discovery) is not the job.
-    deadline = time.monotonic() + 120.0
+    # Measure from the agents' first steps: start-up (imports, discovery) is not the job.
+    deadline = time.monotonic() + 120.0 + 30.0 * (robots - 1)
     while (
-        (monitor.agent is None or monitor.agent.steps == 0)
+        not monitor.all_stepping()
         and time.monotonic() < deadline
         and all(r.proc.poll() is None for r in supervisor.running)
     ):
         time.sleep(0.1)
-    cpu_start = {r.spec.name: _cpu_seconds(r.proc.pid) for r in supervisor.running}
+    cpu_start = {r.spec.key: _cpu_seconds(r.proc.pid) for r in supervisor.running}
+    steps_start = monitor.steps()
     wall_start = time.monotonic()
     code = supervisor.watch(minutes * 60.0, stop_at_end=False)
     wall = time.monotonic() - wall_start
+    steps_taken = monitor.steps() - steps_start
     cpu = {}
     for r in supervisor.running:
         end = _cpu_seconds(r.proc.pid)
-        if end is not None and cpu_start[r.spec.name] is not None:
-            cpu[r.spec.name] = (end - cpu_start[r.spec.name]) / wall
-    agent, learner, recorder = monitor.agent, monitor.learner, monitor.recorder
+        if end is not None and cpu_start[r.spec.key] is not None:
+            cpu[r.spec.key] = (end - cpu_start[r.spec.key]) / wall
+    agents, learner, recorders = dict(monitor.agents), monitor.learner, dict(monitor.recorders)
     supervisor.stop()
     signal.signal(signal.SIGINT, previous)
     monitor.close()
     result: dict[str, Any] = {
+        'robots': robots,
         'minutes': minutes,
         'rate': rate,
         'prefill_steps': prefill,
@@ -198,20 +243,23 @@ def run(
         'cpu_per_node': cpu,
         'run_dir': str(run_dir),
         'machine': f'{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the end',
+        'load_average': os.getloadavg()[0],  # 1 min, at the end: how busy the machine was
+        'env_steps_per_second': steps_taken / wall if wall > 0 else 0.0,
     }
     result.update(store_statistics(run_dir / 'replay', rate))
-    if agent is not None:
+    if agents:
+        a = list(agents.values())
         result['holds'] = {
-            'stale': agent.holds_stale,
-            'malformed': agent.holds_malformed,
-            'no_data': agent.holds_no_data,
-            'no_recorder': agent.holds_no_recorder,
+            'stale': sum(x.holds_stale for x in a),
+            'malformed': sum(x.holds_malformed for x in a),
+            'no_data': sum(x.holds_no_data for x in a),
+            'no_recorder': sum(x.holds_no_recorder for x in a),
         }
-        result['ticks_held'] = int(agent.ticks_held)
-        result['agent_steps_published'] = int(agent.steps)
-    if recorder is not None:
-        result['recorder_steps_received'] = int(recorder.steps_received)
-        result['recorder_sequence_gaps'] = int(recorder.sequence_gaps)
+        result['ticks_held'] = int(sum(x.ticks_held for x in a))
+        result['agent_steps_published'] = int(sum(x.steps for x in a))
+    if recorders:
+        result['recorder_steps_received'] = int(sum(x.steps_received for x in recorders.values()))
+        result['recorder_sequence_gaps'] = int(sum(x.sequence_gaps for x in recorders.values()))
     if learner is not None:
         result['learner_updates'] = int(learner.train_step)
         result['learner_state'] = learner.state
@@ -260,6 +308,10 @@ def format_table(r: dict[str, Any]) -> str:
             'learner updates/s (training)',
             f'{r["learner_updates_per_second"]:.2f} ({r.get("learner_updates", 0)} updates)',
         ),
+        (
+            'environment steps/s (all robots)',
+            f'{r["env_steps_per_second"]:.1f} ({r["rate"]:g} Hz x {r["robots"]} nominal)',
+        ),
     ]
     if 'push_latency' in r:
         p = r['push_latency']
@@ -271,14 +323,31 @@ def format_table(r: dict[str, Any]) -> str:
         )
     else:
         rows.append(('push latency', 'no push accepted'))
+    fleet = f', {r["robots"]} robots' if r['robots'] > 1 else ''
     lines = [
         f'Training graph on MuJoCo at {r["rate"]:g} Hz for {r["minutes"]:g} min '
-        f'(prefill {r["prefill_steps"]}); {r["machine"]}',
+        f'(prefill {r["prefill_steps"]}{fleet}); {r["machine"]}',
         '',
         '| measure | value |',
         '|---|---|',
     ]
     lines += [f'| {k} | {v} |' for k, v in rows]
+    return '\n'.join(lines)
+
+
+def format_summary(results: list[dict[str, Any]]) -> str:
+    """Render one line per number of robots: environment steps/s and learner updates/s."""
+    lines = [
+        '| robots | env steps/s (all) | per robot | stored | learner updates/s | load avg |',
+        '|---|---|---|---|---|---|',
+    ]
+    for r in results:
+        lines.append(
+            f'| {r["robots"]} | {r["env_steps_per_second"]:.1f} | '
+            f'{r["env_steps_per_second"] / r["robots"]:.1f} | '
+            f'{100 * r["stored_fraction"]:.1f} % | {r["learner_updates_per_second"]:.2f} | '
+            f'{r["load_average"]:.1f} |'
+        )
     return '\n'.join(lines)
 
 
@@ -291,11 +360,21 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument('--minutes', type=float, default=10.0)
+    parser.add_argument('--minutes', type=float, default=10.0, help='per run')
     parser.add_argument('--rate', type=float, default=20.0, help='agent control rate (Hz)')
     parser.add_argument('--prefill', type=int, default=500, help='learner prefill_steps')
+    parser.add_argument(
+        '--robots',
+        type=int,
+        nargs='+',
+        default=[1],
+        metavar='N',
+        help='simulated robots; several values run one after the other (default: 1)',
+    )
     parser.add_argument('--run-dir', type=Path, help='default: a temporary directory')
-    parser.add_argument('--json', type=Path, help='also write the measurements here')
+    parser.add_argument(
+        '--json', type=Path, help='also write the measurements here (a list for several runs)'
+    )
     parser.add_argument(
         '-p',
         '--param',
@@ -306,16 +385,26 @@ def main(argv: list[str] | None = None) -> int:
         help='override one node parameter, as for dreamstride train (for A/B runs)',
     )
     args = parser.parse_args(argv)
+    if min(args.robots) < 1:
+        parser.error('--robots: at least 1')
     overrides: dict[str, dict[str, Any]] = {}
     for node, name, value in args.param:
         overrides.setdefault(node, {})[name] = value
     os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'  # the monitor, like the nodes
     run_dir = (args.run_dir or Path(tempfile.mkdtemp(prefix='dreamstride_bench_'))).resolve()
-    result = run(args.minutes, args.rate, args.prefill, run_dir, overrides=overrides)
-    print(format_table(result))
+    results = []
+    for robots in args.robots:
+        where = run_dir if len(args.robots) == 1 else run_dir / f'robots-{robots}'
+        result = run(
+            args.minutes, args.rate, args.prefill, where, overrides=overrides, robots=robots
+        )
+        print(format_table(result), flush=True)
+        results.append(result)
+    if len(results) > 1:
+        print('\n' + format_summary(results))
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2))
-    return 0 if result['exit_code'] == 0 else 1
+        args.json.write_text(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+    return 0 if all(r['exit_code'] == 0 for r in results) else 1
 
 
 if __name__ == '__main__':

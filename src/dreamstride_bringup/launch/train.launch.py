@@ -3,6 +3,7 @@
 """Train DreamStride: backend + agent + replay recorder + learner (+ RViz).
 
     ros2 launch dreamstride_bringup train.launch.py backend:=mujoco|webots|real rviz:=true
+    ros2 launch dreamstride_bringup train.launch.py robots:=4   # spot_0 ... spot_3, one learner
 
 The node set comes from dreamstride_bringup.graph, the same definition the
 ``dreamstride`` command uses.

@@ -7,9 +7,15 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from dreamstride_bringup.graph import BACKENDS, REAL_SPOT_REMAPS, fresh_run_dir, node_graph
+from dreamstride_bringup.graph import (
+    BACKENDS,
+    REAL_SPOT_REMAPS,
+    fresh_run_dir,
+    node_graph,
+    robot_namespaces,
+)
 from dreamstride_bringup.launch_common import rviz_config
-from dreamstride_bringup.process_supervisor import node_command
+from dreamstride_bringup.process_supervisor import node_command, node_overrides
 import pytest
 import yaml
 
@@ -101,6 +107,69 @@ def test_node_command_line(tmp_path):
         }
     }
     assert cmd[cmd.index(str(tmp_path / 'params' / 'agent.yaml')) - 1] == '--params-file'
+
+
+def test_one_robot_is_the_graph_without_the_argument(tmp_path):
+    plain = node_graph('train', 'mujoco', run_dir=tmp_path)
+    one = node_graph('train', 'mujoco', run_dir=tmp_path, robots=1, namespace='spot')
+    assert one == plain
+    assert all(n.namespace is None and n.required and n.key == n.name for n in one)
+
+
+def test_several_robots_each_in_its_namespace_and_one_learner(tmp_path):
+    nodes = node_graph('train', 'mujoco', run_dir=tmp_path, robots=2)
+    assert [n.key for n in nodes] == [
+        'spot_0/spot_mujoco',
+        'spot_0/agent',
+        'spot_0/replay_recorder',
+        'spot_1/spot_mujoco',
+        'spot_1/agent',
+        'spot_1/replay_recorder',
+        'learner',
+    ]
+    by_key = {n.key: n for n in nodes}
+    learner = by_key['learner']
+    # The learner runs in the run's namespace, trains on the whole store and pushes
+    # to every agent; it is the only node whose death stops the run.
+    assert learner.namespace is None and learner.required
+    assert learner.parameters['replay_dir'] == str(tmp_path / 'replay')
+    assert learner.parameters['agents'] == ['/spot_0/load_policy', '/spot_1/load_policy']
+    for ns in ('spot_0', 'spot_1'):
+        robot = [n for n in nodes if n.namespace == ns]
+        assert len(robot) == 3 and not any(n.required for n in robot)
+        assert all(('/clock', f'/{ns}/clock') in n.remappings for n in robot)
+        recorder = by_key[f'{ns}/replay_recorder']
+        assert recorder.parameters['replay_dir'] == str(tmp_path / 'replay' / ns)
+        sim = by_key[f'{ns}/spot_mujoco']
+        # The ratio lock of every simulation counts all robots' steps.
+        assert sim.parameters['ratio_lock.agent_status'] == [
+            '/spot_0/agent/status',
+            '/spot_1/agent/status',
+        ]
+        assert sim.parameters['ratio_lock.learner_status'] == '/spot/learner/status'
+    cmd = node_command(by_key['spot_1/agent'], 'spot', {'seed': 4}, tmp_path / 'params')
+    assert '__ns:=/spot_1' in cmd and '/clock:=/spot_1/clock' in cmd
+    generated = yaml.safe_load((tmp_path / 'params' / 'spot_1' / 'agent.yaml').read_text())
+    assert list(generated) == ['/spot_1/agent']
+
+
+def test_robot_namespaces_and_their_limits():
+    assert robot_namespaces('spot', 1) == ['spot']
+    assert robot_namespaces('/fleet', 3) == ['fleet_0', 'fleet_1', 'fleet_2']
+    with pytest.raises(ValueError, match='at least 1'):
+        robot_namespaces('spot', 0)
+    with pytest.raises(ValueError, match='need a namespace'):
+        robot_namespaces('', 2)
+    with pytest.raises(ValueError, match='need the mujoco backend'):
+        node_graph('train', 'real', robots=2)
+
+
+def test_overrides_by_node_name_reach_every_robot_and_by_key_one():
+    nodes = {n.key: n for n in node_graph('train', 'mujoco', robots=2)}
+    given = {'agent': {'seed': 1, 'control_rate': 10.0}, 'spot_1/agent': {'seed': 2}}
+    assert node_overrides(nodes['spot_0/agent'], given) == {'seed': 1, 'control_rate': 10.0}
+    assert node_overrides(nodes['spot_1/agent'], given) == {'seed': 2, 'control_rate': 10.0}
+    assert node_overrides(nodes['learner'], given) == {}
 
 
 def test_command_values_beat_node_specific_config_sections(tmp_path, ros_env):
