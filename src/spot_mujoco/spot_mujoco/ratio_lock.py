@@ -19,6 +19,8 @@ class RatioLock:
     def __init__(self) -> None:
         self.budget = 0  # 0: no learner, or no ratio to lock
         self.steps: dict[str, int] = {}  # steps taken, by agent (status publisher)
+        # Steps of earlier agent processes on the same status topic (a restarted robot).
+        self.earlier: dict[str, int] = {}
         self.pauses = 0
         self.paused_seconds = 0.0
         self._paused_at: float | None = None
@@ -28,13 +30,22 @@ class RatioLock:
         self.budget = int(budget)
 
     def set_steps(self, agent: str, steps: int) -> None:
-        """Record an agent's latest step count."""
-        self.steps[agent] = int(steps)
+        """Record an agent's latest step count.
+
+        A count lower than the last one comes from a new agent process on that status
+        topic (a restarted robot counts from 0 again): the steps of the earlier one are
+        in the store all the same, so they stay counted.
+        """
+        steps = int(steps)
+        last = self.steps.get(agent, 0)
+        if steps < last:
+            self.earlier[agent] = self.earlier.get(agent, 0) + last
+        self.steps[agent] = steps
 
     @property
     def taken(self) -> int:
-        """Environment steps taken by every agent together."""
-        return sum(self.steps.values())
+        """Environment steps taken by every agent together, restarted ones included."""
+        return sum(self.steps.values()) + sum(self.earlier.values())
 
     def may_step(self, now: float) -> bool:
         """Whether to advance the simulation at ``now`` (s, wall clock; for statistics)."""

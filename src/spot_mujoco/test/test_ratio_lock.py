@@ -23,3 +23,15 @@ def test_pauses_while_the_agents_together_reach_the_budget():
     lock.set_budget(600)  # the learner caught up
     assert lock.may_step(4.0) and not lock.paused
     assert lock.pauses == 1 and lock.paused_seconds == 3.0
+
+
+def test_a_restarted_agent_does_not_reopen_the_budget():
+    lock = RatioLock()
+    lock.set_budget(500)
+    lock.set_steps('spot_0/agent/status', 250)
+    lock.set_steps('spot_1/agent/status', 250)
+    assert not lock.may_step(0.0)
+    lock.set_steps('spot_1/agent/status', 0)  # spot_1's agent restarted: counts from 0
+    assert lock.taken == 500 and not lock.may_step(1.0)
+    lock.set_steps('spot_1/agent/status', 10)
+    assert lock.taken == 510 and not lock.may_step(2.0)
