@@ -78,6 +78,10 @@ LEARNER_DEVIATIONS = {
         'checkpoint_every': (60.0, 'snapshots for the learning curve'),
         'torch_threads': (1, 'more threads oversubscribe a shared 2-core machine'),
         'prefill_policy': (True, 'the untrained actor collects the prefill'),
+        'model_overrides': (
+            ['train.entropy=0.0', 'train.actor_grad=reinforce'],
+            'no entropy bonus and REINFORCE: the runs that kept standing',
+        ),
     },
 }
 
