@@ -40,6 +40,7 @@ ROSDEP_KEYS = {
     'imageio': 'python3-imageio',
     'torch': 'python3-torch',
     'safetensors': 'python3-safetensors-pip',
+    'tensorboard': 'python3-tensorboard-pip',
     'rosbags': 'python3-rosbags-pip',
     'gymnasium': 'python3-gymnasium-pip',
     'mujoco': 'python3-mujoco-pip',
