@@ -27,12 +27,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-import signal
 import subprocess
 import sys
 import time
 
 from dreamstride_agent.replay_store import list_segments, make_typestore, read_segment
+from dreamstride_bringup.process_supervisor import stop_process_group
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -81,16 +81,6 @@ def _side_env(domain: int) -> dict[str, str]:
     env = ros_environment('SUBNET', transports=SPLIT_RUN_TRANSPORTS)
     env['ROS_DOMAIN_ID'] = str(domain)
     return env
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)  # the command stops its nodes in order
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def test_training_graph_across_a_network_link(hosts, tmp_path):
@@ -148,7 +138,7 @@ def test_training_graph_across_a_network_link(hosts, tmp_path):
         sent_by_robot = hosts.robot.bytes_sent()
     finally:
         for proc in procs.values():
-            _stop(proc)
+            stop_process_group(proc)
     print(f'policy v2 acted on {elapsed:.0f} s after the start; {seen}')
     absent = [line for line in learner_log.read_text().splitlines() if ABSENT in line]
     assert absent, _logs(tmp_path)

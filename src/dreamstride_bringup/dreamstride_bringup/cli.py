@@ -41,6 +41,19 @@ from dreamstride_bringup.process_supervisor import Supervisor
 import yaml
 
 
+def add_param_option(parser: argparse.ArgumentParser, help: str) -> None:
+    """Add ``-p NODE:NAME=VALUE`` (repeatable) to ``parser``, as ``args.param``."""
+    parser.add_argument(
+        '-p',
+        '--param',
+        action='append',
+        default=[],
+        type=_parse_param,
+        metavar='NODE:NAME=VALUE',
+        help=help,
+    )
+
+
 def _parse_param(text: str) -> tuple[str, str, Any]:
     node, sep, rest = text.partition(':')
     name, eq, value = rest.partition('=')
@@ -131,15 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
             action='store_true',
             help='also start RViz (needs rviz2; only through ros2 launch)',
         )
-        cmd.add_argument(
-            '-p',
-            '--param',
-            action='append',
-            default=[],
-            type=_parse_param,
-            metavar='NODE:NAME=VALUE',
-            help='override one node parameter',
-        )
+        add_param_option(cmd, 'override one node parameter')
         if mode == 'train':
             cmd.add_argument(
                 '--robots',

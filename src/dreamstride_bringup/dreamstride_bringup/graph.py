@@ -243,6 +243,11 @@ def node_graph(
     return graph_part(nodes, part, recorder_on)
 
 
+def _ratio_lock(learner_status: str, agent_statuses: list[str]) -> dict[str, Any]:
+    """Return the simulation's train-ratio lock parameters: whose budget, whose steps."""
+    return {'ratio_lock.learner_status': learner_status, 'ratio_lock.agent_status': agent_statuses}
+
+
 def _robots(
     mode: str,
     cfg: Path,
@@ -263,10 +268,10 @@ def _robots(
 
         # The lock counts every robot's steps against the one learner's budget (the
         # learner runs in the run's namespace, which robot_namespaces made sure exists).
-        ratio_lock = {
-            'ratio_lock.learner_status': f'/{namespace.strip("/")}/{LEARNER_STATUS}',
-            'ratio_lock.agent_status': [f'/{ns}/{AGENT_STATUS}' for ns in namespaces],
-        }
+        ratio_lock = _ratio_lock(
+            f'/{namespace.strip("/")}/{LEARNER_STATUS}',
+            [f'/{ns}/{AGENT_STATUS}' for ns in namespaces],
+        )
     nodes: list[NodeSpec] = []
     for ns in namespaces:
         # /clock and /tf are absolute topics: each simulation gets its own, and the
@@ -304,10 +309,7 @@ def _robot_nodes(
             # learner's env_step_budget (no effect with train_ratio 0).
             from dreamstride_agent.learning_topics import AGENT_STATUS, LEARNER_STATUS
 
-            sim_params = {
-                'ratio_lock.learner_status': LEARNER_STATUS,
-                'ratio_lock.agent_status': [AGENT_STATUS],
-            }
+            sim_params = _ratio_lock(LEARNER_STATUS, [AGENT_STATUS])
         nodes.append(
             NodeSpec(
                 'spot_mujoco',

@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 from pathlib import Path
-import signal
 import subprocess
 import sys
 import tempfile
@@ -160,18 +159,9 @@ def measure(
 
 
 # --- the orchestrator: runs on the host, as root ----------------------------------------
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 def run(args: argparse.Namespace, transports: str) -> dict[str, Any]:
     """Build the link, start the robot side, measure from both namespaces."""
+    from dreamstride_bringup.process_supervisor import stop_process_group
     from dreamstride_bringup.two_hosts import TwoHosts
 
     domain = 150 + os.getpid() % 80
@@ -219,7 +209,7 @@ def run(args: argparse.Namespace, transports: str) -> dict[str, Any]:
                 results[where] = json.loads(done.stdout.strip().splitlines()[-1])
                 _print(where, results[where])
         finally:
-            _stop(robot)
+            stop_process_group(robot)
             log.close()
     return results
 

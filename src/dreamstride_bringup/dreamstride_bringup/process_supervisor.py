@@ -215,6 +215,22 @@ class Supervisor:
         self.say('all nodes stopped')
 
 
+def stop_process_group(proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Stop one process started in its own session: SIGINT to its group, then SIGKILL.
+
+    For a ``dreamstride`` command run as a child (benchmarks, tests), which on SIGINT
+    stops its own nodes in order.
+    """
+    if proc.poll() is not None:
+        return
+    _signal_group(proc, signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _signal_group(proc, signal.SIGKILL)
+        proc.wait()
+
+
 def _signal_group(proc: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(proc.pid, sig)

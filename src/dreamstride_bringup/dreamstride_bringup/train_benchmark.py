@@ -353,7 +353,7 @@ def format_summary(results: list[dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point (``dreamstride benchmark``)."""
-    from dreamstride_bringup.cli import _parse_param
+    from dreamstride_bringup.cli import add_param_option
 
     parser = argparse.ArgumentParser(
         prog='dreamstride benchmark',
@@ -375,15 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         '--json', type=Path, help='also write the measurements here (a list for several runs)'
     )
-    parser.add_argument(
-        '-p',
-        '--param',
-        action='append',
-        default=[],
-        type=_parse_param,
-        metavar='NODE:NAME=VALUE',
-        help='override one node parameter, as for dreamstride train (for A/B runs)',
-    )
+    add_param_option(parser, 'override one node parameter, as for dreamstride train (A/B runs)')
     args = parser.parse_args(argv)
     if min(args.robots) < 1:
         parser.error('--robots: at least 1')
