@@ -11,8 +11,10 @@ the joint trajectory and a Step, or, in hold, the posture the core names (or not
 and no Step. Each sensor has its own error state; the cause of a hold is logged once
 and reported in the status.
 
-Executor: one thread (SingleThreadedExecutor). rclpy's multi-threaded executor costs
-a core by itself at these message rates and starves the tick. Policies arrive on the
+Executor: one thread, rclpy's events executor where it exists, else the
+SingleThreadedExecutor (``spinning``). rclpy's multi-threaded executor costs a core by
+itself at these message rates and starves the tick; the Python single-threaded one
+spends about a third of the agent's CPU rebuilding its wait set. Policies arrive on the
 ``load_policy`` service as safetensors bytes; its callback is a coroutine that hands
 validation to a worker thread and awaits it, so the tick goes on while a policy is
 checked, and it answers every request it takes, whatever the request holds. A
@@ -58,6 +60,7 @@ from dreamstride_agent.observation import (
 )
 from dreamstride_agent.params import Param, declare
 from dreamstride_agent.policy_slot import PolicySlot
+from dreamstride_agent.spinning import executor_name, make_executor, spin
 from dreamstride_msgs.msg import AgentStatus, Step
 from dreamstride_msgs.srv import LoadPolicy
 from nav_msgs.msg import Odometry
@@ -65,7 +68,7 @@ import numpy as np
 import rclpy
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.duration import Duration
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import Image, Imu, JointState
@@ -369,10 +372,11 @@ def main(args: list[str] | None = None) -> None:
     torch.set_num_threads(1)  # batch-1 inference gains nothing from threads; the learner does
     rclpy.init(args=args)
     node = Agent()
-    executor = SingleThreadedExecutor()
+    executor = make_executor()
     executor.add_node(node)
+    node.get_logger().info(f'spinning on the {executor_name(executor)} executor')
     try:
-        executor.spin()
+        spin(executor)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except RuntimeError:

@@ -18,6 +18,7 @@ from dreamstride_agent.learning_topics import RECORDER_STATUS, STATUS_QOS, STEP_
 from dreamstride_agent.params import Param, declare
 from dreamstride_agent.recorder_core import IncomingStep, RecorderCore, RecorderSettings
 from dreamstride_agent.replay_store import make_typestore
+from dreamstride_agent.spinning import make_executor, spin
 from dreamstride_msgs.msg import RecorderStatus, Step
 import rclpy
 from rclpy.clock import Clock, ClockType
@@ -64,7 +65,8 @@ class ReplayRecorder(Node):
         # Housekeeping runs on the steady clock: segments must close when the agent stops,
         # also while simulated time stands still (a paused simulation, the ratio lock).
         steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self.create_timer(0.5, self.core.housekeeping, clock=steady)
+        # No parameter: the events executor passes a TimerInfo to a callback that takes one.
+        self.create_timer(0.5, lambda: self.core.housekeeping(), clock=steady)
         self.create_timer(1.0, self._publish_status, clock=steady)
         self.get_logger().info(f'recording {STEPS} into {self.replay_dir}')
 
@@ -98,8 +100,10 @@ def main(args: list[str] | None = None) -> None:
     """Run the replay recorder until shut down; close the open segment on the way out."""
     rclpy.init(args=args)
     node = ReplayRecorder()
+    executor = make_executor()  # the agent's executor, for the same reason (spinning.py)
+    executor.add_node(node)
     try:
-        rclpy.spin(node)
+        spin(executor)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except RuntimeError:
@@ -109,6 +113,7 @@ def main(args: list[str] | None = None) -> None:
             raise
     finally:
         node.close()
+        executor.shutdown(timeout_sec=1.0)
         node.destroy_node()
         rclpy.try_shutdown()
 
