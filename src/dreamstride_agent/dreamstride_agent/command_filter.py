@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from dreamstride_agent.config_fields import described
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfilt_zi
+from scipy.signal import butter, sosfilt_zi
 from spot_description.spot import JOINT_GROUPS, JOINT_LOWER, JOINT_UPPER, NUM_JOINTS, STANDING_POSE
 
 
@@ -97,12 +97,26 @@ class CommandFilter:
         )
         return STANDING_POSE + np.clip(action, -1.0, 1.0) * self._scale
 
+    def _low_pass(self, x: np.ndarray) -> np.ndarray:
+        """Advance the filter one sample: what ``sosfilt(sos, x[None], zi=zi)`` computes.
+
+        scipy's sosfilt costs about 0.3 ms per call on one sample (argument checks and
+        axis moves), a tenth of the agent's tick; the same transposed direct-form II
+        recursion, written out per section, costs a few microseconds.
+        """
+        zi = self._zi
+        for section, (b0, b1, b2, _a0, a1, a2) in enumerate(self._sos):
+            y = b0 * x + zi[section, 0]
+            zi[section, 0] = b1 * x - a1 * y + zi[section, 1]
+            zi[section, 1] = b2 * x - a2 * y
+            x = y
+        return x
+
     def __call__(self, action: np.ndarray) -> np.ndarray:
         """Return the next joint command (rad, JOINT_NAMES order) for ``action``."""
         raw = self.target(action)
         if self._sos is not None:
-            filtered, self._zi = sosfilt(self._sos, raw[None, :], axis=0, zi=self._zi)
-            raw = filtered[0]
+            raw = self._low_pass(raw)
         step = np.clip(raw - self.command, -self.config.max_step, self.config.max_step)
         self.command = np.clip(self.command + step, self.lower, self.upper)
         return self.command.copy()

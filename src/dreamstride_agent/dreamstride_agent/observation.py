@@ -10,6 +10,7 @@ A camera image, when enabled, travels beside the vector in the Step message.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import functools
 import math
 
 import numpy as np
@@ -72,7 +73,8 @@ class OdometryReading:
 
 def _finite32(values: np.ndarray) -> bool:
     """Whether every value is finite and stays finite as float32."""
-    return bool(np.all(np.isfinite(values)) and np.all(np.abs(values) <= _FLOAT32_MAX))
+    # One comparison covers both: NaN compares false and infinities exceed the bound.
+    return bool((np.abs(values) <= _FLOAT32_MAX).all())
 
 
 def _leg_joint(name: str) -> str:
@@ -104,6 +106,26 @@ def joint_reading(
         raise SensorError(f'joint_states has {len(names)} names but {len(position)} positions')
     if len(velocity) and len(velocity) != len(names):
         raise SensorError(f'joint_states has {len(names)} names but {len(velocity)} velocities')
+    legs, order, prefix = _joint_layout(tuple(names))
+    pos = np.empty(NUM_JOINTS)
+    pos[order] = np.asarray(position, dtype=np.float64)[legs]
+    vel = np.zeros(NUM_JOINTS)
+    if len(velocity):
+        vel[order] = np.asarray(velocity, dtype=np.float64)[legs]
+    if not (_finite32(pos) and _finite32(vel)):
+        raise SensorError(
+            'joint_states contains non-finite values (or values beyond float32 range)'
+        )
+    return JointReading(pos, vel, stamp, prefix)
+
+
+@functools.lru_cache(maxsize=8)
+def _joint_layout(names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, str]:
+    """Return (indices of the leg joints in ``names``, their JOINT_NAMES order, prefix).
+
+    A robot sends the same names in every message, so the answer is cached (an error
+    is raised again each time: exceptions are not cached).
+    """
     base = [_leg_joint(n) for n in names]
     unknown = sorted(
         {
@@ -125,16 +147,10 @@ def joint_reading(
     if missing:
         raise SensorError(f'joint_states lacks joints {_shown(missing, 12)}')
     order = np.fromiter((_JOINT_INDEX[n] for n in leg_names), dtype=np.int64, count=NUM_JOINTS)
-    pos = np.empty(NUM_JOINTS)
-    pos[order] = np.asarray(position, dtype=np.float64)[legs]
-    vel = np.zeros(NUM_JOINTS)
-    if len(velocity):
-        vel[order] = np.asarray(velocity, dtype=np.float64)[legs]
-    if not (_finite32(pos) and _finite32(vel)):
-        raise SensorError(
-            'joint_states contains non-finite values (or values beyond float32 range)'
-        )
-    return JointReading(pos, vel, stamp, prefixes.pop() if prefixes else '')
+    leg_index = np.array(legs, dtype=np.intp)
+    for shared in (leg_index, order):  # shared by every reading with these names
+        shared.setflags(write=False)
+    return leg_index, order, prefixes.pop() if prefixes else ''
 
 
 def imu_reading(
