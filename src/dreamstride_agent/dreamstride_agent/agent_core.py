@@ -80,6 +80,12 @@ class AgentConfig:
 
     episode_length: int = described('Steps per episode; episodes are cut by time, no resets.', 250)
     joint_velocities: bool = described('Add the 12 joint velocities to the observation.', False)
+    orientation_input: str = described(
+        "Body orientation in the observation: 'roll_pitch' (DayDreamer's two angles) or "
+        "'gravity' (the gravity direction in the body frame, continuous where roll wraps "
+        'at +-pi, on the back).',
+        'roll_pitch',
+    )
     sample_actions: bool = described(
         'Sample actions from the policy (training); false takes its mode (evaluation).', True
     )
@@ -96,12 +102,17 @@ class AgentConfig:
     reward: RewardConfig = described('The gated reward.', factory=RewardConfig)
 
     def __post_init__(self) -> None:
+        self.observation_spec()  # refuses an unknown orientation_input
         if self.hold_mode not in HOLD_MODES:
             raise ValueError(f'hold_mode must be one of {HOLD_MODES}, got {self.hold_mode!r}')
         if not self.max_sensor_age > 0:
             raise ValueError(f'max_sensor_age must be positive, got {self.max_sensor_age}')
         if self.episode_length < 2:
             raise ValueError(f'episode_length must be at least 2, got {self.episode_length}')
+
+    def observation_spec(self) -> ObservationSpec:
+        """Return the layout of the observation this configuration builds."""
+        return ObservationSpec(self.joint_velocities, self.orientation_input)
 
 
 @dataclass
@@ -215,7 +226,7 @@ class AgentCore:
         self, config: AgentConfig, policies: PolicySlot, rng: np.random.Generator
     ) -> None:
         self.config = config
-        self.spec = ObservationSpec(joint_velocities=config.joint_velocities)
+        self.spec = config.observation_spec()
         self.filter = CommandFilter(config.command)
         self.policies = policies
         self.rng = rng

@@ -53,7 +53,6 @@ from dreamstride_agent.learning_topics import (
 )
 from dreamstride_agent.observation import (
     TWIST_FRAMES,
-    ObservationSpec,
     imu_reading,
     joint_reading,
     odometry_reading,
@@ -111,7 +110,7 @@ class Agent(Node):
             )
         config = agent_config_from_parameters(self.p)
         self.policies = PolicySlot(
-            obs_dim=ObservationSpec(config.joint_velocities).size,
+            obs_dim=config.observation_spec().size,
             act_dim=NUM_JOINTS,
             max_bytes=self.p['max_policy_bytes'],
         )

@@ -30,6 +30,7 @@ CONFIG_PARAMETERS: dict[str, tuple[str, ...]] = {
     'hold_mode': ('hold_mode',),
     'dry_run': ('dry_run',),
     'joint_velocities': ('joint_velocities',),
+    'orientation_input': ('orientation_input',),
     'filter_cutoff': ('command', 'filter_cutoff'),
     'max_step': ('command', 'max_step'),
     'action_scale_hip_x': ('command', 'action_scale', 'hip_x'),

@@ -226,15 +226,38 @@ def roll_pitch(quat: np.ndarray) -> tuple[float, float]:
     return roll, pitch
 
 
+def gravity_in_body(quat: np.ndarray) -> np.ndarray:
+    """Return the unit gravity direction in the body frame of an (x, y, z, w) quaternion.
+
+    (0, 0, -1) when level, (0, 0, 1) on the back; unlike roll it has no jump at +-pi.
+    """
+    # The rotation maps body to world; its transpose maps world's down axis into the body.
+    return -_rotation_matrix(quat)[2]
+
+
+# How the body's orientation enters the observation: DayDreamer's roll and pitch, or
+# the gravity vector in the body frame (roll wraps at +-pi, where a robot on its back
+# lies, so its sign flips from one step to the next; the gravity vector is continuous).
+ORIENTATION_INPUTS = ('roll_pitch', 'gravity')
+
+
 @dataclass
 class ObservationSpec:
     """Which parts make up the observation vector."""
 
     joint_velocities: bool = False
+    orientation: str = 'roll_pitch'
+
+    def __post_init__(self) -> None:
+        if self.orientation not in ORIENTATION_INPUTS:
+            raise ValueError(
+                f'orientation must be one of {list(ORIENTATION_INPUTS)}, got {self.orientation!r}'
+            )
 
     def keys(self) -> list[tuple[str, int]]:
         """Return the (name, size) layout of the vector."""
-        layout = [('joint_position', NUM_JOINTS), ('roll_pitch', 2), ('roll_pitch_rate', 2)]
+        attitude = ('roll_pitch', 2) if self.orientation == 'roll_pitch' else ('gravity', 3)
+        layout = [('joint_position', NUM_JOINTS), attitude, ('roll_pitch_rate', 2)]
         if self.joint_velocities:
             layout.append(('joint_velocity', NUM_JOINTS))
         return layout
@@ -250,8 +273,11 @@ class ObservationSpec:
 
     def build(self, joints: JointReading, imu: ImuReading) -> np.ndarray:
         """Assemble the observation vector (float32)."""
-        roll, pitch = roll_pitch(imu.orientation)
-        parts = [joints.position, (roll, pitch), imu.angular_velocity[:2]]
+        if self.orientation == 'roll_pitch':
+            attitude = roll_pitch(imu.orientation)
+        else:
+            attitude = gravity_in_body(imu.orientation)
+        parts = [joints.position, attitude, imu.angular_velocity[:2]]
         if self.joint_velocities:
             parts.append(joints.velocity)
         return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts])

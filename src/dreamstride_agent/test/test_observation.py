@@ -95,3 +95,41 @@ def test_forward_velocity_is_along_the_heading_in_either_twist_frame():
     assert odometry_reading((1.0, 0, 0), pitched, 0.0).forward_velocity == pytest.approx(
         np.cos(pitch)
     )
+
+
+def _rolled(angle: float) -> tuple[float, float, float, float]:
+    """(x, y, z, w) quaternion of a roll by ``angle`` about the body x axis."""
+    return (np.sin(angle / 2), 0.0, 0.0, np.cos(angle / 2))
+
+
+def test_gravity_input_is_continuous_where_roll_wraps_on_the_back():
+    # Finding 7 of issue 17: lying on its back the robot rolls a little either side of
+    # pi, and the roll input jumps by 2 pi between two nearly equal poses.
+    joints = joint_reading(list(JOINT_NAMES), [0.0] * 12, [], 0.0)
+    angles = (np.pi - 0.01, np.pi + 0.01)
+    for orientation, attitude in (('roll_pitch', slice(12, 14)), ('gravity', slice(12, 15))):
+        spec = ObservationSpec(orientation=orientation)
+        a, b = (spec.build(joints, imu_reading(_rolled(x), (0, 0, 0), 0.0)) for x in angles)
+        jump = np.abs(a[attitude] - b[attitude]).max()
+        if orientation == 'roll_pitch':
+            assert jump > 6.0  # the wrap: +3.13 then -3.13
+        else:
+            assert jump < 0.03
+    gravity = ObservationSpec(orientation='gravity')
+    level = gravity.build(joints, imu_reading((0, 0, 0, 1), (0.3, -0.2, 0.9), 0.0))
+    back = gravity.build(joints, imu_reading(_rolled(np.pi), (0, 0, 0), 0.0))
+    nose_down = gravity.build(joints, imu_reading((0, np.sin(0.25), 0, np.cos(0.25)), (0,) * 3, 0))
+    np.testing.assert_allclose(level[12:], [0, 0, -1, 0.3, -0.2], atol=1e-6)
+    np.testing.assert_allclose(back[12:15], [0, 0, 1], atol=1e-6)
+    # Pitched nose down by 0.5 rad, gravity points partly along the body's +x.
+    np.testing.assert_allclose(nose_down[12:15], [np.sin(0.5), 0, -np.cos(0.5)], atol=1e-6)
+    assert gravity.size == 17 and level.shape == (17,)
+    assert gravity.describe() == 'joint_position:12,gravity:3,roll_pitch_rate:2'
+
+
+def test_unknown_orientation_input_is_refused_by_name():
+    from dreamstride_agent.agent_core import AgentConfig
+
+    with pytest.raises(ValueError, match="orientation must be one of.*'euler'"):
+        AgentConfig(orientation_input='euler')
+    assert AgentConfig(orientation_input='gravity').observation_spec().size == 17

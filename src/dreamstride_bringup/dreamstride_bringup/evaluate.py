@@ -160,11 +160,12 @@ def evaluation_agent_config(
     return agent_config_from_parameters(agent_parameter_values(config, overrides, namespace))
 
 
-def load_policy(checkpoint: Path | str | None, seed: int):
+def load_policy(checkpoint: Path | str | None, seed: int, obs_dim: int | None = None):
     """Return (PolicySlot with the file's policy active, its update step).
 
     ``checkpoint`` is a learner checkpoint or an exported policy (what the learner pushes
     to agents, e.g. an experiment's final_policy.safetensors); None: random actions.
+    ``obs_dim`` is the agent configuration's observation size (default: DayDreamer's).
     """
     from dreamstride_agent.dreamer.policy import POLICY_FORMAT
     from dreamstride_agent.observation import ObservationSpec
@@ -172,7 +173,8 @@ def load_policy(checkpoint: Path | str | None, seed: int):
     from safetensors import safe_open
     from spot_description.spot import NUM_JOINTS
 
-    slot = PolicySlot(ObservationSpec().size, NUM_JOINTS, max_bytes=1 << 30)
+    obs_dim = ObservationSpec().size if obs_dim is None else obs_dim
+    slot = PolicySlot(obs_dim, NUM_JOINTS, max_bytes=1 << 30)
     if checkpoint is None:
         return slot, 0
     with safe_open(str(checkpoint), 'pt') as f:
@@ -242,8 +244,8 @@ def evaluate(
     import torch
 
     torch.set_num_threads(1)
-    slot, step = load_policy(checkpoint, seed)
     config = agent_config or evaluation_agent_config()
+    slot, step = load_policy(checkpoint, seed, config.observation_spec().size)
     # A copy: the caller's config stays as it was. Evaluation takes the policy's mode.
     config = replace(
         config,

@@ -31,6 +31,7 @@ AGENT_PARAMETER_NAMES = {
     'hold_mode',
     'dry_run',
     'joint_velocities',
+    'orientation_input',
     'camera',
     'filter_cutoff',
     'max_step',
