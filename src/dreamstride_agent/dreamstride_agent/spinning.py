@@ -21,6 +21,7 @@ annotated ``TimerInfo``), so timer callbacks here take no parameters.
 
 from __future__ import annotations
 
+import gc
 import os
 
 import rclpy
@@ -48,8 +49,25 @@ def executor_name(executor: Executor) -> str:
     return 'events' if 'EventsExecutor' in type(executor).__name__ else 'single-threaded'
 
 
+def freeze_startup_objects() -> None:
+    """Keep what start-up built (torch, rclpy, the node) out of full GC passes.
+
+    An agent process holds about 220,000 objects after start-up. A full collection of
+    the cyclic garbage collector walks them all: 170-210 ms measured on the 2-core
+    machine under load, several control periods, at a moment the collector chooses
+    (rarely: one deadline miss in 10 minutes). After ``gc.freeze()`` they sit in a
+    permanent generation and a full collection takes well under a millisecond.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def spin(executor: Executor, context: Context | None = None, wake: float = 0.1) -> None:
-    """Spin until the context shuts down, returning to Python at least every ``wake`` s."""
+    """Spin until the context shuts down, returning to Python at least every ``wake`` s.
+
+    Start-up objects are frozen first (:func:`freeze_startup_objects`).
+    """
     context = context or rclpy.get_default_context()
+    freeze_startup_objects()
     while context.ok():
         executor.spin_once(timeout_sec=wake)

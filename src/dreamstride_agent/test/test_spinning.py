@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 # A node with a 20 Hz timer whose every tick also awaits a future completed by a worker
 # thread (as the agent's load_policy callback awaits validation).
 NODE = """
-import sys, threading
+import gc, sys, threading
 import rclpy
 from rclpy.node import Node
 from rclpy.task import Future
@@ -24,7 +24,7 @@ from dreamstride_agent.spinning import executor_name, make_executor, spin
 
 rclpy.init()
 node = Node('spin_probe')
-ticks, awaited = [0], [0]
+ticks, awaited, frozen = [0], [0], [0]
 
 async def awaiting():
     done = Future(executor=node.executor)
@@ -34,6 +34,7 @@ async def awaiting():
 
 def tick():
     ticks[0] += 1
+    frozen[0] = gc.get_freeze_count()
     node.executor.create_task(awaiting)
 
 node.create_timer(0.05, tick)
@@ -44,7 +45,7 @@ try:
     spin(executor)
 except KeyboardInterrupt:
     pass
-print('ticks', ticks[0], 'awaited', awaited[0], flush=True)
+print('ticks', ticks[0], 'awaited', awaited[0], 'frozen', frozen[0], flush=True)
 executor.shutdown(timeout_sec=1.0)
 node.destroy_node()
 rclpy.try_shutdown()
@@ -81,3 +82,5 @@ def test_spin_runs_timers_and_coroutines_and_stops_on_sigint(kind, ros_env):
     ticks, awaited = int(words[words.index('ticks') + 1]), int(words[words.index('awaited') + 1])
     assert 30 <= ticks <= 50  # 2 s at 20 Hz
     assert awaited >= ticks - 2  # every tick's coroutine ran to completion
+    # What start-up built (rclpy, the node: tens of thousands of objects) is frozen.
+    assert int(words[words.index('frozen') + 1]) > 10_000

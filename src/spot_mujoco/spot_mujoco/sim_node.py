@@ -15,6 +15,7 @@ real_time_factor times the wall clock, or, at real_time_factor 0, as fast as it 
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 import time
@@ -554,6 +555,10 @@ def main(args: list[str] | None = None) -> None:
     node = None
     try:
         node = SimNode()
+        # Keep start-up's objects (MuJoCo, rclpy) out of full GC passes, which otherwise
+        # walk them all and stall the physics and /clock for tens of milliseconds.
+        gc.collect()
+        gc.freeze()
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
