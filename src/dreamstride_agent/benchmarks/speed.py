@@ -4,6 +4,7 @@
 
     cd src/dreamstride_agent && python -m benchmarks.speed
     python -m benchmarks.speed --sizes daydreamer tiny --updates 10 --json speed.json
+    python -m benchmarks.speed --sizes cpu --threads 1 --compile-rssm   # torch.compile
 
 Each update is a full ``DreamerLearner.train_step`` (world model, imagination, actor,
 critic) on a random batch of the configured size (the numbers do not depend on the data).
@@ -118,6 +119,19 @@ def measure_policy(
     }
 
 
+# The RSSM functions that run once per time step (64 filtering and 15 imagination
+# steps per update): where fusing small elementwise ops could pay, if anywhere.
+RSSM_STEP_FUNCTIONS = ('_gru', '_img_in', '_post_logprobs', 'img_step')
+
+
+def compile_rssm_steps() -> None:
+    """Replace the RSSM's per-step methods with torch.compile'd ones (static shapes)."""
+    from dreamstride_agent.dreamer.rssm import RSSM
+
+    for name in RSSM_STEP_FUNCTIONS:
+        setattr(RSSM, name, torch.compile(getattr(RSSM, name), dynamic=False))
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and print a table."""
     parser = argparse.ArgumentParser(description='Dreamer update and policy speed')
@@ -136,7 +150,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument('--act-dim', type=int, default=12)
     parser.add_argument('--threads', type=int, default=0, help='torch threads (0: default)')
     parser.add_argument('--json', default=None, help='also write the results here')
+    parser.add_argument(
+        '--compile-rssm',
+        action='store_true',
+        help="measure with the RSSM's per-step functions under torch.compile (inductor)",
+    )
     args = parser.parse_args(argv)
+    if args.compile_rssm:
+        compile_rssm_steps()
     if args.threads:
         torch.set_num_threads(args.threads)
 
