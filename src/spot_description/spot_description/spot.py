@@ -55,6 +55,10 @@ STANDING_LEG = {'hip_x': 0.0, 'hip_y': 1.04, 'knee': -1.8}
 STANDING_POSE = np.array([STANDING_LEG[j] for _ in LEGS for j in LEG_JOINTS])
 STANDING_HEIGHT = 0.46  # m, body origin above the ground when standing
 
+# The poses a simulated Spot can start or be reset in (the simulation builds them; the
+# command line offers them).
+START_POSES: tuple[str, ...] = ('standing', 'lying', 'on_back', 'random')
+
 # Index of each joint kind in JOINT_NAMES order (for per-group rewards).
 JOINT_GROUPS: dict[str, np.ndarray] = {
     j: np.array([i for i, name in enumerate(JOINT_NAMES) if name.endswith(j)]) for j in LEG_JOINTS

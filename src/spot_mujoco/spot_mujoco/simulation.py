@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike
 from spot_description import mjcf, spot
 import spot_mujoco
 
-POSES: tuple[str, ...] = ('standing', 'lying', 'on_back', 'random')
+POSES: tuple[str, ...] = spot.START_POSES
 
 # A reset puts the lowest point of the robot this far above the ground (m); 'random' drops
 # the robot from a height drawn from RANDOM_DROP_HEIGHT.
