@@ -38,6 +38,7 @@ from dreamstride_bringup.graph import (
     ros_environment,
 )
 from dreamstride_bringup.process_supervisor import Supervisor
+from spot_description.spot import START_POSES
 import yaml
 
 
@@ -167,7 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
                 help="steps per episode (default: the agent's episode_length)",
             )
             cmd.add_argument(
-                '--initial-pose', default='standing', choices=('standing', 'on_back', 'random')
+                '--initial-pose',
+                default='standing',
+                choices=START_POSES,
+                help="pose each episode starts from (the walking experiment's: lying)",
             )
             cmd.add_argument('--seed', type=int, default=0)
             cmd.add_argument(
