@@ -450,3 +450,17 @@ def iter_store(
             if layout is None and records:
                 layout = StepLayout.of(records[0])
             yield segment, records
+
+
+def stored_steps(replay_dir: Path | str) -> list[StepRecord]:
+    """Return every step of the store's readable segments, ordered by (run_id, seq).
+
+    Each agent process (a robot, a restart) has its own run_id, so its steps come out as
+    one ordered sequence; refused segments are left out (the learner reports them).
+    """
+    records = []
+    for _, result in iter_store(replay_dir, make_typestore()):
+        if not isinstance(result, SegmentError):
+            records.extend(result)
+    records.sort(key=lambda r: (r.run_id, r.seq))
+    return records

@@ -412,13 +412,9 @@ def _snapshot(
 def _training_curve(
     run_dir: Path, status_rows: list[dict], bin_steps: int
 ) -> tuple[list[dict], dict]:
-    from dreamstride_agent.replay_store import iter_store, make_typestore
+    from dreamstride_agent.replay_store import stored_steps
 
-    records = []
-    for _, result in iter_store(run_dir / 'replay', make_typestore()):
-        if not isinstance(result, Exception):
-            records.extend(result)
-    records.sort(key=lambda r: (r.run_id, r.seq))
+    records = stored_steps(run_dir / 'replay')
     reward = np.array([r.reward for r in records if not r.is_first])
     speed = np.array([r.forward_velocity for r in records if not r.is_first])
     stood = np.array(

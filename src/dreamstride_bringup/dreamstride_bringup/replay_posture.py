@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+import itertools
 import math
 from pathlib import Path
 
@@ -59,28 +60,25 @@ def roll_statistics(roll: np.ndarray, is_first: np.ndarray) -> tuple[float, int]
 
 def posture(results: Path) -> Posture:
     """Measure one run's replay (see the module docstring)."""
-    from dreamstride_agent.replay_store import iter_store, make_typestore
+    from dreamstride_agent.replay_store import stored_steps
 
-    records = []
-    for _segment, read in iter_store(results / 'run' / 'replay', make_typestore()):
-        if isinstance(read, list):
-            records.extend(read)
+    records = stored_steps(results / 'run' / 'replay')
     if not records:
         raise ValueError(f'no replay steps in {results / "run" / "replay"}')
     keys = records[0].observation_keys
     if not keys.startswith('joint_position:12,roll_pitch:2'):
         raise ValueError(f'{results}: observation {keys!r} does not carry roll at index 12')
     # Each agent process (robot, restart) is its own ordered sequence.
-    records.sort(key=lambda r: (r.run_id, r.seq))
-    total_back, jumps = 0.0, 0
-    for run_id in sorted({r.run_id for r in records}):
-        own = [r for r in records if r.run_id == run_id]
-        roll = np.array([r.observation[ROLL_INDEX] for r in own])
-        first = np.array([r.is_first for r in own])
-        back, run_jumps = roll_statistics(roll, first)
-        total_back += back * len(own)
+    back_steps, jumps = 0.0, 0
+    for _, own in itertools.groupby(records, key=lambda r: r.run_id):
+        own = list(own)
+        back, run_jumps = roll_statistics(
+            np.array([r.observation[ROLL_INDEX] for r in own]),
+            np.array([r.is_first for r in own]),
+        )
+        back_steps += back * len(own)
         jumps += run_jumps
-    return Posture(len(records), total_back / len(records), jumps)
+    return Posture(len(records), back_steps / len(records), jumps)
 
 
 def main(argv: list[str] | None = None) -> None:
