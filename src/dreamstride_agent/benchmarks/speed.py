@@ -8,7 +8,8 @@
 
 Each update is a full ``DreamerLearner.train_step`` (world model, imagination, actor,
 critic) on a random batch of the configured size (the numbers do not depend on the data).
-The policy step is ``Policy.step`` for one observation under ``torch.inference_mode``.
+The policy step is ``Policy.step`` for one observation under ``torch.inference_mode``;
+loading is ``Policy.from_bytes`` (validation and construction), as on every push.
 """
 
 from __future__ import annotations
@@ -106,6 +107,12 @@ def measure_policy(
             start = time.perf_counter()
             _, state = policy.step(obs[t], state, False)
             times.append(time.perf_counter() - start)
+        # What the agent's validation worker spends on one pushed policy (CPU time).
+        loads = []
+        for _ in range(5):
+            start = time.process_time()
+            Policy.from_bytes(data, sha, seed=0)
+            loads.append(time.process_time() - start)
     finally:
         torch.set_num_threads(previous)
     times.sort()
@@ -116,6 +123,7 @@ def measure_policy(
         'median_ms': 1e3 * times[len(times) // 2],
         'p99_ms': 1e3 * times[int(len(times) * 0.99)],
         'steps': steps,
+        'load_cpu_ms': 1e3 * statistics.median(loads),
     }
 
 
@@ -195,7 +203,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(
             f'policy  {row["size"]:>11s}  batch 1, {threads} thread(s)  '
             f'median {row["median_ms"]:.3f} ms  p99 {row["p99_ms"]:.3f} ms  '
-            f'({row["bytes"] / 1e6:.1f} MB of weights)',
+            f'({row["bytes"] / 1e6:.1f} MB of weights; loading it: '
+            f'{row["load_cpu_ms"]:.0f} ms of CPU)',
             flush=True,
         )
     if args.json:

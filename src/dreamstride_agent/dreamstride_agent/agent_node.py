@@ -14,7 +14,8 @@ and reported in the status.
 Executor: one thread, rclpy's events executor where it exists, else the
 SingleThreadedExecutor (``spinning``). rclpy's multi-threaded executor costs a core by
 itself at these message rates and starves the tick; the Python single-threaded one
-spends about a third of the agent's CPU rebuilding its wait set. Policies arrive on the
+rebuilds its wait set in Python on every wake-up (0.137 against 0.094 cores in an A/B,
+``spinning``). Policies arrive on the
 ``load_policy`` service as safetensors bytes; its callback is a coroutine that hands
 validation to a worker thread and awaits it, so the tick goes on while a policy is
 checked, and it answers every request it takes, whatever the request holds. A

@@ -4,10 +4,12 @@
 
 rclpy's Python executors rebuild and scan the whole wait set (subscriptions, timers,
 the clock's subscription, the parameter services) in Python on every wake-up. At 20 Hz
-with four messages and a timer per period that was about a third of the agent's CPU
-(py-spy). rclpy's ``EventsExecutor`` (``rclpy.experimental``, rclpy 9 / Kilted and
-later) keeps the queue in C++ and calls into Python only to run a callback. Where it is
-missing (older rclpy), the nodes fall back to the ``SingleThreadedExecutor``.
+with four messages and a timer per period the agent used 0.137 cores on it against
+0.094 on the events executor (``dreamstride benchmark``, A/B with
+``DREAMSTRIDE_EXECUTOR=single``). rclpy's ``EventsExecutor`` (``rclpy.experimental``,
+rclpy 9 / Kilted and later) keeps the queue in C++ and calls into Python only to run a
+callback. Where it is missing (older rclpy), the nodes fall back to the
+``SingleThreadedExecutor``.
 
 The events executor's own ``spin()`` stays in C++ and never returns to the interpreter,
 so a SIGINT is not seen until something else wakes it. :func:`spin` therefore loops
@@ -52,11 +54,12 @@ def executor_name(executor: Executor) -> str:
 def freeze_startup_objects() -> None:
     """Keep what start-up built (torch, rclpy, the node) out of full GC passes.
 
-    An agent process holds about 220,000 objects after start-up. A full collection of
-    the cyclic garbage collector walks them all: 170-210 ms measured on the 2-core
-    machine under load, several control periods, at a moment the collector chooses
-    (rarely: one deadline miss in 10 minutes). After ``gc.freeze()`` they sit in a
-    permanent generation and a full collection takes well under a millisecond.
+    An agent process holds about 222,000 objects after start-up. A full collection of
+    the cyclic garbage collector walks them all: 113-140 ms on the quiet 2-core machine
+    (``python -m benchmarks.gc_pause``), several control periods, at a moment the
+    collector chooses (rarely: one deadline miss in 10 minutes). After ``gc.freeze()``
+    they sit in a permanent generation and a full collection takes well under a
+    millisecond.
     """
     gc.collect()
     gc.freeze()
