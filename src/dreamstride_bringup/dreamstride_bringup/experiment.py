@@ -37,6 +37,7 @@ import sys
 import time
 from typing import Any
 
+from dreamstride_agent.observation import ORIENTATION_INPUTS
 import numpy as np
 
 # DayDreamer's A1 Dreamer curve (danijar/daydreamer, scores/a1_dreamer.json; see
@@ -107,6 +108,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         'range (see docs/results.md)',
     )
     parser.add_argument(
+        '--orientation-input',
+        choices=ORIENTATION_INPUTS,
+        default=None,
+        help="the agent's body orientation input (default: the agent's, DayDreamer's "
+        "'roll_pitch'); 'gravity' is continuous where roll wraps at +-pi, on the back. "
+        'The evaluations use the same',
+    )
+    parser.add_argument(
         '--analyse-only',
         action='store_true',
         help='do not train: write the results again from the run already in --results '
@@ -128,6 +137,8 @@ def _overrides(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], int
         'learner': {'train_ratio': args.train_ratio, 'seed': args.seed + 1},
     }
     episode_length = 250
+    if args.orientation_input:
+        overrides['agent']['orientation_input'] = args.orientation_input
     if args.model:
         overrides['learner']['model'] = args.model
     if args.smoke:
@@ -486,8 +497,12 @@ def _analyse(
     config: Path,
     episode_length: int,
 ) -> dict:
-    from dreamstride_bringup.evaluate import evaluate
+    from dreamstride_bringup.evaluate import evaluate, evaluation_agent_config
     from dreamstride_bringup.learner_curve import write_learner_curve
+
+    # The evaluating agent observes what the training agent observed.
+    observation = {k: v for k, v in overrides['agent'].items() if k in ('orientation_input',)}
+    agent_config = evaluation_agent_config(overrides=observation)
 
     curve, stats = _training_curve(run_dir, status_rows, bin_steps=100 if args.smoke else 1000)
     _write_csv(results / 'curve.csv', curve)
@@ -499,6 +514,7 @@ def _analyse(
             episodes=args.eval_episodes,
             episode_length=episode_length,
             initial_pose=START_POSE,
+            agent_config=agent_config,
             seed=args.seed,
         )
         evals.append(
@@ -513,6 +529,7 @@ def _analyse(
         episodes=max(args.eval_episodes, 2),
         episode_length=episode_length,
         initial_pose=START_POSE,
+        agent_config=agent_config,
         seed=args.seed,
     )
     evals.append(
@@ -531,6 +548,7 @@ def _analyse(
         episodes=1,
         episode_length=episode_length,
         initial_pose=START_POSE,
+        agent_config=agent_config,
         seed=args.seed + 100,
         video=results / 'final.mp4',
     )
