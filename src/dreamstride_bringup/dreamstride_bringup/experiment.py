@@ -486,6 +486,15 @@ def _training_curve(
     return rows, stats
 
 
+def _observation_overrides(overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Return the agent overrides that shape its observation, for the evaluating agent.
+
+    The evaluations must observe what the training agent observed, or the policy's input
+    has the wrong size and meaning.
+    """
+    return {k: v for k, v in overrides['agent'].items() if k == 'orientation_input'}
+
+
 def _analyse(
     args,
     results: Path,
@@ -500,9 +509,7 @@ def _analyse(
     from dreamstride_bringup.evaluate import evaluate, evaluation_agent_config
     from dreamstride_bringup.learner_curve import write_learner_curve
 
-    # The evaluating agent observes what the training agent observed.
-    observation = {k: v for k, v in overrides['agent'].items() if k in ('orientation_input',)}
-    agent_config = evaluation_agent_config(overrides=observation)
+    agent_config = evaluation_agent_config(overrides=_observation_overrides(overrides))
 
     curve, stats = _training_curve(run_dir, status_rows, bin_steps=100 if args.smoke else 1000)
     _write_csv(results / 'curve.csv', curve)

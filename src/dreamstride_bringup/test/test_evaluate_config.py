@@ -135,3 +135,22 @@ def test_eval_command_refuses_bad_overrides(tmp_path, capsys):
     assert 'use --ros' in capsys.readouterr().err
     assert cli.main([*base, '--config', str(tmp_path / 'missing.yaml')]) == 2
     assert 'missing.yaml' in capsys.readouterr().err
+
+
+def test_experiment_orientation_input_reaches_training_and_evaluation():
+    """--orientation-input is an agent override, and the evaluations observe the same."""
+    import argparse
+
+    from dreamstride_bringup import experiment
+
+    parser = argparse.ArgumentParser()
+    experiment.add_arguments(parser)
+    overrides, _ = experiment._overrides(parser.parse_args(['--orientation-input', 'gravity']))
+    assert overrides['agent']['orientation_input'] == 'gravity'
+    config = evaluation_agent_config(overrides=experiment._observation_overrides(overrides))
+    # Gravity: three numbers where DayDreamer's roll and pitch are two.
+    assert config.observation_spec().size == evaluation_agent_config().observation_spec().size + 1
+    default, _ = experiment._overrides(parser.parse_args([]))
+    assert 'orientation_input' not in default['agent']
+    with pytest.raises(SystemExit):
+        parser.parse_args(['--orientation-input', 'quaternion'])
