@@ -28,7 +28,7 @@ import os
 
 import rclpy
 from rclpy.context import Context
-from rclpy.executors import Executor, SingleThreadedExecutor
+from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
 
 # Set to 'single' to force the Python single-threaded executor (for A/B measurements).
 EXECUTOR_ENV = 'DREAMSTRIDE_EXECUTOR'
@@ -73,4 +73,9 @@ def spin(executor: Executor, context: Context | None = None, wake: float = 0.1) 
     context = context or rclpy.get_default_context()
     freeze_startup_objects()
     while context.ok():
-        executor.spin_once(timeout_sec=wake)
+        try:
+            executor.spin_once(timeout_sec=wake)
+        except ExternalShutdownException:
+            # rclpy's SIGINT handler shut the context down while spin_once waited:
+            # that is the stop we loop for, not an error.
+            return

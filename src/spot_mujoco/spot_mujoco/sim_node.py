@@ -565,6 +565,13 @@ def main(args: list[str] | None = None) -> None:
     except ValueError as error:  # a parameter out of range
         rclpy.logging.get_logger('sim_node').fatal(f'cannot start: {error}')
         raise SystemExit(1) from None
+    except Exception:
+        # A SIGINT that lands while start-up finishes (during the GC freeze or while
+        # rclpy.spin builds its executor) shuts the context down under rclpy, which then
+        # raises 'context is not valid'. With the context down that is a clean stop;
+        # with it still up the error is real.
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             node.destroy_node()
