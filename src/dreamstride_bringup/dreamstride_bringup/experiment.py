@@ -38,6 +38,7 @@ import time
 from typing import Any
 
 from dreamstride_agent.observation import ORIENTATION_INPUTS
+from dreamstride_bringup.reset_schedule import ResetSchedule, up_z
 import numpy as np
 
 # DayDreamer's A1 Dreamer curve (danijar/daydreamer, scores/a1_dreamer.json; see
@@ -305,13 +306,11 @@ class _StatusWatcher:
         self.node.create_subscription(
             LearnerStatus, LEARNER_STATUS, lambda m: setattr(self, 'learner', m), STATUS_QOS
         )
-        self.rescue_after = rescue_after
-        self.rescues = 0
-        self._on_back_since: float | None = None
+        self.schedule = ResetSchedule(rescue_after)
         self._reset = self.node.create_client(ResetRobot, contract.RESET_SERVICE)
         self._reset_request = ResetRobot.Request(pose=ResetRobot.Request.POSE_LYING)
         self._pending = None
-        if rescue_after > 0:
+        if self.schedule.enabled:
             self.node.create_subscription(Imu, contract.IMU, self._on_imu, contract.SENSOR_QOS)
         self.start = time.time()
         self.rows: list[dict] = []
@@ -359,26 +358,18 @@ class _StatusWatcher:
                 'replay_steps': learner.replay_steps if learner else 0,
                 'world_model_loss': round(learner.world_model_loss, 4) if learner else 0,
                 'learner_state': learner.state if learner else '',
-                'rescues': self.rescues,
+                'rescues': self.schedule.rescues,
             }
             self.rows.append(row)
             self.writer.writerow(row)
             self.file.flush()
 
     def _on_imu(self, msg) -> None:
-        """Count time on the back (simulated); call the reset service when it is too long."""
+        """Feed the reset schedule; call the reset service when it says so."""
         q = msg.orientation
-        up_z = 1.0 - 2.0 * (q.x * q.x + q.y * q.y)
-        # Simulated time from the stamp: paused by the ratio lock, the robot waits as long
-        # in simulated time as on a fast machine.
         now = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        if up_z > -0.5:
-            self._on_back_since = None
-            return
-        if self._on_back_since is None:
-            self._on_back_since = now
         if (
-            now - self._on_back_since >= self.rescue_after
+            self.schedule.due(now, up_z(q.x, q.y))
             and self._pending is None
             and self._reset.service_is_ready()
         ):
@@ -387,9 +378,7 @@ class _StatusWatcher:
 
     def _rescued(self, future) -> None:
         self._pending = None
-        self._on_back_since = None
-        if future.result() is not None and future.result().success:
-            self.rescues += 1
+        self.schedule.reset_done(future.result() is not None and future.result().success)
 
     def close(self) -> None:
         self.file.close()

@@ -1,0 +1,46 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The experiment's rescue decision, driven with simulated times and no ROS."""
+
+from __future__ import annotations
+
+import math
+
+from dreamstride_bringup.reset_schedule import ResetSchedule, up_z
+
+UPRIGHT = 1.0
+ON_BACK = -1.0
+
+
+def test_up_z_of_upright_and_upside_down_quaternions() -> None:
+    assert up_z(0.0, 0.0) == 1.0
+    assert up_z(1.0, 0.0) == -1.0  # 180 degrees about x
+    half = math.sin(math.pi / 4)  # 90 degrees about y: on its side
+    assert abs(up_z(0.0, half)) < 1e-12
+
+
+def test_no_rescue_when_disabled() -> None:
+    schedule = ResetSchedule(0.0)
+    assert not schedule.enabled
+    assert not any(schedule.due(t, ON_BACK) for t in range(100))
+
+
+def test_rescue_after_the_set_time_on_the_back_and_not_before() -> None:
+    schedule = ResetSchedule(1.0)
+    assert not schedule.due(10.0, ON_BACK)
+    assert not schedule.due(10.95, ON_BACK)
+    assert schedule.due(11.0, ON_BACK)
+    schedule.reset_done(True)
+    assert schedule.rescues == 1
+    # The clock starts again after a reset.
+    assert not schedule.due(11.05, ON_BACK)
+
+
+def test_getting_up_restarts_the_clock_and_a_failed_reset_is_not_counted() -> None:
+    schedule = ResetSchedule(1.0)
+    schedule.due(0.0, ON_BACK)
+    schedule.due(0.9, UPRIGHT)
+    assert not schedule.due(1.5, ON_BACK)
+    assert schedule.due(2.5, ON_BACK)
+    schedule.reset_done(False)
+    assert schedule.rescues == 0
