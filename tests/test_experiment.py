@@ -24,6 +24,9 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
             '--smoke',
             '--results',
             str(results),
+            # The reset path (ResetSchedule -> the simulation's reset service) runs too.
+            '--lie-down-every',
+            '2',
         ],
         env=ros_env,
         stdout=subprocess.PIPE,
@@ -52,6 +55,7 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     summary = json.loads((results / 'summary.json').read_text())
     assert summary['smoke'] and summary['env_steps'] > 100
     assert summary['learner']['updates'] > 0
+    assert summary['lie_down_every_s'] == 2.0 and summary['lie_downs'] >= 1, summary
     assert summary['machine']['cpus'] and summary['daydreamer_a1']['first_episode_12'] == 57900
     curve = list(csv.DictReader(open(results / 'curve.csv')))
     assert curve and 0.0 <= float(curve[0]['mean_reward']) <= 14.0
