@@ -38,7 +38,8 @@ import time
 from typing import Any
 
 from dreamstride_agent.observation import ORIENTATION_INPUTS
-from dreamstride_bringup.reset_schedule import ResetSchedule, up_z
+from dreamstride_agent.reward import upright_from_quaternion
+from dreamstride_bringup.reset_schedule import ResetSchedule
 import numpy as np
 
 # DayDreamer's A1 Dreamer curve (danijar/daydreamer, scores/a1_dreamer.json; see
@@ -379,7 +380,7 @@ class _StatusWatcher:
         """Feed the reset schedule; call the reset service when it says so."""
         q = msg.orientation
         now = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-        reset = self.schedule.due(now, up_z(q.x, q.y))
+        reset = self.schedule.due(now, upright_from_quaternion(q.x, q.y, q.z, q.w))
         if reset and self._pending is None and self._reset.service_is_ready():
             self.schedule.requested(reset, now)
             self._pending = self._reset.call_async(self._reset_request)

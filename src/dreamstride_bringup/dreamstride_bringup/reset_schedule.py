@@ -12,13 +12,9 @@ simulation, the robot waits as long in simulated time as it would on a fast mach
 
 from __future__ import annotations
 
-# Below this z of the body's up axis in the world frame the robot counts as on its back.
+# Below this z of the body's up axis in the world frame (reward.upright_from_quaternion)
+# the robot counts as on its back.
 ON_BACK_UP_Z = -0.5
-
-
-def up_z(qx: float, qy: float) -> float:
-    """Return the world z of the body's up axis for a unit quaternion's x and y."""
-    return 1.0 - 2.0 * (qx * qx + qy * qy)
 
 
 RESCUE = 'rescue'

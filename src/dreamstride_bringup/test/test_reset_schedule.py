@@ -4,19 +4,10 @@
 
 from __future__ import annotations
 
-import math
-
-from dreamstride_bringup.reset_schedule import LIE_DOWN, RESCUE, ResetSchedule, up_z
+from dreamstride_bringup.reset_schedule import LIE_DOWN, RESCUE, ResetSchedule
 
 UPRIGHT = 1.0
 ON_BACK = -1.0
-
-
-def test_up_z_of_upright_and_upside_down_quaternions() -> None:
-    assert up_z(0.0, 0.0) == 1.0
-    assert up_z(1.0, 0.0) == -1.0  # 180 degrees about x
-    half = math.sin(math.pi / 4)  # 90 degrees about y: on its side
-    assert abs(up_z(0.0, half)) < 1e-12
 
 
 def test_no_rescue_when_disabled() -> None:
