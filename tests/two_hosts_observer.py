@@ -6,9 +6,9 @@
 
 Run by tests/test_two_hosts.py inside the learner's network namespace, so the agent's
 status it reports has crossed the link. It waits until the agent acts with a pushed
-policy of at least ``--min-version`` and the recorder holds steps, then prints the
-last status of agent, recorder and learner (fields as dicts) and exits 0; on timeout
-it prints what it saw and exits 1.
+policy of at least ``--min-version``, the recorder holds steps and the learner's status
+has arrived, then prints the last status of agent, recorder and learner (fields as
+dicts) and exits 0; on timeout it prints what it saw and exits 1.
 """
 
 from __future__ import annotations
@@ -54,9 +54,12 @@ def main() -> int:
 
     def done() -> bool:
         agent, recorder = latest.get('agent'), latest.get('recorder')
+        # The test reads the learner's status too: a pushed policy does not imply it
+        # arrived here yet on a loaded machine.
         return (
             agent is not None
             and recorder is not None
+            and latest.get('learner') is not None
             and agent.mode == AgentStatus.MODE_POLICY
             and agent.policy_version >= args.min_version
             and recorder.steps_received > 0
