@@ -24,7 +24,6 @@ from functools import partial
 import json
 import os
 from pathlib import Path
-import re
 import signal
 import subprocess
 import sys
@@ -287,12 +286,6 @@ def read_store(replay: Path) -> tuple[dict[str, list], dict[str, str]]:
     return records, errors
 
 
-def last_accepted_version(agent_log: str) -> int:
-    """The last policy version the agent's log says it accepted; 0 if none."""
-    found = re.findall(r'load_policy v\d+: accepted v(\d+)', agent_log)
-    return int(found[-1]) if found else 0
-
-
 def checkpoint_info(logdir: Path) -> tuple[int, int]:
     """(update step, policy version) stored in the learner's checkpoint; (0, 0) if none."""
     path = logdir / 'checkpoint.safetensors'
@@ -431,8 +424,9 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
         # Acting and recording go on (how many steps in 3 s depends on the machine's load;
         # the table shows it, timing is judged by the benchmarks, not here). On a loaded
         # machine this node may take the steps seconds after the agent sent them, older
-        # versions among them: the agent's log says which policy was its last.
-        version = last_accepted_version(p.log('agent'))
+        # versions among them. Its status topic keeps only the latest message, which
+        # names the policy the agent acts with now.
+        version = w.agent.policy_version
         assert len(window) >= 5 and max(versions) == version and version >= 2, versions
         assert window[-1].policy_version == version
         assert recorded >= 5 and missing_seqs(window) == 0
