@@ -12,10 +12,7 @@ simulation, the robot waits as long in simulated time as it would on a fast mach
 
 from __future__ import annotations
 
-# Below this z of the body's up axis in the world frame (reward.upright_from_quaternion)
-# the robot counts as on its back.
-ON_BACK_UP_Z = -0.5
-
+from spot_description.self_right import ON_BACK_UP_Z
 
 RESCUE = 'rescue'
 LIE_DOWN = 'lie_down'

@@ -14,7 +14,7 @@ docs/results.md):
    many control steps the robot first lies on its back (body z axis up < -0.5);
 4. from its back: uniformly random agent actions through the same path for 10 s; the
    lowest and highest up_z (body z axis, world z component) per seed;
-5. from its back: the scripted self-right (spot_mujoco.simulation.SELF_RIGHT_KEY_POSES)
+5. from its back: the scripted self-right (spot_description.self_right.SELF_RIGHT_KEY_POSES)
    at the agent's max_step; up_z every 0.25 s.
 """
 
@@ -24,13 +24,13 @@ import argparse
 
 from dreamstride_agent.command_filter import CommandConfig, CommandFilter
 import numpy as np
-from spot_description.spot import JOINT_LOWER, JOINT_UPPER
-from spot_mujoco.simulation import (
+from spot_description.self_right import (
     SELF_RIGHT_SETTLE_TICKS,
     SELF_RIGHT_TICKS,
-    SpotSimulation,
     self_right_poses,
 )
+from spot_description.spot import JOINT_LOWER, JOINT_UPPER
+from spot_mujoco.simulation import SpotSimulation
 
 CONTROL_STEPS = 25  # physics steps (2 ms) per 50 ms agent tick
 

@@ -30,37 +30,6 @@ _UPSIDE_DOWN = np.array([0.0, 1.0, 0.0, 0.0])  # half a turn about the body x ax
 LYING_LEG = {'hip_x': 0.0, 'hip_y': 1.55, 'knee': -2.75}
 
 
-# A scripted recovery from the back ('on_back') onto the belly, using joint position targets
-# only: key poses (rad) of the left legs and of the right legs (hip_x, hip_y, knee; the rear
-# legs as the front ones), each approached at most max_step rad per control tick and held
-# SELF_RIGHT_TICKS ticks, the last one SELF_RIGHT_SETTLE_TICKS. The left legs swing over
-# the back and lever the body onto its right side while the right legs fold under it, then
-# the right legs reach under the body and roll it onto its belly. Found by a random search
-# over key poses at the agent's default max_step (0.25 rad per 50 ms tick), scored on the
-# up axis after the last pose over several start delays and hold times; it works for holds
-# of 14 to 17 ticks. It shows what the model allows, not how the real Spot does it.
-SELF_RIGHT_KEY_POSES: tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...] = (
-    ((0.5, -0.9, -1.75), (-0.73, 1.64, -2.79)),
-    ((0.79, -0.47, -2.73), (0.01, 0.4, -2.79)),
-    ((-0.14, 0.86, -0.25), (-0.11, -0.9, -2.55)),
-    ((0.28, 2.3, -2.27), (-0.69, -0.9, -2.6)),
-    ((0.79, 1.72, -0.25), (0.3, 2.16, -2.48)),
-    ((0.43, 0.94, -2.67), (0.79, 2.3, -2.79)),
-)
-SELF_RIGHT_TICKS = 15
-SELF_RIGHT_SETTLE_TICKS = 40
-
-
-def self_right_poses() -> list[np.ndarray]:
-    """SELF_RIGHT_KEY_POSES as joint arrays (JOINT_NAMES order), clipped to the joint limits."""
-    poses = []
-    for left, right in SELF_RIGHT_KEY_POSES:
-        legs = {leg: left if spot.LEG_SIGNS[leg][1] > 0 else right for leg in spot.LEGS}
-        pose = np.array([legs[leg] for leg in spot.LEGS]).ravel()
-        poses.append(np.clip(pose, spot.JOINT_LOWER, spot.JOINT_UPPER))
-    return poses
-
-
 _GL_HINT = (
     ' Use MUJOCO_GL=egl (Mesa libEGL, apt install libegl1 libgl1-mesa-dri) or '
     'MUJOCO_GL=osmesa (apt install libosmesa6).'

@@ -5,12 +5,12 @@
 import numpy as np
 import pytest
 from spot_description import spot
-from spot_mujoco.simulation import (
+from spot_description.self_right import (
     SELF_RIGHT_SETTLE_TICKS,
     SELF_RIGHT_TICKS,
-    SpotSimulation,
     self_right_poses,
 )
+from spot_mujoco.simulation import SpotSimulation
 
 AGENT_MAX_STEP = 0.25  # rad per 50 ms tick: dreamstride_agent's CommandConfig.max_step default
 
