@@ -24,6 +24,8 @@ def to_plain(msg: Any) -> Any:
         return {'len': len(data), 'sha256': hashlib.sha256(data).hexdigest()}
     if isinstance(msg, (list, tuple, array.array)) or type(msg).__name__ == 'ndarray':
         return [to_plain(x) for x in msg]
+    if type(msg).__module__ == 'numpy':  # an element of a fixed-size array (numpy scalar)
+        msg = msg.item()
     if isinstance(msg, float):
         return round(msg, 5)
     return msg

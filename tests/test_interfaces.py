@@ -44,6 +44,7 @@ STEP_FIELDS = {
     'hold',
     'forward_velocity',
     'reward_terms',
+    'velocity_command',
 }
 AGENT_STATUS_FIELDS = {
     'header',
@@ -71,6 +72,10 @@ AGENT_STATUS_FIELDS = {
     'holds_stale',
     'holds_malformed',
     'ticks_held',
+    'holds_self_right',
+    'velocity_command',
+    'commands_refused',
+    'last_command_refusal',
 }
 LEARNER_STATUS_FIELDS = {
     'header',

@@ -36,6 +36,12 @@ from dreamstride_agent.reward import (
     gated_reward,
     upright_from_quaternion,
 )
+from dreamstride_agent.self_right import SelfRight
+from dreamstride_agent.velocity_command import (
+    CommandBoard,
+    CommandSampler,
+    VelocityCommandConfig,
+)
 import numpy as np
 from spot_description.spot import NUM_JOINTS
 
@@ -57,6 +63,7 @@ class HoldKind(enum.Enum):
     NO_DATA = 'no_data'  # a sensor has sent nothing yet
     STALE = 'stale'  # a sensor's newest reading is too old (or from the future)
     MALFORMED = 'malformed'  # a sensor's newest message was refused
+    SELF_RIGHT = 'self_right'  # on its back: the scripted self-right runs (self_right.py)
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,12 @@ class AgentConfig:
         "Body orientation in the observation: 'roll_pitch' (DayDreamer's two angles) or "
         "'gravity' (the gravity direction in the body frame, continuous where roll wraps "
         'at +-pi, on the back).',
-        'roll_pitch',
+        'gravity',
     )
+    command_input: bool = described(
+        'Add the velocity command (vx, vy, wz) to the observation.', True
+    )
+    yaw_rate_input: bool = described('Add the body yaw rate (IMU z) to the observation.', True)
     sample_actions: bool = described(
         'Sample actions from the policy (training); false takes its mode (evaluation).', True
     )
@@ -98,7 +109,16 @@ class AgentConfig:
         'posture',
     )
     dry_run: bool = described('Compute everything but publish no joint commands.', False)
+    self_right_after: float = described(
+        'Seconds on its back before the agent runs the scripted self-right (joint '
+        "commands; the steps are not the policy's and are not published); 0: never "
+        '(a real Spot rights itself with its own controller).',
+        1.0,
+    )
     command: CommandConfig = described('The action-to-command path.', factory=CommandConfig)
+    velocity_command: VelocityCommandConfig = described(
+        'Where the commanded body velocity comes from.', factory=VelocityCommandConfig
+    )
     reward: RewardConfig = described('The gated reward.', factory=RewardConfig)
 
     def __post_init__(self) -> None:
@@ -112,7 +132,9 @@ class AgentConfig:
 
     def observation_spec(self) -> ObservationSpec:
         """Return the layout of the observation this configuration builds."""
-        return ObservationSpec(self.joint_velocities, self.orientation_input)
+        return ObservationSpec(
+            self.joint_velocities, self.orientation_input, self.command_input, self.yaw_rate_input
+        )
 
 
 @dataclass
@@ -132,6 +154,8 @@ class TickResult:
     policy_version: int
     forward_velocity: float
     dropped_policy: str | None = None  # why the active policy was dropped this tick
+    # The velocity command (vx, vy, wz) in force this tick.
+    velocity_command: np.ndarray = field(default_factory=lambda: np.zeros(3, np.float32))
 
 
 Decision = TickResult | Hold
@@ -230,6 +254,14 @@ class AgentCore:
         self.filter = CommandFilter(config.command)
         self.policies = policies
         self.rng = rng
+        # The commanded velocity: cmd_vel (the node writes the board) or the sampler,
+        # which draws from its own generator so exploration noise stays as it was.
+        vc = config.velocity_command
+        self.commands: CommandBoard | CommandSampler = (
+            CommandSampler(vc, np.random.default_rng(rng.integers(2**63)))
+            if vc.source == 'sampler'
+            else CommandBoard(vc)
+        )
         self.episode_id = 0
         self.episode_step = 0
         self.hold: Hold | None = None  # the current hold, if holding
@@ -237,6 +269,9 @@ class AgentCore:
         self._policy_state = None
         self._restart = True
         self._commanded = False  # a command was computed since the start
+        self.self_right = SelfRight(
+            config.self_right_after, config.command.max_step, self.filter.lower, self.filter.upper
+        )
 
     # --- the decision -------------------------------------------------------------------
     def decide(
@@ -247,12 +282,14 @@ class AgentCore:
         image: np.ndarray | None = None,
     ) -> Decision:
         """Decide this tick at time ``now`` (s, the clock the readings are stamped on)."""
-        hold = self._hold_cause(now, sensors, recorder_ready)
+        hold = self._hold_cause(now, sensors, recorder_ready) or self._self_right(now, sensors)
         if hold is not None:
             self._enter_hold(hold)
             return hold
         self.hold = None
-        return self.tick(sensors.joints, sensors.imu, sensors.odometry, image)
+        return self.tick(
+            sensors.joints, sensors.imu, sensors.odometry, image, self.commands.command(now)
+        )
 
     def _hold_cause(
         self, now: float, sensors: SensorSnapshot, recorder_ready: bool
@@ -282,6 +319,23 @@ class AgentCore:
                 )
         return None
 
+    def _self_right(self, now: float, sensors: SensorSnapshot) -> Hold | None:
+        """Return the self-right's hold once the robot has lain on its back long enough."""
+        up_z = upright_from_quaternion(*sensors.imu.orientation)
+        previous = self.filter.command if self._commanded else sensors.joints.position
+        command = self.self_right.command(now, up_z, previous)
+        if command is None:
+            return None
+        if not self.config.dry_run:
+            self.filter.command = command.copy()  # the next tick's rate limit starts here
+            self._commanded = True
+        return Hold(
+            HoldKind.SELF_RIGHT,
+            None,
+            f'on its back (up_z {up_z:.2f}): scripted self-right, {self.self_right.progress}',
+            None if self.config.dry_run else command,
+        )
+
     def _posture_hold(self, kind: HoldKind, sensor: Sensor, detail: str) -> Hold:
         cfg = self.config
         send = cfg.hold_mode == 'posture' and not cfg.dry_run and self._commanded
@@ -308,14 +362,17 @@ class AgentCore:
         imu: ImuReading,
         odom: OdometryReading,
         image: np.ndarray | None = None,
+        velocity_command: np.ndarray | None = None,
     ) -> TickResult:
-        """Act on one set of valid readings."""
+        """Act on one set of valid readings and a velocity command (default: the source's)."""
+        if velocity_command is None:
+            velocity_command = self.commands.command(imu.stamp)
         if self.policies.swap() and not self._state_carries_over():
             self._policy_state = None
         if self._restart:
             self.filter.reset(joints.position)
             self._restart = False
-        obs = self.spec.build(joints, imu)
+        obs = self.spec.build(joints, imu, velocity_command)
         is_first = self.episode_step == 0
         is_last = self.episode_step == self.config.episode_length - 1
         terms = None
@@ -326,6 +383,8 @@ class AgentCore:
                 upright_from_quaternion(*imu.orientation),
                 odom.heading_velocity,
                 self.config.reward,
+                yaw_rate=float(imu.angular_velocity[2]),
+                command=velocity_command,
             )
         action, version, dropped = self._act(obs, is_first, image)
         command = self.filter(action)
@@ -344,6 +403,7 @@ class AgentCore:
             version,
             forward,
             dropped,
+            np.asarray(velocity_command, dtype=np.float32),
         )
         if is_last:
             self.episode_id += 1

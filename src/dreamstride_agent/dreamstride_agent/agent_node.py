@@ -63,6 +63,7 @@ from dreamstride_agent.policy_slot import PolicySlot
 from dreamstride_agent.spinning import executor_name, make_executor, spin
 from dreamstride_msgs.msg import AgentStatus, Step
 from dreamstride_msgs.srv import LoadPolicy
+from geometry_msgs.msg import Twist
 from nav_msgs.msg import Odometry
 import numpy as np
 import rclpy
@@ -85,6 +86,7 @@ _HOLD_KIND_FIELD = {
     HoldKind.NO_DATA: AgentStatus.HOLD_NO_DATA,
     HoldKind.STALE: AgentStatus.HOLD_STALE,
     HoldKind.MALFORMED: AgentStatus.HOLD_MALFORMED,
+    HoldKind.SELF_RIGHT: AgentStatus.HOLD_SELF_RIGHT,
 }
 
 # Declared from the configuration dataclasses' fields (defaults and descriptions live
@@ -139,6 +141,12 @@ class Agent(Node):
         self.create_subscription(Odometry, contract.ODOMETRY, self._on_odometry, qos)
         if self.p['camera']:
             self.create_subscription(Image, contract.CAMERA_IMAGE, self._on_image, qos)
+        self._command_refusal_logged = -float('inf')
+        vc = config.velocity_command
+        if vc.source == 'topic':
+            self.create_subscription(
+                Twist, contract.CMD_VEL, self._on_cmd_vel, contract.CMD_VEL_QOS
+            )
         self.command_pub = self.create_publisher(
             JointTrajectory, contract.JOINT_TRAJECTORY, contract.COMMAND_QOS
         )
@@ -162,7 +170,12 @@ class Agent(Node):
         )
         self.get_logger().info(
             f'agent {self.run_id} for {self.robot_name}: {self.p["control_rate"]:g} Hz, '
-            f'observation {self.core.spec.describe()}, acting {acting}'
+            f'observation {self.core.spec.describe()}, acting {acting}, velocity command '
+            + (
+                f'from {contract.CMD_VEL} (zero when older than {vc.timeout:g} s)'
+                if vc.source == 'topic'
+                else f'from the {vc.sampler} training sampler'
+            )
             + (' (dry run: no commands sent)' if self.p['dry_run'] else '')
         )
 
@@ -205,6 +218,15 @@ class Agent(Node):
                 (v.x, v.y, v.z), (o.x, o.y, o.z, o.w), stamp, self.p['odometry_twist_frame']
             ),
         )
+
+    def _on_cmd_vel(self, msg: Twist) -> None:
+        lin, ang = msg.linear, msg.angular
+        now = self.get_clock().now().nanoseconds * 1e-9
+        refusal = self.core.commands.update(now, (lin.x, lin.y, lin.z), (ang.x, ang.y, ang.z))
+        # A sender that keeps sending bad commands must not flood the log: once a second.
+        if refusal is not None and time.monotonic() - self._command_refusal_logged >= 1.0:
+            self._command_refusal_logged = time.monotonic()
+            self.get_logger().warning(f'{refusal[:300]} (refused; commanding zero velocity)')
 
     def _on_image(self, msg: Image) -> None:
         self._image = msg
@@ -305,6 +327,7 @@ class Agent(Node):
             policy_version=r.policy_version,
             hold=False,
             forward_velocity=r.forward_velocity,
+            velocity_command=r.velocity_command,
             reward_terms=r.reward_terms.as_list() if r.reward_terms else [],
         )
         if self._image is not None:
@@ -322,6 +345,7 @@ class Agent(Node):
         )
         rewards, self._rewards = self._rewards, []
         counts = self.core.hold_counts
+        now = self.get_clock().now().nanoseconds * 1e-9
         self.status_pub.publish(
             AgentStatus(
                 header=Header(stamp=self.get_clock().now().to_msg(), frame_id=self.robot_name),
@@ -334,6 +358,7 @@ class Agent(Node):
                 holds_no_data=counts[HoldKind.NO_DATA],
                 holds_stale=counts[HoldKind.STALE],
                 holds_malformed=counts[HoldKind.MALFORMED],
+                holds_self_right=counts[HoldKind.SELF_RIGHT],
                 ticks_held=self._ticks_held,
                 policy_version=self.policies.active_version,
                 policy_age=self.policies.active_age(),
@@ -349,6 +374,9 @@ class Agent(Node):
                 mean_reward=float(np.mean(rewards)) if rewards else 0.0,
                 policies_refused=self.policies.refused,
                 last_refusal=self.policies.last_refusal,
+                velocity_command=self.core.commands.command(now),
+                commands_refused=self.core.commands.refused,
+                last_command_refusal=self.core.commands.last_refusal,
             )
         )
 

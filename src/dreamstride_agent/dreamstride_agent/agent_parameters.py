@@ -21,6 +21,7 @@ from typing import Any
 from dreamstride_agent.agent_core import AgentConfig
 from dreamstride_agent.config_fields import ParameterSpec, description_of
 from dreamstride_agent.observation import TWIST_FRAMES
+from dreamstride_agent.velocity_command import VelocityCommandConfig
 
 # ROS parameter name -> path of the AgentConfig field it sets (a dict field's key last).
 CONFIG_PARAMETERS: dict[str, tuple[str, ...]] = {
@@ -29,6 +30,7 @@ CONFIG_PARAMETERS: dict[str, tuple[str, ...]] = {
     'max_sensor_age': ('max_sensor_age',),
     'hold_mode': ('hold_mode',),
     'dry_run': ('dry_run',),
+    'self_right_after': ('self_right_after',),
     'joint_velocities': ('joint_velocities',),
     'orientation_input': ('orientation_input',),
     'filter_cutoff': ('command', 'filter_cutoff'),
@@ -36,9 +38,19 @@ CONFIG_PARAMETERS: dict[str, tuple[str, ...]] = {
     'action_scale_hip_x': ('command', 'action_scale', 'hip_x'),
     'action_scale_hip_y': ('command', 'action_scale', 'hip_y'),
     'action_scale_knee': ('command', 'action_scale', 'knee'),
+    'command_input': ('command_input',),
+    'yaw_rate_input': ('yaw_rate_input',),
+    'velocity_reward': ('reward', 'velocity_reward'),
     'velocity_target': ('reward', 'velocity_target'),
+    'tracking_linear_scale': ('reward', 'linear_scale'),
+    'tracking_yaw_rate_sigma': ('reward', 'yaw_rate_sigma'),
     'reward_gate': ('reward', 'gate'),
     'policy_sample': ('sample_actions',),
+    # The velocity command: a parameter group (velocity_command: {source: ...} in YAML).
+    **{
+        f'velocity_command.{f.name}': ('velocity_command', f.name)
+        for f in dataclasses.fields(VelocityCommandConfig)
+    },
 }
 
 # Parameters the node reads itself (ROS wiring, policy loading); the evaluator does not.

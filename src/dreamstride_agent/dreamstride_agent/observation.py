@@ -247,6 +247,11 @@ class ObservationSpec:
 
     joint_velocities: bool = False
     orientation: str = 'roll_pitch'
+    # The commanded body velocity (vx, vy, wz), so one policy can follow any command.
+    velocity_command: bool = False
+    # The body's yaw rate (IMU z), which the command's wz asks for; DayDreamer's rates
+    # are roll and pitch only.
+    yaw_rate: bool = False
 
     def __post_init__(self) -> None:
         if self.orientation not in ORIENTATION_INPUTS:
@@ -258,8 +263,12 @@ class ObservationSpec:
         """Return the (name, size) layout of the vector."""
         attitude = ('roll_pitch', 2) if self.orientation == 'roll_pitch' else ('gravity', 3)
         layout = [('joint_position', NUM_JOINTS), attitude, ('roll_pitch_rate', 2)]
+        if self.yaw_rate:
+            layout.append(('yaw_rate', 1))
         if self.joint_velocities:
             layout.append(('joint_velocity', NUM_JOINTS))
+        if self.velocity_command:
+            layout.append(('velocity_command', 3))
         return layout
 
     @property
@@ -271,13 +280,39 @@ class ObservationSpec:
         """Return the layout as carried in Step.observation_keys."""
         return ','.join(f'{name}:{n}' for name, n in self.keys())
 
-    def build(self, joints: JointReading, imu: ImuReading) -> np.ndarray:
-        """Assemble the observation vector (float32)."""
+    @classmethod
+    def from_description(cls, description: str) -> ObservationSpec:
+        """Return the spec whose :meth:`describe` is ``description``, or raise ValueError."""
+        names = [part.partition(':')[0] for part in description.split(',')] if description else []
+        orientation = 'gravity' if 'gravity' in names else 'roll_pitch'
+        spec = cls(
+            joint_velocities='joint_velocity' in names,
+            orientation=orientation,
+            velocity_command='velocity_command' in names,
+            yaw_rate='yaw_rate' in names,
+        )
+        if spec.describe() != description:
+            raise ValueError(
+                f'observation layout {description[:200]!r} is not one this agent builds '
+                f'(closest: {spec.describe()!r})'
+            )
+        return spec
+
+    def build(
+        self, joints: JointReading, imu: ImuReading, command: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Assemble the observation vector (float32); ``command`` is (vx, vy, wz)."""
         if self.orientation == 'roll_pitch':
             attitude = roll_pitch(imu.orientation)
         else:
             attitude = gravity_in_body(imu.orientation)
         parts = [joints.position, attitude, imu.angular_velocity[:2]]
+        if self.yaw_rate:
+            parts.append(imu.angular_velocity[2:3])
         if self.joint_velocities:
             parts.append(joints.velocity)
+        if self.velocity_command:
+            if command is None:
+                raise ValueError('this observation includes the velocity command; none given')
+            parts.append(command)
         return np.concatenate([np.asarray(p, dtype=np.float32) for p in parts])

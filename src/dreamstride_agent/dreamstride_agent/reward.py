@@ -1,17 +1,34 @@
 # Copyright 2026 DreamStride contributors
 # SPDX-License-Identifier: Apache-2.0
-"""DayDreamer's gated walking reward, adapted to Spot.
+"""DayDreamer's gated walking reward, adapted to Spot and to velocity commands.
 
 Each term counts only once the previous one exceeds ``gate`` (0.7), so the robot is
 paid first for being upright, then for each joint group reaching the standing pose
-(hip_x, then hip_y, then knee), and only then for forward velocity:
+(hip_x, then hip_y, then knee), and only then for its velocity:
 
     r_upright  = up_z / 2 + 0.5
     r_hip_x    = 1 - mean |q - q_stand| / normaliser   over the hip_x joints (if r_upright > gate)
     r_hip_y    = likewise over hip_y                   (if r_hip_x > gate)
     r_knee     = likewise over the knees               (if r_hip_y > gate)
-    r_velocity = max(0, v_fwd) / |v| * clip(v_fwd / target, -1, 1)   (if r_knee > gate, else 0)
+    r_velocity = the velocity term below, in [0, 1]    (if r_knee > gate, else 0)
     reward     = r_upright + r_hip_x + r_hip_y + r_knee + w * (r_velocity + 1) / 2
+
+The velocity term, ``velocity_reward`` in :class:`RewardConfig`:
+
+- ``tracking`` (the default) pays for following the commanded body velocity
+  ``c = (c_x, c_y, c_wz)`` (:mod:`dreamstride_agent.velocity_command`) and nothing else:
+
+      r_linear   = clip(1 - |v - c_xy| / max(|c_xy|, linear_scale), 0, 1)
+      r_yaw      = exp(-((w_z - c_wz) / yaw_rate_sigma)^2)
+      r_velocity = r_linear * r_yaw
+
+  For a straight command and forward motion, ``r_linear`` is DayDreamer's ramp
+  ``v_fwd / target`` up to the commanded speed, and falls again beyond it. ``r_yaw`` is
+  the exponential tracking kernel of legged_gym: turning that was not asked for costs
+  the velocity term, so circling at the commanded speed (which the heading reward pays
+  in full, because it measures speed along the body's current heading) earns little.
+- ``heading`` is DayDreamer's original term, kept to reproduce runs 1 to 7:
+  ``max(0, v_fwd) / |v| * clip(v_fwd / velocity_target, -1, 1)``.
 
 ``v = (v_fwd, v_lat)`` is the horizontal velocity of the body in the heading frame (the
 world frame turned by the body's yaw only), as DayDreamer projects the world velocity onto
@@ -33,6 +50,8 @@ from dreamstride_agent.config_fields import described
 import numpy as np
 from spot_description.spot import JOINT_GROUPS, STANDING_POSE
 
+VELOCITY_REWARDS = ('tracking', 'heading')
+
 # Order in which the pose terms unlock, in DayDreamer's words (hip, shoulder, knee).
 POSE_TERMS = ('hip_x', 'hip_y', 'knee')
 
@@ -41,13 +60,42 @@ POSE_TERMS = ('hip_x', 'hip_y', 'knee')
 class RewardConfig:
     """Parameters of the gated reward."""
 
-    velocity_target: float = described('Forward speed for the full velocity reward (m/s).', 0.3)
+    velocity_reward: str = described(
+        "Velocity term: 'tracking' (follow the commanded vx, vy, wz) or 'heading' "
+        "(DayDreamer's: forward speed along the current heading up to velocity_target).",
+        'tracking',
+    )
+    velocity_target: float = described(
+        'Heading reward only: forward speed for the full velocity term (m/s); the tracking '
+        'reward takes its target from the velocity command.',
+        0.3,
+    )
+    linear_scale: float = described(
+        'Tracking reward: smallest planar-velocity error scale (m/s); an error of '
+        'max(|command|, linear_scale) zeroes the linear factor.',
+        0.3,
+    )
+    yaw_rate_sigma: float = described(
+        'Tracking reward: yaw-rate error (rad/s) at which the yaw factor is exp(-1).', 0.25
+    )
     velocity_weight: float = described('Weight w of the velocity term.', 10.0)
     gate: float = described('Each reward term counts once the previous one exceeds this.', 0.7)
     pose_normaliser: dict[str, float] = described(
         'Deviation from the standing pose (rad) at which a pose term reaches 0.',
         factory=lambda: {'hip_x': 0.8, 'hip_y': 1.6, 'knee': 1.6},
     )
+
+    def __post_init__(self) -> None:
+        if self.velocity_reward not in VELOCITY_REWARDS:
+            raise ValueError(
+                f'velocity_reward must be one of {list(VELOCITY_REWARDS)}, got '
+                f'{self.velocity_reward!r}'
+            )
+        if not (self.linear_scale > 0 and self.yaw_rate_sigma > 0 and self.velocity_target > 0):
+            raise ValueError(
+                'velocity_target, linear_scale and yaw_rate_sigma must be positive, got '
+                f'{self.velocity_target}, {self.linear_scale}, {self.yaw_rate_sigma}'
+            )
 
 
 @dataclass
@@ -85,6 +133,28 @@ def velocity_reward(velocity: float | Sequence[float], target: float) -> float:
     return float(forward_fraction * np.clip(forward / target, -1.0, 1.0))
 
 
+def tracking_reward(
+    velocity: Sequence[float],
+    yaw_rate: float,
+    command: Sequence[float],
+    linear_scale: float = 0.3,
+    yaw_rate_sigma: float = 0.25,
+) -> float:
+    """Return the velocity-tracking term in [0, 1].
+
+    ``velocity`` is (forward, leftward) m/s in the heading frame, ``yaw_rate`` rad/s and
+    ``command`` (vx, vy, wz) as :mod:`dreamstride_agent.velocity_command` defines it.
+    """
+    forward, lateral = _as_heading_velocity(velocity)
+    cx, cy, cwz = (float(c) for c in command)
+    if not all(math.isfinite(x) for x in (yaw_rate, cx, cy, cwz)):
+        raise ValueError(f'yaw rate and command must be finite, got {yaw_rate!r}, {command!r}')
+    scale = max(math.hypot(cx, cy), linear_scale)
+    linear = max(0.0, 1.0 - math.hypot(forward - cx, lateral - cy) / scale)
+    yaw = math.exp(-(((yaw_rate - cwz) / yaw_rate_sigma) ** 2))
+    return float(linear * yaw)
+
+
 def _as_heading_velocity(velocity: float | Sequence[float]) -> tuple[float, float]:
     try:
         values = np.atleast_1d(np.asarray(velocity, dtype=np.float64))
@@ -104,11 +174,15 @@ def gated_reward(
     velocity: float | Sequence[float],
     config: RewardConfig | None = None,
     standing_pose: np.ndarray = STANDING_POSE,
+    yaw_rate: float = 0.0,
+    command: Sequence[float] | None = None,
 ) -> RewardTerms:
     """Compute the gated reward from joint angles (rad), body up_z and velocity (m/s).
 
     ``velocity`` is the horizontal (forward, lateral) velocity in the heading frame
     (:func:`heading_velocity`); a scalar is taken as a forward velocity alone.
+    ``yaw_rate`` (rad/s) and ``command`` (vx, vy, wz) feed the tracking term; a missing
+    command is the zero command (stand).
     """
     cfg = config or RewardConfig()
     heading = _as_heading_velocity(velocity)  # checked even while the gate is closed
@@ -127,7 +201,16 @@ def gated_reward(
         previous = value
     r_velocity = 0.0
     if previous > cfg.gate:
-        r_velocity = velocity_reward(heading, cfg.velocity_target)
+        if cfg.velocity_reward == 'heading':
+            r_velocity = velocity_reward(heading, cfg.velocity_target)
+        else:
+            r_velocity = tracking_reward(
+                heading,
+                yaw_rate,
+                (0.0, 0.0, 0.0) if command is None else command,
+                cfg.linear_scale,
+                cfg.yaw_rate_sigma,
+            )
     total = (
         upright
         + terms['hip_x']

@@ -28,7 +28,8 @@ UPRIGHT = (0.0, 0.0, 0.0, 1.0)
 
 def make_core(**config) -> AgentCore:
     cfg = AgentConfig(max_sensor_age=MAX_AGE, **config)
-    return AgentCore(cfg, PolicySlot(16, 12, 1 << 20), np.random.default_rng(0))
+    slot = PolicySlot(cfg.observation_spec().size, 12, 1 << 20)
+    return AgentCore(cfg, slot, np.random.default_rng(0))
 
 
 def feed(board: SensorBoard, t: float, pose=STANDING_POSE, skip: tuple[Sensor, ...] = ()):
@@ -213,13 +214,14 @@ def test_commands_restart_from_the_measured_pose_within_limits_after_a_hold():
 
 
 def _exported_versions(versions: tuple[int, ...]) -> list[tuple[int, bytes, str]]:
-    """The same tiny untrained policy (16 observations, 12 actions) as each version."""
+    """The same tiny untrained policy (the default observation, 12 actions) as each version."""
     from dreamstride_agent.dreamer.agent import DreamerLearner
     from dreamstride_agent.dreamer.config import load_config
     import torch
 
     torch.manual_seed(0)
-    learner = DreamerLearner(load_config('tiny'), 16, 12, device='cpu')
+    obs_dim = AgentConfig().observation_spec().size
+    learner = DreamerLearner(load_config('tiny'), obs_dim, 12, device='cpu')
     return [(v, *learner.export_policy(v)) for v in versions]
 
 

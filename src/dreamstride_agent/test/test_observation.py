@@ -132,4 +132,6 @@ def test_unknown_orientation_input_is_refused_by_name():
 
     with pytest.raises(ValueError, match="orientation must be one of.*'euler'"):
         AgentConfig(orientation_input='euler')
-    assert AgentConfig(orientation_input='gravity').observation_spec().size == 17
+    plain = dict(command_input=False, yaw_rate_input=False)
+    assert AgentConfig(orientation_input='gravity', **plain).observation_spec().size == 17
+    assert AgentConfig(orientation_input='roll_pitch', **plain).observation_spec().size == 16

@@ -6,12 +6,17 @@ from dreamstride_agent.observation import SensorError, odometry_reading
 from dreamstride_agent.reward import (
     RewardConfig,
     gated_reward,
+    tracking_reward,
     upright_from_quaternion,
     velocity_reward,
 )
 import numpy as np
 import pytest
 from spot_description.spot import JOINT_GROUPS, STANDING_POSE
+
+# DayDreamer's reward (runs 1 to 7): speed along the current heading.
+HEADING = RewardConfig(velocity_reward='heading')
+FORWARD = (0.3, 0.0, 0.0)  # DayDreamer's task as a velocity command
 
 
 def test_upright_from_quaternion():
@@ -22,9 +27,58 @@ def test_upright_from_quaternion():
 
 
 def test_standing_and_walking_scores_the_maximum():
-    r = gated_reward(STANDING_POSE, up_z=1.0, velocity=0.3)
+    r = gated_reward(STANDING_POSE, up_z=1.0, velocity=0.3, config=HEADING)
     assert r.total == pytest.approx(14.0)
-    assert gated_reward(STANDING_POSE, 1.0, 0.6).total == pytest.approx(14.0)  # clipped
+    assert gated_reward(STANDING_POSE, 1.0, 0.6, HEADING).total == pytest.approx(14.0)  # clipped
+    tracked = gated_reward(STANDING_POSE, 1.0, (0.3, 0.0), command=FORWARD)
+    assert tracked.total == pytest.approx(14.0)
+    # Tracking pays for the speed asked for: overshooting is not better, unlike the heading term.
+    assert gated_reward(STANDING_POSE, 1.0, 0.6, command=FORWARD).total < 14.0
+
+
+def test_circling_scores_below_walking_straight_only_with_the_tracking_reward():
+    """The policy of run 6 seed 1 circled at 0.43 m/s turning 19 deg/s and earned it all."""
+    circling = dict(velocity=(0.43, 0.0), yaw_rate=math.radians(19.0))
+    straight = dict(velocity=(0.3, 0.0), yaw_rate=0.0)
+    old = [
+        gated_reward(STANDING_POSE, 1.0, config=HEADING, **m).total for m in (circling, straight)
+    ]
+    assert old[0] == pytest.approx(old[1]) == pytest.approx(14.0)
+    new = [
+        gated_reward(STANDING_POSE, 1.0, command=FORWARD, **m).total for m in (circling, straight)
+    ]
+    assert new[1] == pytest.approx(14.0)
+    assert new[0] < new[1] - 3.0  # most of the velocity term's 5 points are lost
+    # Turning in place when asked to turn is paid; the same turn under a straight command
+    # is not.
+    turn = (0.0, 0.0, 0.5)
+    assert tracking_reward((0.0, 0.0), 0.5, turn) == pytest.approx(1.0)
+    assert tracking_reward((0.0, 0.0), 0.5, FORWARD) == 0.0
+
+
+def test_tracking_reward_follows_the_command_in_every_direction():
+    for command in [(0.3, 0, 0), (-0.3, 0, 0), (0, 0.2, 0), (0, -0.2, 0), (0.2, 0.2, 0.3)]:
+        assert tracking_reward(command[:2], command[2], command) == pytest.approx(1.0)
+        # Standing still earns nothing when asked to move...
+        assert tracking_reward((0.0, 0.0), 0.0, command) < 0.5
+    # ...and everything when asked to stand (the zero command, or no command at all).
+    assert gated_reward(STANDING_POSE, 1.0, 0.0).total == pytest.approx(14.0)
+    assert gated_reward(STANDING_POSE, 1.0, (0.3, 0.0)).total < 10.0
+    # Halfway to the commanded speed earns half of the linear factor, as DayDreamer's ramp.
+    assert tracking_reward((0.15, 0.0), 0.0, FORWARD) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ('yaw_rate', 'command'), [(float('nan'), FORWARD), (0.0, (0.3, float('inf'), 0.0))]
+)
+def test_tracking_reward_refuses_non_finite_inputs(yaw_rate, command):
+    with pytest.raises(ValueError, match='finite'):
+        tracking_reward((0.3, 0.0), yaw_rate, command)
+
+
+def test_unknown_velocity_reward_is_refused_by_name():
+    with pytest.raises(ValueError, match="velocity_reward must be one of.*'speed'"):
+        RewardConfig(velocity_reward='speed')
 
 
 def test_on_its_back_scores_only_the_neutral_velocity_term():
@@ -43,26 +97,33 @@ def test_terms_are_gated_in_order():
     assert r.total == pytest.approx(1.0 + 1.0 + r.hip_y + 5.0)
 
 
-def test_moving_backwards_never_scores_below_standing_still():
-    still = gated_reward(STANDING_POSE, 1.0, 0.0)
+@pytest.mark.parametrize('config', [HEADING, RewardConfig()], ids=['heading', 'tracking'])
+def test_moving_backwards_never_scores_below_standing_still(config):
+    still = gated_reward(STANDING_POSE, 1.0, 0.0, config, command=FORWARD)
     assert still.velocity == 0.0 and still.total == pytest.approx(9.0)
     for velocity in (-0.3, (-0.3, 0.0), (-0.2, 0.2), (0.0, 0.3)):
-        r = gated_reward(STANDING_POSE, 1.0, velocity)
+        r = gated_reward(STANDING_POSE, 1.0, velocity, config, command=FORWARD)
         assert r.velocity == 0.0 and r.total == pytest.approx(9.0), velocity
     # Standing and drifting backwards beats lying on the back (5.0).
     assert (
-        gated_reward(STANDING_POSE, 1.0, -0.3).total > gated_reward(STANDING_POSE, -1.0, 0.0).total
+        gated_reward(STANDING_POSE, 1.0, -0.3, config, command=FORWARD).total
+        > gated_reward(STANDING_POSE, -1.0, 0.0, config, command=FORWARD).total
     )
 
 
 def test_velocity_term_is_the_forward_fraction_times_the_clipped_speed():
     # Diagonal at 45 degrees: forward fraction cos(45), forward speed 0.3 m/s.
-    r = gated_reward(STANDING_POSE, 1.0, (0.3, 0.3))
+    r = gated_reward(STANDING_POSE, 1.0, (0.3, 0.3), HEADING)
     assert r.velocity == pytest.approx(math.sqrt(0.5))
     assert r.total == pytest.approx(4.0 + 10.0 * (math.sqrt(0.5) + 1.0) / 2.0)
     assert velocity_reward((0.15, 0.0), 0.3) == pytest.approx(0.5)
     assert velocity_reward(0.15, 0.6) == pytest.approx(0.25)
-    slow = gated_reward(STANDING_POSE, 1.0, (0.3, 0.0), RewardConfig(velocity_target=0.6))
+    slow = gated_reward(
+        STANDING_POSE,
+        1.0,
+        (0.3, 0.0),
+        RewardConfig(velocity_reward='heading', velocity_target=0.6),
+    )
     assert slow.velocity == pytest.approx(0.5)
 
 

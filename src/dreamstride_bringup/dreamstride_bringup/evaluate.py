@@ -277,11 +277,13 @@ def evaluate(
             for _ in range(episode_length):
                 result = core.decide(sim.time, sensor_snapshot(sim))
                 if isinstance(result, Hold):
-                    # The simulation produced a reading the agent refuses: it would hold on
-                    # the robot too; the episode is cut and the simulation goes on.
+                    # The agent refuses a reading (it would hold on the robot too) or runs
+                    # the self-right: the episode is cut and the simulation goes on.
                     if result.command is not None:
                         sim.set_position_targets(result.command)
                     sim.step(substeps)
+                    if writer is not None:  # the self-right is part of what happened
+                        writer.append_data(sim.render(mjcf.TRACK_CAMERA, *video_size))
                     continue
                 sim.set_position_targets(result.command)
                 sim.step(substeps)

@@ -18,6 +18,8 @@ from dreamstride_agent.learner_core import (
     learner_parameters,
     learner_settings_from_parameters,
 )
+from dreamstride_agent.velocity_command import VelocityCommandConfig
+from dreamstride_bringup.evaluate import read_parameter_files
 import pytest
 import yaml
 
@@ -47,6 +49,13 @@ AGENT_PARAMETER_NAMES = {
     'wait_for_recorder',
     'policy_sample',
     'odometry_twist_frame',
+    'self_right_after',
+    'command_input',
+    'yaw_rate_input',
+    'velocity_reward',
+    'tracking_linear_scale',
+    'tracking_yaw_rate_sigma',
+    *(f'velocity_command.{f.name}' for f in dataclasses.fields(VelocityCommandConfig)),
 }
 
 # Every agent value a parameter file sets, with why it differs from the default. A value
@@ -62,9 +71,11 @@ DEVIATIONS = {
         'action_scale_knee': (0.3, 'conservative action range on the real robot'),
         'max_sensor_age': (0.1, 'the robot publishes over the network'),
         'odometry_twist_frame': ('odom', "spot_driver's odometry twist is in the odom frame"),
+        'self_right_after': (0.0, 'a real Spot rights itself with its own controller'),
     },
     'daydreamer_walk.yaml': {
         'max_sensor_age': (0.15, 'scheduling jitter on a busy 2-core machine'),
+        'velocity_command.source': ('sampler', 'training draws its own commands'),
     },
 }
 
@@ -99,12 +110,8 @@ DAYDREAMER_LEARNER = {'prefill_steps': 5000, 'sync_every': 20.0, 'train_ratio': 
 
 
 def _agent_values(path: Path, node: str = 'agent') -> dict:
-    """Return the node's values in ``path``: its /** section, then its /**/NODE one."""
-    data = yaml.safe_load(path.read_text())
-    values = {}
-    for key in ('/**', f'/**/{node}'):
-        values.update((data.get(key) or {}).get('ros__parameters') or {})
-    return values
+    """Return the node's values in ``path`` as rcl names them (groups as ``a.b``)."""
+    return read_parameter_files([path], f'/spot/{node}')
 
 
 def test_parameter_names_and_descriptions():

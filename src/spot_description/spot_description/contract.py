@@ -29,6 +29,8 @@ CAMERA_IMAGE = 'camera/image'
 CAMERA_INFO = 'camera/camera_info'
 # agent -> backend (ros2_control JointTrajectoryController's topic)
 JOINT_TRAJECTORY = 'joint_trajectory_controller/joint_trajectory'
+# user or navigation -> agent: the commanded body velocity (geometry_msgs/Twist)
+CMD_VEL = 'cmd_vel'
 # agent/user -> simulation backend
 RESET_SERVICE = 'reset'
 # simulation backend -> all: simulated time (rosgraph_msgs/Clock), absolute, for use_sim_time
@@ -44,6 +46,12 @@ SENSOR_QOS: QoSProfile = qos_profile_sensor_data
 # Commands: reliable, keep last 1, so a stale command is never replayed late.
 COMMAND_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE
+)
+
+# Velocity commands: only the newest matters; best effort, so it matches every publisher
+# (teleop_twist_keyboard and Nav2 publish reliable, some joystick drivers best effort).
+CMD_VEL_QOS = QoSProfile(
+    history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT
 )
 
 # Clock: keep last 1; reliable, so both reliable and best-effort subscriptions (rclpy's and

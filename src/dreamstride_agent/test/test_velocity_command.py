@@ -1,0 +1,128 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
+"""The velocity command: cmd_vel checks, staleness, the training sampler, the agent's use."""
+
+import math
+
+from dreamstride_agent.agent_core import AgentConfig, AgentCore, SensorBoard
+from dreamstride_agent.observation import ObservationSpec
+from dreamstride_agent.policy_slot import PolicySlot
+from dreamstride_agent.velocity_command import (
+    CommandBoard,
+    CommandSampler,
+    VelocityCommandConfig,
+)
+import numpy as np
+import pytest
+from test_agent_core import MAX_AGE, PERIOD, feed
+
+ZERO = (0.0, 0.0, 0.0)
+
+
+def test_missing_or_stale_command_means_zero_velocity():
+    board = CommandBoard(VelocityCommandConfig(timeout=0.5))
+    np.testing.assert_array_equal(board.command(0.0), ZERO)  # nothing received yet
+    assert board.update(1.0, (0.3, 0.1, 0.0), (0.0, 0.0, 0.2)) is None
+    np.testing.assert_allclose(board.command(1.4), (0.3, 0.1, 0.2), rtol=1e-6)
+    np.testing.assert_array_equal(board.command(1.6), ZERO)  # 0.6 s old: stand
+    # A command stamped ahead of the clock (a clock that jumped back) is not trusted either.
+    np.testing.assert_array_equal(board.command(0.2), ZERO)
+
+
+@pytest.mark.parametrize(
+    ('linear', 'angular', 'reason'),
+    [
+        ((math.nan, 0.0, 0.0), ZERO, 'not finite'),
+        ((0.1, 0.0, math.inf), ZERO, 'not finite'),  # even in a component a robot ignores
+        ((0.0, 0.0, 0.0), (-math.inf, 0.0, 0.0), 'not finite'),
+        ((5.0, 0.0, 0.0), ZERO, 'exceeds max_linear 1 m/s'),
+        ((0.0, -1e300, 0.0), ZERO, 'exceeds max_linear'),
+        ((0.0, 0.0, 0.0), (0.0, 0.0, 3.0), 'angular.z 3 rad/s exceeds max_angular 1 rad/s'),
+    ],
+)
+def test_hostile_commands_are_refused_with_a_reason_and_never_used(linear, angular, reason):
+    board = CommandBoard(VelocityCommandConfig())
+    assert board.update(0.0, (0.2, 0.0, 0.0), ZERO) is None
+    refusal = board.update(0.1, linear, angular)
+    assert refusal is not None and reason in refusal
+    assert board.refused == 1 and board.last_refusal == refusal
+    # The accepted command stays in force until it ages out; the refused one never is.
+    np.testing.assert_allclose(board.command(0.2), (0.2, 0.0, 0.0), rtol=1e-6)
+    np.testing.assert_array_equal(board.command(0.7), ZERO)
+
+
+def test_fixed_sampler_is_daydreamers_forward_task():
+    sampler = CommandSampler(VelocityCommandConfig(sampler='fixed'), np.random.default_rng(0))
+    for t in (0.0, 10.0, 1000.0):
+        np.testing.assert_allclose(sampler.command(t), (0.3, 0.0, 0.0), rtol=1e-6)
+
+
+def test_uniform_sampler_holds_each_draw_for_its_period_within_the_ranges():
+    cfg = VelocityCommandConfig(sampler='uniform', resample_period=5.0, zero_probability=0.2)
+    sampler = CommandSampler(cfg, np.random.default_rng(3))
+    draws = []
+    for k in range(200):
+        first = sampler.command(5.0 * k)
+        np.testing.assert_array_equal(sampler.command(5.0 * k + 4.9), first)  # held
+        draws.append(first.copy())
+    draws = np.array(draws)
+    assert np.all(np.abs(draws) <= [cfg.range_vx, cfg.range_vy, cfg.range_wz])
+    zeros = np.mean(np.all(draws == 0, axis=1))
+    assert 0.1 < zeros < 0.3  # about zero_probability
+    assert len({tuple(d) for d in draws}) > 100  # really drawn, not one command
+
+
+@pytest.mark.parametrize(
+    ('field', 'value', 'match'),
+    [
+        ('source', 'joystick', 'source must be one of'),
+        ('sampler', 'gaussian', 'sampler must be one of'),
+        ('timeout', 0.0, 'timeout must be positive'),
+        ('fixed_vx', 2.0, 'fixed sampler command'),
+        ('range_wz', 5.0, 'uniform sampler ranges'),
+        ('zero_probability', 1.5, 'zero_probability'),
+    ],
+)
+def test_bad_configuration_is_refused_by_name(field, value, match):
+    with pytest.raises(ValueError, match=match):
+        VelocityCommandConfig(**{field: value})
+
+
+def _core(**velocity_command) -> tuple[AgentCore, SensorBoard]:
+    config = AgentConfig(
+        max_sensor_age=MAX_AGE, velocity_command=VelocityCommandConfig(**velocity_command)
+    )
+    slot = PolicySlot(config.observation_spec().size, 12, 1 << 20)
+    return AgentCore(config, slot, np.random.default_rng(0)), SensorBoard()
+
+
+def test_the_agent_observes_and_reports_the_command_in_force():
+    core, board = _core(source='topic', timeout=0.5)
+    keys = core.spec.describe()
+    assert keys.endswith('velocity_command:3') and 'yaw_rate:1' in keys
+    assert ObservationSpec.from_description(keys) == core.spec
+    core.commands.update(0.0, (0.25, -0.1, 0.0), (0.0, 0.0, 0.3))
+    seen = []
+    for i in range(20):  # 1 s at 20 Hz: the command ages out after 0.5 s
+        feed(board, i * PERIOD)
+        result = core.decide(i * PERIOD, board.snapshot())
+        np.testing.assert_array_equal(result.observation[-3:], result.velocity_command)
+        seen.append(result.velocity_command.copy())
+    np.testing.assert_allclose(seen[0], (0.25, -0.1, 0.3), rtol=1e-6)
+    np.testing.assert_allclose(seen[10], (0.25, -0.1, 0.3), rtol=1e-6)  # 0.5 s: still fresh
+    np.testing.assert_array_equal(seen[11], ZERO)  # stale: stand
+
+
+def test_the_reward_pays_for_the_command_the_agent_was_given():
+    """The same motion (standing pose, 0.2 m/s forward) under three commands."""
+    rewards = {}
+    for name, vx in (('stand', 0.0), ('walk', 0.3), ('exact', 0.2)):
+        core, board = _core(source='sampler', sampler='fixed', fixed_vx=vx)
+        for i in range(3):
+            feed(board, i * PERIOD)  # standing pose, upright, 0.2 m/s forward
+            result = core.decide(i * PERIOD, board.snapshot())
+        rewards[name] = result.reward
+    # Pose terms 4, plus 10 * (r_velocity + 1) / 2 with r_velocity = 1 - error / 0.3.
+    assert rewards['exact'] == pytest.approx(14.0)
+    assert rewards['walk'] == pytest.approx(4.0 + 5.0 * (2.0 - 0.1 / 0.3))
+    assert rewards['stand'] == pytest.approx(4.0 + 5.0 * (2.0 - 0.2 / 0.3))
