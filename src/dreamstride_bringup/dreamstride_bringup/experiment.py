@@ -223,18 +223,18 @@ def _analyse_existing(
 
 def run_experiment(args: argparse.Namespace) -> int:
     """Run the experiment described by parsed ``args``; return the exit code."""
-    from dreamstride_bringup.graph import config_dir, node_graph, ros_environment
+    from dreamstride_bringup.graph import TRAIN_RECIPE, config_dir, node_graph, ros_environment
     from dreamstride_bringup.process_supervisor import Supervisor
 
     results = args.results or Path('results') / f'walk-{time.strftime("%Y%m%d-%H%M%S")}'
     results = results.expanduser().resolve()
     run_dir = results / 'run'
     (results / 'checkpoints').mkdir(parents=True, exist_ok=True)
-    config = config_dir() / 'daydreamer_walk.yaml'
+    config = config_dir() / TRAIN_RECIPE  # every train graph applies it; recorded below
     overrides, episode_length = _overrides(args)
     if args.analyse_only:
         return _analyse_existing(args, results, run_dir, overrides, config, episode_length)
-    nodes = node_graph('train', 'mujoco', run_dir=run_dir, config=config)
+    nodes = node_graph('train', 'mujoco', run_dir=run_dir)
     supervisor = Supervisor(nodes, 'spot', run_dir, ros_environment(), overrides)
     import signal
 

@@ -53,6 +53,11 @@ REAL_SPOT_REMAPS = (
 
 RUNS_ROOT = Path('runs')
 
+# The training recipe (config/daydreamer_walk.yaml): every train graph applies it after
+# each node's defaults, so `dreamstride train`, train.launch.py and `dreamstride
+# experiment` train alike; --config and -p come after it.
+TRAIN_RECIPE = 'daydreamer_walk.yaml'
+
 # The simulation's rates that follow the agent's control rate: config/spot_mujoco.yaml
 # sets them to the agent's default control_rate (it says why).
 SIM_RATES_OF_CONTROL = ('publish_rate', 'clock_rate')
@@ -208,13 +213,15 @@ def node_graph(
         )
     cfg = config_dir()
     extra = [Path(config).expanduser().resolve()] if config else []
+    # Each node's files: its defaults, the recipe, the backend's (real_spot.yaml), --config.
+    recipe = [cfg / TRAIN_RECIPE] if mode == 'train' else []
     run_dir = Path(run_dir).expanduser().resolve()
     sim_time = (backend != 'real') if use_sim_time is None else use_sim_time
     common = {'use_sim_time': sim_time}
     if robots == 1:
-        nodes = _robot_nodes(mode, backend, cfg, extra, common, run_dir / 'replay', policy)
+        nodes = _robot_nodes(mode, backend, cfg, extra, common, run_dir / 'replay', policy, recipe)
     else:
-        nodes = _robots(mode, cfg, extra, common, run_dir, policy, robots, namespace)
+        nodes = _robots(mode, cfg, extra, common, run_dir, policy, robots, namespace, recipe)
     if mode == 'train':
         learner_params: dict[str, Any] = {
             **common,
@@ -236,7 +243,7 @@ def node_graph(
                 'dreamstride_agent',
                 'learner',
                 'dreamstride_agent.learner_node',
-                [cfg / 'learner.yaml', *extra],
+                [cfg / 'learner.yaml', *recipe, *extra],
                 learner_params,
             )
         )
@@ -257,6 +264,7 @@ def _robots(
     policy: Path | str | None,
     robots: int,
     namespace: str,
+    recipe: list[Path],
 ) -> list[NodeSpec]:
     """Return the nodes of ``robots`` simulated robots, each in its own namespace."""
     from spot_description.contract import CLOCK
@@ -278,7 +286,7 @@ def _robots(
         # robot's agent and recorder follow its clock.
         clock = [(CLOCK, f'/{ns}{CLOCK}')]
         replay_dir = run_dir / 'replay' / ns
-        for spec in _robot_nodes(mode, 'mujoco', cfg, extra, common, replay_dir, policy):
+        for spec in _robot_nodes(mode, 'mujoco', cfg, extra, common, replay_dir, policy, recipe):
             if spec.name == 'spot_mujoco':
                 if ratio_lock is not None:
                     spec.parameters.update(ratio_lock)
@@ -299,8 +307,13 @@ def _robot_nodes(
     common: dict[str, Any],
     replay_dir: Path,
     policy: Path | str | None,
+    recipe: list[Path],
 ) -> list[NodeSpec]:
-    """Return one robot's nodes: backend (simulated), agent and, to train, its recorder."""
+    """Return one robot's nodes: backend (simulated), agent and, to train, its recorder.
+
+    ``recipe`` (the training recipe's file, in train graphs) comes after each node's
+    defaults and before the backend's file and ``extra`` (the user's --config).
+    """
     nodes: list[NodeSpec] = []
     if backend == 'mujoco':
         sim_params: dict[str, Any] = {}
@@ -316,7 +329,7 @@ def _robot_nodes(
                 'spot_mujoco',
                 'sim_node',
                 'spot_mujoco.sim_node',
-                [cfg / 'spot_mujoco.yaml', *extra],
+                [cfg / 'spot_mujoco.yaml', *recipe, *extra],
                 sim_params,
             )
         )
@@ -325,7 +338,7 @@ def _robot_nodes(
     if mode == 'sim':
         return nodes
 
-    agent_files = [cfg / 'agent.yaml']
+    agent_files = [cfg / 'agent.yaml', *recipe]
     remaps: list[tuple[str, str]] = []
     if backend == 'real':
         agent_files.append(cfg / 'real_spot.yaml')
@@ -334,6 +347,12 @@ def _robot_nodes(
     if mode == 'eval':
         agent_params['policy_checkpoint'] = str(Path(policy).expanduser().resolve())
         agent_params['policy_sample'] = False
+        if backend != 'real':
+            # A simulated evaluation performs the training task (the fixed sampler's
+            # command) unless told otherwise (velocity_command.source:=topic for cmd_vel);
+            # a real Spot follows cmd_vel only.
+            agent_params['velocity_command.source'] = 'sampler'
+
     if mode == 'train':
         agent_params['wait_for_recorder'] = True
     nodes.append(
@@ -354,7 +373,7 @@ def _robot_nodes(
                 'dreamstride_agent',
                 'replay_recorder',
                 'dreamstride_agent.recorder_node',
-                [cfg / 'replay_recorder.yaml', *extra],
+                [cfg / 'replay_recorder.yaml', *recipe, *extra],
                 {**common, 'replay_dir': str(replay_dir)},
             )
         )

@@ -7,6 +7,7 @@ import importlib
 import importlib.util
 from pathlib import Path
 
+from dreamstride_bringup.evaluate import read_parameter_files
 from dreamstride_bringup.graph import (
     BACKENDS,
     REAL_SPOT_REMAPS,
@@ -79,10 +80,14 @@ def test_parameter_files_name_declared_parameters(backend):
         if not node.module.startswith('dreamstride_agent'):
             continue
         declared = _declared(node.module)
+        names = {n.name for b in BACKENDS for n in node_graph('train', b)}
         for path in node.param_files:
             data = yaml.safe_load(path.read_text())
-            assert list(data) == ['/**'], f'{path.name}: use the /**: ros__parameters: form'
-            keys = set(data['/**']['ros__parameters'])
+            # /** for a node's own file; /**/NODE sections in a file for several nodes
+            # (the training recipe).
+            sections = {'/**'} | {f'/**/{name}' for name in names}
+            assert set(data) <= sections, f'{path.name}: use /** or /**/NODE sections'
+            keys = set(read_parameter_files([path], f'/spot/{node.name}'))
             assert keys <= declared, f'{path.name}: {sorted(keys - declared)} not declared'
         assert set(node.parameters) <= declared
 
