@@ -148,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
         add_param_option(cmd, 'override one node parameter')
         if mode == 'train':
             cmd.add_argument(
+                '--progress-every',
+                type=float,
+                default=30.0,
+                metavar='S',
+                help='print a progress line every S seconds and warn when the robot stays '
+                "down (0: only the nodes' start and stop) (default: 30)",
+            )
+            cmd.add_argument(
                 '--robots',
                 type=int,
                 default=1,
@@ -309,7 +317,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == 'train':
         supervisor.say(f'watch it: tensorboard --logdir {run_dir / "learner"}')
     supervisor.start()
-    return supervisor.watch(args.duration)
+    if args.mode != 'train' or args.progress_every <= 0 or part == 'learner':
+        return supervisor.watch(args.duration)
+    return _train_with_progress(supervisor, args, env, run_dir)
+
+
+def _train_with_progress(
+    supervisor: Supervisor, args: argparse.Namespace, env: dict[str, str], run_dir: Path
+) -> int:
+    """Watch a training run, printing progress lines and warnings, then a summary."""
+    from dreamstride_bringup.progress import Progress, StatusMonitor
+
+    progress = Progress(every=args.progress_every)
+    monitor = StatusMonitor(args.namespace, progress, env)
+    try:
+        code = supervisor.watch(args.duration, poll=monitor.poll)
+    finally:
+        monitor.close()
+    checkpoint = run_dir / 'learner' / 'checkpoint.safetensors'
+    supervisor.say(f'summary: {progress.summary()}')
+    supervisor.say(
+        f'policy: {checkpoint if checkpoint.is_file() else "none written yet"}; '
+        f'TensorBoard: tensorboard --logdir {run_dir / "learner"}; logs: {run_dir / "logs"}'
+    )
+    if checkpoint.is_file():
+        supervisor.say(f'evaluate it: dreamstride eval --policy {checkpoint} --initial-pose lying')
+    return code
 
 
 def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:

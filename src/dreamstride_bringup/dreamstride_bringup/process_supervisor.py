@@ -9,6 +9,7 @@ run goes on without it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 import json
 import os
@@ -149,11 +150,18 @@ class Supervisor:
         """Signal handler: ask the watch loop to stop the run."""
         self._stop_requested = True
 
-    def watch(self, duration: float = 0.0, stop_at_end: bool = True) -> int:
+    def watch(
+        self,
+        duration: float = 0.0,
+        stop_at_end: bool = True,
+        poll: Callable[[float], list[str]] | None = None,
+    ) -> int:
         """Wait until a required node dies (exit 1), a stop is asked for or ``duration`` passes.
 
         Every node is stopped afterwards, unless ``stop_at_end`` is false and no node
         died (the caller then reads what it needs from the running nodes and stops them).
+        ``poll(seconds)``, if given, waits instead of sleeping between checks and returns
+        lines to print (progress.StatusMonitor.poll).
         """
         deadline = time.monotonic() + duration if duration > 0 else None
         while not self._stop_requested:
@@ -173,7 +181,11 @@ class Supervisor:
             if deadline is not None and time.monotonic() >= deadline:
                 self.say(f'duration of {duration:g} s reached')
                 break
-            time.sleep(0.2)
+            if poll is None:
+                time.sleep(0.2)
+            else:
+                for line in poll(0.2):
+                    self.say(line)
         if stop_at_end:
             self.stop()
         return 0
