@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass, field
 import enum
 import threading
@@ -129,6 +130,23 @@ class AgentConfig:
             raise ValueError(f'max_sensor_age must be positive, got {self.max_sensor_age}')
         if self.episode_length < 2:
             raise ValueError(f'episode_length must be at least 2, got {self.episode_length}')
+
+    def for_observation(self, observation_keys: str) -> AgentConfig:
+        """Return a copy that builds the observation ``observation_keys`` describes.
+
+        ``observation_keys`` is a policy's recorded layout (Step.observation_keys form);
+        empty: this configuration as it is. Raises ValueError for a layout no agent builds.
+        """
+        if not observation_keys:
+            return self
+        spec = ObservationSpec.from_description(observation_keys)
+        return dataclasses.replace(
+            self,
+            joint_velocities=spec.joint_velocities,
+            orientation_input=spec.orientation,
+            command_input=spec.velocity_command,
+            yaw_rate_input=spec.yaw_rate,
+        )
 
     def observation_spec(self) -> ObservationSpec:
         """Return the layout of the observation this configuration builds."""

@@ -59,6 +59,7 @@ from dreamstride_agent.observation import (
     odometry_reading,
 )
 from dreamstride_agent.params import Param, declare
+from dreamstride_agent.policy_file import read_policy_file
 from dreamstride_agent.policy_slot import PolicySlot
 from dreamstride_agent.spinning import executor_name, make_executor, spin
 from dreamstride_msgs.msg import AgentStatus, Step
@@ -112,14 +113,24 @@ class Agent(Node):
                 f'{self.p["odometry_twist_frame"]!r}'
             )
         config = agent_config_from_parameters(self.p)
+        policy = None
+        if self.p['policy_checkpoint']:
+            policy = read_policy_file(self.p['policy_checkpoint'])
+            # Observe what the policy was trained on (its file records the layout).
+            config = config.for_observation(policy.observation_keys)
         self.policies = PolicySlot(
             obs_dim=config.observation_spec().size,
             act_dim=NUM_JOINTS,
             max_bytes=self.p['max_policy_bytes'],
         )
         self.core = AgentCore(config, self.policies, np.random.default_rng(self.p['seed'] or None))
-        if self.p['policy_checkpoint']:
-            self._load_checkpoint(self.p['policy_checkpoint'])
+        if policy is not None:
+            accepted, message = self.policies.offer(
+                'safetensors', policy.version, policy.sha256, policy.data
+            )
+            if not accepted:
+                raise RuntimeError(f'policy_checkpoint {policy.path}: {message}')
+            self.policies.swap()
         self.run_id = uuid.uuid4().hex[:12]
         self.seq = 0
         self.sensors = SensorBoard()
@@ -178,17 +189,6 @@ class Agent(Node):
             )
             + (' (dry run: no commands sent)' if self.p['dry_run'] else '')
         )
-
-    def _load_checkpoint(self, path: str) -> None:
-        """Act with a learner checkpoint from the start (evaluation)."""
-        from dreamstride_agent.dreamer.agent import DreamerLearner
-
-        learner = DreamerLearner.from_checkpoint(path, device='cpu')
-        data, sha256 = learner.export_policy(max(learner.step, 1))
-        accepted, message = self.policies.offer('safetensors', max(learner.step, 1), sha256, data)
-        if not accepted:
-            raise RuntimeError(f'policy_checkpoint {path}: {message}')
-        self.policies.swap()
 
     # --- sensors (store the latest reading; the tick decides what to do) -------
     def _stamp(self, header: Header) -> float:

@@ -274,6 +274,7 @@ class LearnerCore:
             image_shape=self.replay.image_shape,
             device=self.s.device,
         )
+        self.agent.observation_keys = self.layout.observation_keys if self.layout else ''
         checkpoint = self.s.logdir / CHECKPOINT
         if checkpoint.exists():
             extra = self.agent.load_checkpoint(checkpoint)

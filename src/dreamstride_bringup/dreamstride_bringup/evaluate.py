@@ -165,40 +165,27 @@ def load_policy(checkpoint: Path | str | None, seed: int, obs_dim: int | None = 
 
     ``checkpoint`` is a learner checkpoint or an exported policy (what the learner pushes
     to agents, e.g. an experiment's final_policy.safetensors); None: random actions.
-    ``obs_dim`` is the agent configuration's observation size (default: DayDreamer's).
+    ``obs_dim`` is the agent configuration's observation size (default: the size of the
+    layout the file records, else the default agent's).
     """
-    from dreamstride_agent.dreamer.policy import POLICY_FORMAT
-    from dreamstride_agent.observation import ObservationSpec
+    from dreamstride_agent.agent_core import AgentConfig
+    from dreamstride_agent.policy_file import read_policy_file
     from dreamstride_agent.policy_slot import PolicySlot
-    from safetensors import safe_open
     from spot_description.spot import NUM_JOINTS
 
-    obs_dim = ObservationSpec().size if obs_dim is None else obs_dim
+    del seed  # the policy acts on its mode; kept for the callers' signature
+    policy = read_policy_file(checkpoint) if checkpoint is not None else None
+    if obs_dim is None:
+        keys = policy.observation_keys if policy else ''
+        obs_dim = AgentConfig().for_observation(keys).observation_spec().size
     slot = PolicySlot(obs_dim, NUM_JOINTS, max_bytes=1 << 30)
-    if checkpoint is None:
+    if policy is None:
         return slot, 0
-    with safe_open(str(checkpoint), 'pt') as f:
-        metadata = f.metadata() or {}
-    if metadata.get('format') == POLICY_FORMAT:
-        import hashlib
-
-        data = Path(checkpoint).read_bytes()
-        version = int(metadata['version'])
-        accepted, message = slot.offer(
-            'safetensors', version, hashlib.sha256(data).hexdigest(), data
-        )
-        step = version
-    else:
-        from dreamstride_agent.dreamer.agent import DreamerLearner
-
-        learner = DreamerLearner.from_checkpoint(checkpoint, device='cpu')
-        version = step = max(learner.step, 1)
-        data, sha256 = learner.export_policy(version)
-        accepted, message = slot.offer('safetensors', version, sha256, data)
+    accepted, message = slot.offer('safetensors', policy.version, policy.sha256, policy.data)
     if not accepted:
         raise ValueError(f'{checkpoint}: {message}')
     slot.swap()
-    return slot, step
+    return slot, policy.version
 
 
 def sensor_snapshot(sim):
@@ -245,6 +232,12 @@ def evaluate(
 
     torch.set_num_threads(1)
     config = agent_config or evaluation_agent_config()
+    if checkpoint is not None:
+        # A policy that records its observation layout is evaluated on that layout,
+        # whatever the agent parameters say (older files need the run's parameters).
+        from dreamstride_agent.policy_file import read_policy_file
+
+        config = config.for_observation(read_policy_file(checkpoint).observation_keys)
     slot, step = load_policy(checkpoint, seed, config.observation_spec().size)
     # A copy: the caller's config stays as it was. Evaluation takes the policy's mode.
     config = replace(

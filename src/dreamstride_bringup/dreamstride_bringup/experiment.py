@@ -612,12 +612,10 @@ def _analyse(
 
 def _export_policy(checkpoint: Path, path: Path) -> None:
     """Write the checkpoint's policy as the agent loads it (a few MB, no optimiser state)."""
-    from dreamstride_agent.dreamer.agent import DreamerLearner
     from dreamstride_agent.dreamer.checkpoint import write_atomic
+    from dreamstride_agent.policy_file import read_policy_file
 
-    learner = DreamerLearner.from_checkpoint(checkpoint, device='cpu')
-    data, _ = learner.export_policy(max(learner.step, 1))
-    write_atomic(path, data)
+    write_atomic(path, read_policy_file(checkpoint).data)
 
 
 def _eval_numbers(summary: dict) -> dict:

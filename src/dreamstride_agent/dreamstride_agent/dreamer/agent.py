@@ -45,6 +45,9 @@ class DreamerLearner:
         config.validate()
         self.config = config
         self.obs_dim, self.act_dim = int(obs_dim), int(act_dim)
+        # The observation layout (Step.observation_keys) the learner trains on; exported
+        # policies and checkpoints carry it so that loaders build the same observation.
+        self.observation_keys = ''
         self.image_shape = tuple(image_shape) if image_shape else None
         self.device = resolve_device(device if device is not None else config.run.device)
         self.dtype = resolve_precision(config.train.precision, self.device)
@@ -157,6 +160,7 @@ class DreamerLearner:
             self.image_shape,
             self.config.model,
             self.config.name,
+            self.observation_keys,
         )
 
     def policy(self, seed: int | None = None, version: int = 0) -> Policy:
@@ -193,6 +197,7 @@ class DreamerLearner:
             'act_dim': str(self.act_dim),
             'image_shape': json.dumps(list(self.image_shape) if self.image_shape else None),
             'step': str(self.step),
+            'observation_keys': self.observation_keys,
             'optim': ckpt.dumps(optim),
             'extra': ckpt.dumps(dict(extra or {})),
         }
@@ -225,6 +230,7 @@ class DreamerLearner:
             ckpt.load_optimizer_state(opt, tensors, optim[name], f'optim/{name}')
         torch.set_rng_state(tensors['rng/torch'])
         self.step = int(metadata['step'])
+        self.observation_keys = metadata.get('observation_keys', '') or self.observation_keys
         return json.loads(metadata.get('extra', '{}'))
 
     @classmethod

@@ -121,10 +121,16 @@ class PolicyMetadata:
     image_shape: tuple[int, int, int] | None
     model: ModelConfig
     config_name: str = ''
+    # The observation's layout as Step.observation_keys names it ("joint_position:12,
+    # gravity:3,..."), so a loader can build the observation the policy was trained on;
+    # empty in files written before it was recorded (optional in the format).
+    observation_keys: str = ''
 
     def to_strings(self) -> dict[str, str]:
         """Safetensors metadata (string to string)."""
+        optional = {'observation_keys': self.observation_keys} if self.observation_keys else {}
         return {
+            **optional,
             'format': POLICY_FORMAT,
             'format_version': POLICY_FORMAT_VERSION,
             'version': str(int(self.version)),
@@ -412,7 +418,9 @@ def _strict_json(raw: bytes, what: str, reason: str, max_depth: int, floats: boo
 # ------------------------------------------------------------------------- metadata
 
 _METADATA_KEYS = frozenset(PolicyMetadata(0, 1, 1, None, ModelConfig()).to_strings())
-_MAX_METADATA_CHARS = {'model': 4096, 'config_name': 128}
+_MAX_METADATA_CHARS = {'model': 4096, 'config_name': 128, 'observation_keys': 512}
+# Keys a file may leave out (written by later versions of the same format).
+_OPTIONAL_METADATA_KEYS = frozenset({'observation_keys'})
 _CANONICAL_INT = re.compile(r'0|[1-9][0-9]{0,18}')
 _MAX_VERSION = 2**63 - 1
 _MAX_IMAGE_SIDE = 1024
@@ -444,7 +452,8 @@ def _check_metadata_strings(meta: Any) -> dict[str, str]:
     """Exactly the keys this format writes, each a string of bounded length."""
     if not isinstance(meta, dict):
         raise _reject('metadata', 'safetensors __metadata__ is missing or not an object')
-    missing, extra = sorted(_METADATA_KEYS - set(meta)), sorted(set(meta) - _METADATA_KEYS)
+    allowed = _METADATA_KEYS | _OPTIONAL_METADATA_KEYS
+    missing, extra = sorted(_METADATA_KEYS - set(meta)), sorted(set(meta) - allowed)
     if missing or extra:
         raise _reject(
             'metadata',
@@ -577,7 +586,27 @@ def _parse_metadata(meta: Any, expected_version: int | None) -> PolicyMetadata:
     act_dim = _canonical_int(meta, 'act_dim', 1, _MAX_DIM)
     image_shape = _parse_image_shape(meta['image_shape'])
     model = _parse_model(meta['model'])
-    return PolicyMetadata(version, obs_dim, act_dim, image_shape, model, meta['config_name'])
+    keys = meta.get('observation_keys', '')
+    if keys:
+        _check_observation_keys(keys, obs_dim)
+    return PolicyMetadata(version, obs_dim, act_dim, image_shape, model, meta['config_name'], keys)
+
+
+def _check_observation_keys(keys: str, obs_dim: int) -> None:
+    """``name:size,...`` with sizes that add up to ``obs_dim``."""
+    total = 0
+    for part in keys.split(','):
+        name, _, size = part.partition(':')
+        if not (name.isidentifier() and size.isdigit() and size == str(int(size))):
+            raise _reject(
+                'metadata', f"metadata 'observation_keys' {keys[:60]!r} is not name:size,..."
+            )
+        total += int(size)
+    if total != obs_dim:
+        raise _reject(
+            'metadata',
+            f"metadata 'observation_keys' describe {total} values, obs_dim is {obs_dim}",
+        )
 
 
 def _architecture_tensors(meta: PolicyMetadata, max_bytes: int) -> dict[str, tuple[int, ...]]:
