@@ -7,6 +7,13 @@ SpotSimulation directly, with the simulation stepped for exactly one control per
 per tick, so an evaluation is deterministic for a seed and much faster than real time.
 Without a checkpoint the agent acts uniformly at random (the baseline).
 
+Each episode starts from its pose at a random heading with a little joint noise (drawn
+from the seed), and is measured by physics against a velocity command
+(locomotion_metrics: net speed along the command, heading drift, non-foot floor contact,
+foot slip, upright share) beside the reward, which pays speed along the current heading
+and so cannot tell walking from circling. Whether a policy walked is decided by
+locomotion_metrics.WALK alone.
+
 The agent's configuration comes from the parameter files a launched evaluation agent
 gets (graph.node_graph('eval', 'mujoco'), the ``--config`` file last) and ``-p``
 overrides, read as rcl reads them and turned into an AgentConfig by the function the
