@@ -83,7 +83,7 @@ class WalkCriterion:
         reasons = []
         if not m.net_speed_along_command >= self.min_net_speed:
             reasons.append(
-                f'net speed along the command {m.net_speed_along_command:.3f} < '
+                f'net speed along the command {m.net_speed_along_command:.4f} < '
                 f'{self.min_net_speed} m/s'
             )
         if not abs(m.heading_drift_deg) <= self.max_heading_drift_deg:

@@ -27,7 +27,7 @@ def test_a_robot_standing_still_is_measured_as_standing_still(yaw):
     assert m.tracking_error == pytest.approx(0.3, abs=0.02)  # asked for 0.3, stood
     assert m.foot_slip < 0.02
     assert WALK.failures(m) == [
-        f'net speed along the command {m.net_speed_along_command:.3f} < {WALK.min_net_speed} m/s'
+        f'net speed along the command {m.net_speed_along_command:.4f} < {WALK.min_net_speed} m/s'
     ]
 
 
