@@ -110,6 +110,24 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     return '\n'.join(lines)
 
 
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Return the rows of a reevaluation CSV with numbers and flags typed again."""
+    rows = []
+    with open(path, newline='') as f:
+        for raw in csv.DictReader(f):
+            row: dict[str, Any] = {}
+            for key, value in raw.items():
+                try:
+                    row[key] = float(value)
+                except ValueError:
+                    row[key] = value
+            row['walked'] = raw['walked'] == 'True'
+            row['walked_episodes'] = int(row['walked_episodes'])
+            row['episodes'] = int(row['episodes'])
+            rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: re-evaluate the policies under RESULTS and write the CSV."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -121,10 +139,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         '--no-random', action='store_true', help='skip the random-policy baseline row'
     )
+    parser.add_argument(
+        '--table', action='store_true', help="only print the CSV's rows as a Markdown table"
+    )
     args = parser.parse_args(argv)
+    out = args.out or args.results / 'reevaluation.csv'
+    if args.table:
+        print(markdown_table(read_rows(out)))
+        return 0
     from dreamstride_bringup.experiment import _observation_overrides
 
-    out = args.out or args.results / 'reevaluation.csv'
     jobs: list[tuple[str, Path | None, dict[str, Any]]] = []
     for run in sorted(p for p in args.results.iterdir() if (p / 'summary.json').is_file()):
         if args.only and run.name not in args.only:
