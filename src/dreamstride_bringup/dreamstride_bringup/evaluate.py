@@ -94,7 +94,9 @@ class EvaluationResult:
         phys = [e.physics for e in eps]
 
         def mean(values) -> float:
-            return float(np.nanmean(list(values))) if eps else float('nan')
+            # nan-aware: foot slip is nan for an episode in which no foot touched the floor
+            finite = [v for v in values if not np.isnan(v)]
+            return float(np.mean(finite)) if finite else float('nan')
 
         stand_times = [m.time_to_stand for m in phys]
         return {
