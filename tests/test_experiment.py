@@ -61,6 +61,18 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     assert curve and 0.0 <= float(curve[0]['mean_reward']) <= 14.0
     evals = list(csv.DictReader(open(results / 'eval.csv')))
     assert evals[-1]['policy'] == 'random' and len(evals) >= 2
+    # The evaluations measure physics, not only the reward (locomotion_metrics).
+    from dreamstride_bringup.experiment import EVAL_COLUMNS
+    from dreamstride_bringup.locomotion_metrics import WALK
+
+    for row in evals:
+        assert set(EVAL_COLUMNS) <= set(row), row
+        assert 0.0 <= float(row['upright_share']) <= 1.0
+        assert 0.0 <= float(row['non_foot_contact_share']) <= 1.0
+        assert abs(float(row['net_speed_along_command'])) < 2.0
+        assert row['walked'] == ''  # 40-step smoke evaluations are not the criterion's
+    assert set(EVAL_COLUMNS) <= set(summary['final_eval'])
+    assert summary['walk_criterion']['min_net_speed'] == WALK.min_net_speed
     assert list((results / 'checkpoints').glob('update_*.safetensors'))
     learner = list(csv.DictReader(open(results / 'learner.csv')))
     assert learner and 0.0 < float(learner[-1]['actor_std']) <= 1.0  # tiny's max_std

@@ -177,9 +177,24 @@ def build_parser() -> argparse.ArgumentParser:
             )
             cmd.add_argument(
                 '--initial-pose',
-                default='standing',
+                default='lying',
                 choices=START_POSES,
-                help="pose each episode starts from (the walking experiment's: lying)",
+                help='pose each episode starts from, at a random heading with a little '
+                'joint noise (default: lying, where the walk criterion applies)',
+            )
+            cmd.add_argument(
+                '--command',
+                nargs=3,
+                type=float,
+                metavar=('VX', 'VY', 'WZ'),
+                default=None,
+                help='body velocity (m/s, m/s, rad/s) the physical measures are taken '
+                "against (default: DayDreamer's forward 0.3 0 0); the agent is not told it",
+            )
+            cmd.add_argument(
+                '--long',
+                action='store_true',
+                help='add one 1,000-step run from standing (loops and slow falls show)',
             )
             cmd.add_argument('--seed', type=int, default=0)
             cmd.add_argument(
@@ -378,6 +393,14 @@ def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f'dreamstride: {exc}', file=sys.stderr)
         return 2
+    from dreamstride_bringup.evaluate import LONG_RUN_STEPS
+    from dreamstride_bringup.locomotion_metrics import FORWARD_COMMAND, WALK, VelocityCommand
+
+    try:
+        command = VelocityCommand(*args.command) if args.command else FORWARD_COMMAND
+    except ValueError as exc:
+        print(f'dreamstride: --command: {exc}', file=sys.stderr)
+        return 2
     video = args.video or run_dir / 'eval.mp4'
     result = evaluate(
         args.policy,
@@ -386,23 +409,60 @@ def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
         seed=args.seed,
         video=video,
         agent_config=config,
+        command=command,
     )
     summary = result.summary()
-    for i, e in enumerate(result.episodes):
-        print(
-            f'episode {i}: return {e.episode_return:8.1f}  reward/step {e.mean_reward:5.2f}  '
-            f'forward {e.mean_forward_velocity:+.3f} m/s  distance {e.distance:+.2f} m  '
-            f'stood {e.stood_fraction:4.0%}  walked {"yes" if e.walked else "no"}'
-        )
     print(
-        f'mean return {summary["mean_return"]:.1f}, reward/step '
-        f'{summary["mean_reward_per_step"]:.2f}, forward {summary["mean_forward_velocity"]:+.3f}'
-        f' m/s over {summary["episodes"]} episodes of {config.episode_length} steps '
-        f'({summary["policy"]})'
+        f'command vx {command.vx:+.2f} m/s, vy {command.vy:+.2f} m/s, wz {command.wz:+.2f} '
+        f'rad/s; {summary["episodes"]} starts from {args.initial_pose}, '
+        f'{config.episode_length} steps ({summary["policy"]})'
     )
+    for i, e in enumerate(result.episodes):
+        _print_episode(f'start {i}', e)
+    walked = result.walked
+    if walked is None:
+        verdict = (
+            f'not judged (the walk criterion needs {WALK.steps} steps from {WALK.start_pose})'
+        )
+    else:
+        verdict = f'{"yes" if walked else "no"} ({summary["walked_episodes"]} of '
+        verdict += f'{summary["episodes"]} starts pass)'
+    print(
+        f'mean reward/step {summary["mean_reward_per_step"]:.2f}; net speed along the command '
+        f'{summary["net_speed_along_command"]:+.3f} m/s; worst heading drift '
+        f'{summary["max_abs_heading_drift_deg"]:.0f} deg; walked: {verdict}'
+    )
+    if args.long:
+        long = evaluate(
+            args.policy,
+            episodes=1,
+            episode_length=LONG_RUN_STEPS,
+            initial_pose='standing',
+            seed=args.seed,
+            agent_config=config,
+            command=command,
+        )
+        _print_episode(f'long run ({LONG_RUN_STEPS} steps from standing)', long.episodes[0])
+        summary['long_run'] = long.summary()
     (run_dir / 'eval.json').write_text(json.dumps(summary, indent=2))
     print(f'video: {video}\nresults: {run_dir / "eval.json"}')
     return 0
+
+
+def _print_episode(label: str, e) -> None:
+    """Print one episode's physical measures, the reward beside them."""
+    m = e.physics
+    stood = 'never' if m.time_to_stand is None else f'{m.time_to_stand:.2f} s'
+    print(
+        f'{label}: reward/step {e.mean_reward:5.2f}  '
+        f'net along command {m.displacement_along_command:+.2f} m '
+        f'({m.net_speed_along_command:+.3f} m/s)  heading drift {m.heading_drift_deg:+.0f} deg  '
+        f'tracking error {m.tracking_error:.2f} m/s, yaw rate {m.yaw_rate_error:.2f} rad/s  '
+        f'non-foot contact {m.non_foot_contact_share:4.0%}  slip {m.foot_slip:.3f} m/s  '
+        f'upright {m.upright_share:4.0%}  stood {stood}  '
+        f'(speed along its heading {e.speed_along_heading:+.3f} m/s)  '
+        f'walked {"yes" if e.walked else "no: " + "; ".join(e.failures)}'
+    )
 
 
 if __name__ == '__main__':

@@ -61,7 +61,12 @@ def plot(runs: list[Path], out: Path) -> None:
             )
             speed_ax.plot(
                 xs,
-                [float(e['mean_forward_velocity']) for e in evals],
+                # speed along the heading: eval.csv's name since the physical
+                # measures came, and before them
+                [
+                    float(e.get('mean_speed_along_heading') or e['mean_forward_velocity'])
+                    for e in evals
+                ],
                 'o--',
                 color=color,
                 label=f'{run.name}: evaluation from lying',

@@ -7,6 +7,13 @@ SpotSimulation directly, with the simulation stepped for exactly one control per
 per tick, so an evaluation is deterministic for a seed and much faster than real time.
 Without a checkpoint the agent acts uniformly at random (the baseline).
 
+Each episode starts from its pose at a random heading with a little joint noise (drawn
+from the seed), and is measured by physics against a velocity command
+(locomotion_metrics: net speed along the command, heading drift, non-foot floor contact,
+foot slip, upright share) beside the reward, which pays speed along the current heading
+and so cannot tell walking from circling. Whether a policy walked is decided by
+locomotion_metrics.WALK alone.
+
 The agent's configuration comes from the parameter files a launched evaluation agent
 gets (graph.node_graph('eval', 'mujoco'), the ``--config`` file last) and ``-p``
 overrides, read as rcl reads them and turned into an AgentConfig by the function the
@@ -22,26 +29,45 @@ from pathlib import Path
 import re
 from typing import Any
 
+from dreamstride_bringup.locomotion_metrics import (
+    FORWARD_COMMAND,
+    WALK,
+    LocomotionMeasures,
+    LocomotionMeter,
+    VelocityCommand,
+)
 import numpy as np
 import yaml
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
 STOOD_KNEE_TERM = 0.7  # the standing-pose terms all unlocked (reward gate passed)
-WALK_SPEED = 0.3  # m/s forward for a whole episode counts as walking
+# Each start from a pose turns the robot to a random heading and adds this much Gaussian
+# noise (rad) to its joint angles, so that the starts of one evaluation really differ
+# (from a fixed pose the policy's mode made every episode the same one).
+START_JOINT_NOISE = 0.05
+LONG_RUN_STEPS = 1000  # a long run shows what 12.5 s hide: loops, slow falls
 
 
 @dataclass
 class EpisodeResult:
-    """What one evaluation episode achieved."""
+    """What one evaluation episode achieved: the reward's view and the physical one.
+
+    ``walked`` applies the walk criterion (locomotion_metrics.WALK) to this episode; it
+    judges walking only from lying over 250 steps (``EvaluationResult.walked``).
+    """
 
     episode_return: float
     mean_reward: float
-    mean_forward_velocity: float  # m/s, body x
-    distance: float  # m travelled along the world x axis
+    # m/s, body x velocity, along the body's current heading (what the reward pays): a
+    # robot that circles scores it in full. Not progress; see net_speed_along_command.
+    speed_along_heading: float
     stood_fraction: float  # fraction of steps with every standing term unlocked
-    upright_fraction: float  # fraction of steps with the body z axis up (> 0.9)
-    walked: bool  # stood and moved forward at >= 0.3 m/s on average
+    upright_fraction: float  # fraction of steps with the reward's upright term > 0.95
+    start_yaw: float  # rad, the randomised start's heading
+    physics: LocomotionMeasures
+    walked: bool  # this episode passes every threshold of the walk criterion
+    failures: list[str]  # why not
 
 
 @dataclass
@@ -51,20 +77,67 @@ class EvaluationResult:
     episodes: list[EpisodeResult]
     policy: str
     policy_step: int
+    initial_pose: str = 'lying'
+    episode_length: int = WALK.steps
+    command: VelocityCommand = FORWARD_COMMAND
+
+    @property
+    def walked(self) -> bool | None:
+        """Walked in every start; None if the evaluation is not the criterion's setting."""
+        if not WALK.applies(self.initial_pose, self.episode_length) or not self.episodes:
+            return None
+        return all(e.walked for e in self.episodes)
 
     def summary(self) -> dict:
-        """Return means over the episodes plus the per-episode list."""
+        """Return means (and worst cases) over the episodes plus the per-episode list."""
         eps = self.episodes
+        phys = [e.physics for e in eps]
+
+        def mean(values) -> float:
+            # nan-aware: foot slip is nan for an episode in which no foot touched the floor
+            finite = [v for v in values if not np.isnan(v)]
+            return float(np.mean(finite)) if finite else float('nan')
+
+        stand_times = [m.time_to_stand for m in phys]
         return {
             'policy': self.policy,
             'policy_step': self.policy_step,
+            'initial_pose': self.initial_pose,
+            'episode_length': self.episode_length,
+            'command': asdict(self.command),
             'episodes': len(eps),
-            'mean_return': float(np.mean([e.episode_return for e in eps])),
-            'mean_reward_per_step': float(np.mean([e.mean_reward for e in eps])),
-            'mean_forward_velocity': float(np.mean([e.mean_forward_velocity for e in eps])),
-            'stood_fraction': float(np.mean([e.stood_fraction for e in eps])),
+            'mean_return': mean(e.episode_return for e in eps),
+            'mean_reward_per_step': mean(e.mean_reward for e in eps),
+            'mean_speed_along_heading': mean(e.speed_along_heading for e in eps),
+            'stood_fraction': mean(e.stood_fraction for e in eps),
+            # physical measures: means over the starts, and the worst start
+            'net_speed_along_command': mean(m.net_speed_along_command for m in phys),
+            'min_net_speed_along_command': min(
+                (m.net_speed_along_command for m in phys), default=float('nan')
+            ),
+            'net_displacement': mean(m.net_displacement for m in phys),
+            'tracking_error': mean(m.tracking_error for m in phys),
+            'yaw_rate_error': mean(m.yaw_rate_error for m in phys),
+            'max_abs_heading_drift_deg': max(
+                (abs(m.heading_drift_deg) for m in phys), default=float('nan')
+            ),
+            'non_foot_contact_share': mean(m.non_foot_contact_share for m in phys),
+            'max_non_foot_contact_share': max(
+                (m.non_foot_contact_share for m in phys), default=float('nan')
+            ),
+            'foot_slip': mean(m.foot_slip for m in phys),
+            'upright_share': mean(m.upright_share for m in phys),
+            'min_upright_share': min((m.upright_share for m in phys), default=float('nan')),
+            # the slowest start; None when a start never stood
+            'max_time_to_stand': None
+            if None in stand_times or not eps
+            else float(max(stand_times)),
             'walked_episodes': int(sum(e.walked for e in eps)),
-            'per_episode': [asdict(e) for e in eps],
+            'walked': self.walked,
+            'per_episode': [
+                {**{k: v for k, v in asdict(e).items() if k != 'physics'}, **asdict(e.physics)}
+                for e in eps
+            ],
         }
 
 
@@ -219,11 +292,19 @@ def evaluate(
     video: Path | str | None = None,
     video_size: tuple[int, int] = (320, 240),
     agent_config=None,
+    command: VelocityCommand = FORWARD_COMMAND,
+    randomise: bool = True,
 ) -> EvaluationResult:
     """Run ``episodes`` episodes from ``initial_pose``; film them into ``video`` if given.
 
     ``agent_config`` defaults to :func:`evaluation_agent_config` (the agent's parameter
     files); ``episode_length``, if given, replaces its episode length.
+
+    ``command`` is the body velocity the agent is given (its fixed sampler's command, so
+    it observes it and is rewarded for tracking it) and the physical measures are taken
+    against (default: DayDreamer's forward 0.3 m/s). ``randomise``: each episode
+    starts at a random heading with START_JOINT_NOISE on the joints, drawn from ``seed``
+    and the episode's index (False: the bare pose, heading 0, every episode alike).
     """
     from dreamstride_agent.agent_core import AgentCore, Hold
     from spot_description import mjcf
@@ -239,9 +320,18 @@ def evaluate(
 
         config = config.for_observation(read_policy_file(checkpoint).observation_keys)
     slot, step = load_policy(checkpoint, seed, config.observation_spec().size)
-    # A copy: the caller's config stays as it was. Evaluation takes the policy's mode.
+    # A copy: the caller's config stays as it was. Evaluation takes the policy's mode and
+    # acts on ``command``.
     config = replace(
         config,
+        velocity_command=replace(
+            config.velocity_command,
+            source='sampler',
+            sampler='fixed',
+            fixed_vx=command.vx,
+            fixed_vy=command.vy,
+            fixed_wz=command.wz,
+        ),
         sample_actions=False,
         episode_length=config.episode_length if episode_length is None else episode_length,
     )
@@ -250,6 +340,7 @@ def evaluate(
     core = AgentCore(config, slot, rng)
     sim = SpotSimulation(seed=seed, pose=initial_pose)
     substeps = max(1, round(1.0 / (config.command.control_rate * sim.timestep)))
+    period = substeps * sim.timestep
     writer = None
     if video is not None:
         import imageio.v2 as imageio
@@ -263,10 +354,18 @@ def evaluate(
     results = []
     try:
         for episode in range(episodes):
-            sim.reset(initial_pose, seed=seed + episode)
+            start = np.random.default_rng((seed, episode))
+            yaw = float(start.uniform(-np.pi, np.pi)) if randomise else 0.0
+            sim.reset(
+                initial_pose,
+                seed=int(start.integers(2**31)) if randomise else seed + episode,
+                yaw=yaw,
+                joint_noise=START_JOINT_NOISE if randomise else 0.0,
+            )
             core.interrupt()
             rewards, speeds, stood, upright = [], [], [], []
-            start_x = sim.body_state().position[0]
+            body = sim.body_state()
+            meter = LocomotionMeter(period, body.position, sim.body_yaw(), command)
             for _ in range(episode_length):
                 result = core.decide(sim.time, sensor_snapshot(sim))
                 if isinstance(result, Hold):
@@ -275,11 +374,13 @@ def evaluate(
                     if result.command is not None:
                         sim.set_position_targets(result.command)
                     sim.step(substeps)
+                    _measure(meter, sim)
                     if writer is not None:  # the self-right is part of what happened
                         writer.append_data(sim.render(mjcf.TRACK_CAMERA, *video_size))
                     continue
                 sim.set_position_targets(result.command)
                 sim.step(substeps)
+                _measure(meter, sim)
                 if writer is not None:
                     writer.append_data(sim.render(mjcf.TRACK_CAMERA, *video_size))
                 if result.reward_terms is not None:
@@ -287,22 +388,43 @@ def evaluate(
                     speeds.append(result.forward_velocity)
                     stood.append(result.reward_terms.knee > STOOD_KNEE_TERM)
                     upright.append(result.reward_terms.upright > 0.95)
-            distance = float(sim.body_state().position[0] - start_x)
-            mean_speed = float(np.mean(speeds))
-            stood_fraction = float(np.mean(stood))
+            physics = meter.result()
+            failures = WALK.failures(physics)
             results.append(
                 EpisodeResult(
                     episode_return=float(np.sum(rewards)),
                     mean_reward=float(np.mean(rewards)),
-                    mean_forward_velocity=mean_speed,
-                    distance=distance,
-                    stood_fraction=stood_fraction,
+                    speed_along_heading=float(np.mean(speeds)),
+                    stood_fraction=float(np.mean(stood)),
                     upright_fraction=float(np.mean(upright)),
-                    walked=stood_fraction > 0.9 and mean_speed >= WALK_SPEED,
+                    start_yaw=yaw,
+                    physics=physics,
+                    walked=not failures,
+                    failures=failures,
                 )
             )
     finally:
         if writer is not None:
             writer.close()
         sim.close()
-    return EvaluationResult(results, str(checkpoint) if checkpoint else 'random', step)
+    return EvaluationResult(
+        results,
+        str(checkpoint) if checkpoint else 'random',
+        step,
+        initial_pose=initial_pose,
+        episode_length=episode_length,
+        command=command,
+    )
+
+
+def _measure(meter: LocomotionMeter, sim) -> None:
+    """Record the simulation's state at the end of a control step."""
+    contacts = sim.floor_contacts()
+    meter.add(
+        sim.body_state().position,
+        sim.body_yaw(),
+        float(sim.body_z_axis()[2]),
+        bool(contacts.feet.any()),
+        contacts.non_foot,
+        contacts.foot_slip,
+    )

@@ -167,7 +167,7 @@ def test_eval_writes_a_video(tmp_path, ros_env):
         timeout=120,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    assert 'episode 0: return' in out.stdout
+    assert 'start 0: reward/step' in out.stdout
     frames = [f for f in imageio.get_reader(str(tmp_path / 'eval.mp4'))]  # len() is inf
     assert len(frames) == 30 and frames[0].shape == (240, 320, 3)
     assert frames[0].std() > 10  # a rendered scene, not a blank frame

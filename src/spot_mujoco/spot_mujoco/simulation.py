@@ -80,6 +80,32 @@ class BodyState:
     angular_velocity: np.ndarray  # rad/s, body frame
 
 
+# The parts of the robot a floor contact is sorted into: the feet, and the rest, which a
+# walking robot must keep off the floor (knees and shins, thighs, the body).
+CONTACT_PARTS: tuple[str, ...] = ('foot', 'lower_leg', 'upper_leg', 'body')
+
+
+@dataclass(frozen=True)
+class FloorContacts:
+    """Which robot parts touch the floor now; per-leg arrays are in LEGS order."""
+
+    feet: np.ndarray  # bool (4,)
+    lower_legs: np.ndarray  # bool (4,): knee and shin capsules
+    upper_legs: np.ndarray  # bool (4,)
+    body: bool
+    foot_slip: np.ndarray  # (4,) m/s horizontal speed of each foot's contact point, nan if off
+
+    @property
+    def non_foot(self) -> bool:
+        """Whether anything but a foot touches the floor."""
+        return bool(self.body or self.lower_legs.any() or self.upper_legs.any())
+
+    @property
+    def only_feet(self) -> bool:
+        """Whether the robot stands on its feet alone (at least one foot down, nothing else)."""
+        return bool(self.feet.any() and not self.non_foot)
+
+
 class SpotSimulation:
     """Spot on flat ground in MuJoCo, position servos on the 12 leg joints.
 
@@ -133,6 +159,26 @@ class SpotSimulation:
             (model.geom_bodyid > 0) & ((model.geom_contype != 0) | (model.geom_conaffinity != 0))
         )
         self._robot_geoms = robot
+        # Each colliding robot geom's part (CONTACT_PARTS index) and leg (LEGS index, -1 for
+        # the body), by the names spot_description's MJCF gives them, so a contact tells
+        # a foot from a knee.
+        self._geom_part = np.full(model.ngeom, -1)
+        self._geom_leg = np.full(model.ngeom, -1)
+        for g in robot:
+            body = model.body(model.geom_bodyid[g]).name
+            for leg_index, leg in enumerate(spot.LEGS):
+                if model.geom(g).name == f'{leg}_foot':
+                    part = 'foot'
+                elif body in (spot.link_name(leg, 'lower_leg'), spot.link_name(leg, 'upper_leg')):
+                    part = body.removeprefix(f'{leg}_')
+                else:
+                    continue
+                self._geom_part[g] = CONTACT_PARTS.index(part)
+                self._geom_leg[g] = leg_index
+                break
+            else:  # the body box, and anything else on the body
+                self._geom_part[g] = CONTACT_PARTS.index('body')
+        self._floor = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_GEOM, mjcf.FLOOR)
         self.reset(pose)
 
     # --- time and stepping ---------------------------------------------------------------
@@ -216,7 +262,14 @@ class SpotSimulation:
         return up
 
     # --- resets --------------------------------------------------------------------------
-    def reset(self, pose: str = 'standing', seed: int | None = None) -> None:
+    def reset(
+        self,
+        pose: str = 'standing',
+        seed: int | None = None,
+        *,
+        yaw: float = 0.0,
+        joint_noise: float = 0.0,
+    ) -> None:
         """Put the robot back at the origin, at rest, servos holding the new joint angles.
 
         Args:
@@ -224,7 +277,13 @@ class SpotSimulation:
                 legs folded), 'on_back' (lying on its back,
                 legs in the air, body z axis pointing down) or 'random' (random
                 orientation and joint angles, dropped from a small height).
-            seed: seed for 'random'; None draws from the simulation's generator.
+            seed: seed for 'random' and the joint noise; None draws from the simulation's
+                generator.
+            yaw: heading (rad) about the world z axis of the 'standing', 'lying' and
+                'on_back' poses.
+            joint_noise: standard deviation (rad) of Gaussian noise added to the joint
+                angles of those poses (clipped to the limits), so that evaluations from
+                one pose start from states that really differ.
 
         Simulated time is not reset: it keeps running forward, as a ROS clock must.
 
@@ -235,13 +294,21 @@ class SpotSimulation:
         now = self.data.time
         mujoco.mj_resetData(self.model, self.data)
         self.data.time = now
+        heading = np.array([np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)])
+        noise = rng.normal(0.0, joint_noise, spot.NUM_JOINTS) if joint_noise > 0 else 0.0
+
+        def joints(pose_joints: np.ndarray) -> np.ndarray:
+            return np.clip(pose_joints + noise, spot.JOINT_LOWER, spot.JOINT_UPPER)
+
         if pose == 'standing':
-            self._place(np.array([1.0, 0.0, 0.0, 0.0]), spot.STANDING_POSE, RESET_CLEARANCE)
+            self._place(heading, joints(spot.STANDING_POSE), RESET_CLEARANCE)
         elif pose == 'lying':
             lying = np.array([LYING_LEG[j] for _ in spot.LEGS for j in spot.LEG_JOINTS])
-            self._place(np.array([1.0, 0.0, 0.0, 0.0]), lying, RESET_CLEARANCE)
+            self._place(heading, joints(lying), RESET_CLEARANCE)
         elif pose == 'on_back':
-            self._place(_UPSIDE_DOWN, spot.STANDING_POSE, RESET_CLEARANCE)
+            upside_down = np.empty(4)
+            mujoco.mju_mulQuat(upside_down, heading, _UPSIDE_DOWN)
+            self._place(upside_down, joints(spot.STANDING_POSE), RESET_CLEARANCE)
         else:
             for _ in range(100):  # redraw poses in which the legs touch the body or each other
                 quat = rng.normal(size=4)
@@ -322,6 +389,56 @@ class SpotSimulation:
     def body_z_axis(self) -> np.ndarray:
         """Return the body's z axis in the world: (0, 0, 1) upright, (0, 0, -1) on its back."""
         return self.data.xmat[self.model.body(spot.BODY_LINK).id].reshape(3, 3)[:, 2].copy()
+
+    def body_yaw(self) -> float:
+        """Heading (rad, -pi..pi): the body x axis' direction in the world's horizontal plane.
+
+        Defined as long as the body x axis is not vertical; on its back the robot's heading
+        is still where its head points.
+        """
+        x_axis = self.data.xmat[self.model.body(spot.BODY_LINK).id].reshape(3, 3)[:, 0]
+        return float(np.arctan2(x_axis[1], x_axis[0]))
+
+    def floor_contacts(self) -> FloorContacts:
+        """Which robot parts touch the floor now, and how fast each foot in contact slides.
+
+        A foot's slip is the horizontal speed of its contact point (the foot sphere's point
+        on the floor, rolling included), the mean if it has several contacts.
+        """
+        model, data = self.model, self.data
+        touching = np.zeros((len(CONTACT_PARTS), len(spot.LEGS)), dtype=bool)
+        body = False
+        slip_sum, slip_count = np.zeros(len(spot.LEGS)), np.zeros(len(spot.LEGS))
+        velocity = np.empty(6)
+        for contact in data.contact[: data.ncon]:
+            pair = (contact.geom1, contact.geom2)
+            if self._floor not in pair:
+                continue
+            geom = pair[1] if pair[0] == self._floor else pair[0]
+            part, leg = self._geom_part[geom], self._geom_leg[geom]
+            if part < 0:
+                continue
+            if leg < 0:
+                body = True
+                continue
+            touching[part, leg] = True
+            if CONTACT_PARTS[part] == 'foot':
+                # [angular, linear] at the geom's centre, world frame; moved to the contact
+                # point, so a foot that rolls in place does not count as slipping.
+                mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_GEOM, geom, velocity, 0)
+                lever = contact.pos - data.geom_xpos[geom]
+                point = velocity[3:] + np.cross(velocity[:3], lever)
+                slip_sum[leg] += float(np.hypot(point[0], point[1]))
+                slip_count[leg] += 1
+        with np.errstate(invalid='ignore', divide='ignore'):
+            slip = np.where(slip_count > 0, slip_sum / slip_count, np.nan)
+        return FloorContacts(
+            feet=touching[CONTACT_PARTS.index('foot')],
+            lower_legs=touching[CONTACT_PARTS.index('lower_leg')],
+            upper_legs=touching[CONTACT_PARTS.index('upper_leg')],
+            body=body,
+            foot_slip=slip,
+        )
 
     def foot_positions(self) -> np.ndarray:
         """Foot centres in the world (m), LEGS order, shape (4, 3)."""

@@ -255,3 +255,58 @@ def test_render_cameras(sim):
     assert track.std() > 10  # not a blank frame
     sim.reset('on_back')
     assert np.abs(sim.render('track', 64, 64).astype(int) - track).mean() > 1
+
+
+def test_floor_contacts_tell_feet_from_the_rest(sim):
+    sim.step(seconds(sim, 0.5))
+    standing = sim.floor_contacts()
+    assert standing.feet.all() and standing.only_feet and not standing.non_foot
+    # Standing still, the feet do not slide (MuJoCo's soft contacts creep a few mm/s).
+    assert np.nanmax(standing.foot_slip) < 0.02
+    sim.reset('on_back')
+    sim.step(seconds(sim, 0.5))
+    back = sim.floor_contacts()
+    assert back.body and back.non_foot and not back.feet.any()
+    assert np.isnan(back.foot_slip).all()
+
+
+def test_knees_on_the_floor_are_not_feet(sim):
+    # Kneeling: the lower legs folded back flat, so the knees and shins take the weight.
+    kneel = {
+        f'{leg}_knee': spot.JOINT_UPPER[spot.JOINT_NAMES.index(f'{leg}_knee')] for leg in spot.LEGS
+    }
+    kneel.update({f'{leg}_hip_y': 1.55 for leg in spot.LEGS})
+    sim.set_position_targets(kneel)
+    sim.step(seconds(sim, 1.0))
+    contacts = sim.floor_contacts()
+    assert contacts.non_foot and not contacts.only_feet
+    assert contacts.lower_legs.any() or contacts.upper_legs.any() or contacts.body
+
+
+def test_a_foot_dragged_over_the_floor_slips(sim):
+    sim.step(seconds(sim, 0.5))
+    root = sim.model.body(spot.BODY_LINK).jntadr[0]
+    # Push the whole robot sideways at 0.5 m/s: the feet slide with it.
+    sim.data.qvel[sim.model.jnt_dofadr[root] + 1] = 0.5
+    mujoco.mj_forward(sim.model, sim.data)
+    contacts = sim.floor_contacts()
+    assert np.nanmin(contacts.foot_slip) > 0.3
+
+
+def test_yaw_and_joint_noise_make_starts_that_differ(sim):
+    sim.reset('lying', yaw=1.0)
+    assert sim.body_yaw() == pytest.approx(1.0)
+    assert sim.body_z_axis()[2] > 0.999
+    sim.reset('on_back', yaw=-2.0)
+    assert sim.body_yaw() == pytest.approx(-2.0)
+    assert sim.body_z_axis()[2] < -0.999
+    starts = []
+    for seed in (0, 1, 2):
+        sim.reset('lying', seed=seed, joint_noise=0.05)
+        starts.append(sim.joints().position)
+        assert sim.data.ncon == 0  # still placed clear of the floor
+    assert min(np.abs(a - b).max() for a in starts for b in starts if a is not b) > 0.02
+    sim.reset('lying', seed=1, joint_noise=0.05)
+    np.testing.assert_array_equal(sim.joints().position, starts[1])  # seeded
+    sim.reset('standing')
+    np.testing.assert_array_equal(sim.joints().position, spot.STANDING_POSE)

@@ -1,0 +1,185 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Re-evaluate every committed policy by physics, to say which of them walk.
+
+    python -m dreamstride_bringup.reevaluate docs/results
+
+For each run directory (one with summary.json) and each of its final_policy and
+best_policy files: the walk criterion's evaluation (locomotion_metrics.WALK: from lying,
+3 randomised starts, 250 steps, forward 0.3 m/s) and one 1,000-step run from standing.
+The evaluating agent observes what the run's training agent observed (its summary's
+orientation_input). Rows go to RESULTS/reevaluation.csv as each policy finishes; a
+Markdown table of them is printed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from pathlib import Path
+import sys
+from typing import Any
+
+POLICY_FILES = ('final_policy.safetensors', 'best_policy.safetensors')
+
+
+def _round(value: Any) -> Any:
+    return round(value, 4) if isinstance(value, float) and math.isfinite(value) else value
+
+
+def reevaluate_policy(
+    policy: Path | None, overrides: dict[str, Any], starts: int, seed: int
+) -> dict[str, Any]:
+    """Return one CSV row: the criterion's evaluation and the long run of ``policy``."""
+    from dreamstride_bringup.evaluate import LONG_RUN_STEPS, evaluate, evaluation_agent_config
+    from dreamstride_bringup.locomotion_metrics import FORWARD_COMMAND, WALK
+
+    config = evaluation_agent_config(overrides=overrides)
+    judged = evaluate(
+        policy,
+        episodes=starts,
+        episode_length=WALK.steps,
+        initial_pose=WALK.start_pose,
+        seed=seed,
+        agent_config=config,
+        command=FORWARD_COMMAND,
+    )
+    long = evaluate(
+        policy,
+        episodes=1,
+        episode_length=LONG_RUN_STEPS,
+        initial_pose='standing',
+        seed=seed,
+        agent_config=config,
+        command=FORWARD_COMMAND,
+    )
+    s, run = judged.summary(), long.episodes[0]
+    keys = (
+        'mean_reward_per_step',
+        'mean_speed_along_heading',
+        'net_speed_along_command',
+        'min_net_speed_along_command',
+        'max_abs_heading_drift_deg',
+        'non_foot_contact_share',
+        'max_non_foot_contact_share',
+        'upright_share',
+        'min_upright_share',
+        'foot_slip',
+        'tracking_error',
+        'yaw_rate_error',
+        'max_time_to_stand',
+        'walked_episodes',
+        'episodes',
+        'walked',
+    )
+    return {
+        **{k: _round(s[k]) for k in keys},
+        'failures': ' | '.join(
+            f'start {i}: {"; ".join(e.failures) or "walked"}'
+            for i, e in enumerate(judged.episodes)
+        ),
+        'long_reward_per_step': _round(run.mean_reward),
+        'long_displacement_along_command': _round(run.physics.displacement_along_command),
+        'long_net_displacement': _round(run.physics.net_displacement),
+        'long_heading_drift_deg': _round(run.physics.heading_drift_deg),
+        'long_non_foot_contact_share': _round(run.physics.non_foot_contact_share),
+        'long_upright_share': _round(run.physics.upright_share),
+    }
+
+
+def markdown_table(rows: list[dict[str, Any]]) -> str:
+    """Return the rows as the table in docs/results.md."""
+    lines = [
+        '| policy | reward per step | net speed along command (m/s), mean (worst) '
+        '| heading drift, worst (deg) | non-foot contact, mean (worst) | upright, mean (worst) '
+        '| walked | 1,000 steps from standing: m along command, drift (deg) |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
+    for r in rows:
+        lines.append(
+            f'| {r["policy"]} | {r["mean_reward_per_step"]:.2f} '
+            f'| {r["net_speed_along_command"]:+.3f} ({r["min_net_speed_along_command"]:+.3f}) '
+            f'| {r["max_abs_heading_drift_deg"]:.0f} '
+            f'| {r["non_foot_contact_share"]:.0%} ({r["max_non_foot_contact_share"]:.0%}) '
+            f'| {r["upright_share"]:.0%} ({r["min_upright_share"]:.0%}) '
+            f'| {"**yes**" if r["walked"] else "no"} ({r["walked_episodes"]} of {r["episodes"]}) '
+            f'| {r["long_displacement_along_command"]:+.2f}, {r["long_heading_drift_deg"]:+.0f} |'
+        )
+    return '\n'.join(lines)
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Return the rows of a reevaluation CSV with numbers and flags typed again."""
+    rows = []
+    with open(path, newline='') as f:
+        for raw in csv.DictReader(f):
+            row: dict[str, Any] = {}
+            for key, value in raw.items():
+                try:
+                    row[key] = float(value)
+                except ValueError:
+                    row[key] = value
+            row['walked'] = raw['walked'] == 'True'
+            row['walked_episodes'] = int(row['walked_episodes'])
+            row['episodes'] = int(row['episodes'])
+            rows.append(row)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: re-evaluate the policies under RESULTS and write the CSV."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('results', type=Path, help='folder of run directories (docs/results)')
+    parser.add_argument('--out', type=Path, help='CSV (default: RESULTS/reevaluation.csv)')
+    parser.add_argument('--starts', type=int, default=3, help='randomised starts from lying')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--only', nargs='*', help='run directory names to do (default: all)')
+    parser.add_argument(
+        '--no-random', action='store_true', help='skip the random-policy baseline row'
+    )
+    parser.add_argument(
+        '--table', action='store_true', help="only print the CSV's rows as a Markdown table"
+    )
+    args = parser.parse_args(argv)
+    out = args.out or args.results / 'reevaluation.csv'
+    if args.table:
+        print(markdown_table(read_rows(out)))
+        return 0
+    from dreamstride_bringup.experiment import _observation_overrides
+
+    jobs: list[tuple[str, Path | None, dict[str, Any]]] = []
+    for run in sorted(p for p in args.results.iterdir() if (p / 'summary.json').is_file()):
+        if args.only and run.name not in args.only:
+            continue
+        overrides = _observation_overrides(
+            json.loads((run / 'summary.json').read_text())['overrides']
+        )
+        for name in POLICY_FILES:
+            if (run / name).is_file():
+                jobs.append(
+                    (f'{run.name}/{name.removesuffix(".safetensors")}', run / name, overrides)
+                )
+    if not args.no_random:
+        jobs.append(('random (no policy)', None, {}))
+    rows = []
+    for label, policy, overrides in jobs:
+        row = {
+            'policy': label,
+            'orientation_input': overrides.get('orientation_input', 'roll_pitch (default)'),
+            **reevaluate_policy(policy, overrides, args.starts, args.seed),
+        }
+        rows.append(row)
+        print(f'{label}: walked {row["walked"]}; {row["failures"]}', flush=True)
+        with open(out, 'w', newline='') as f:  # rewritten each time: a partial run keeps rows
+            writer = csv.DictWriter(f, fieldnames=list(row))
+            writer.writeheader()
+            writer.writerows(rows)
+    print(markdown_table(rows))
+    print(f'results: {out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

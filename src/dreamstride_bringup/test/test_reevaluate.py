@@ -1,0 +1,66 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
+"""reevaluate finds every committed policy, evaluates it as it was trained, and writes a CSV."""
+
+import json
+
+from dreamstride_bringup import reevaluate
+
+
+def test_every_policy_is_found_and_observes_what_it_trained_on(tmp_path, monkeypatch, capsys):
+    for run, agent in (
+        ('gravity-seed0', {'seed': 1, 'orientation_input': 'gravity'}),
+        ('long-seed1', {'seed': 2}),
+    ):
+        (tmp_path / run).mkdir()
+        (tmp_path / run / 'summary.json').write_text(json.dumps({'overrides': {'agent': agent}}))
+        (tmp_path / run / 'final_policy.safetensors').write_bytes(b'')
+    (tmp_path / 'long-seed1' / 'best_policy.safetensors').write_bytes(b'')
+    (tmp_path / 'plots').mkdir()  # no summary.json: not a run
+    calls = []
+
+    def fake(policy, overrides, starts, seed):
+        calls.append((policy, overrides, starts))
+        walked = policy is not None and 'best' in policy.name
+        return {
+            **{
+                k: 0.1
+                for k in (
+                    'mean_reward_per_step',
+                    'net_speed_along_command',
+                    'min_net_speed_along_command',
+                    'max_abs_heading_drift_deg',
+                    'non_foot_contact_share',
+                    'max_non_foot_contact_share',
+                    'upright_share',
+                    'min_upright_share',
+                    'long_displacement_along_command',
+                    'long_heading_drift_deg',
+                )
+            },
+            'walked_episodes': starts if walked else 0,
+            'episodes': starts,
+            'walked': walked,
+            'failures': '',
+        }
+
+    monkeypatch.setattr(reevaluate, 'reevaluate_policy', fake)
+    assert reevaluate.main([str(tmp_path), '--starts', '4']) == 0
+    assert [(c[0] and c[0].relative_to(tmp_path).as_posix(), c[1], c[2]) for c in calls] == [
+        ('gravity-seed0/final_policy.safetensors', {'orientation_input': 'gravity'}, 4),
+        ('long-seed1/final_policy.safetensors', {}, 4),
+        ('long-seed1/best_policy.safetensors', {}, 4),
+        (None, {}, 4),
+    ]
+    rows = reevaluate.read_rows(tmp_path / 'reevaluation.csv')
+    assert [r['policy'] for r in rows] == [
+        'gravity-seed0/final_policy',
+        'long-seed1/final_policy',
+        'long-seed1/best_policy',
+        'random (no policy)',
+    ]
+    assert [r['walked'] for r in rows] == [False, False, True, False]
+    capsys.readouterr()
+    assert reevaluate.main([str(tmp_path), '--table']) == 0
+    table = capsys.readouterr().out
+    assert '| long-seed1/best_policy | 0.10 |' in table and '**yes** (4 of 4)' in table
