@@ -4,7 +4,9 @@
 
 Offers come from the load_policy service thread; swap() and drop_active() run in the
 control tick. A lock guards the hand-over only: validation happens outside it, so a
-tick never waits for a policy to be checked.
+tick never waits for a policy to be checked. Offers may be validated concurrently: the
+version is checked again under the lock at the hand-over, so one that finishes after a
+newer one was accepted is refused, and a swap never goes back a version.
 """
 
 from __future__ import annotations
@@ -54,8 +56,17 @@ class PolicySlot:
                 ),
             )
         with self._lock:
-            self._pending = (policy, version, sha256)
+            # Checked again: a newer offer may have been accepted while this one validated.
+            newest = self._newest()
+            if version > newest:
+                self._pending = (policy, version, sha256)
+        if version <= newest:
+            return self._refuse(version, str(_not_newer(version, newest)))
         return True, f'accepted v{version}; active from the next control tick'
+
+    def _newest(self) -> int:
+        """Return the newest version active or pending (call with the lock held)."""
+        return max(self.active_version, self._pending[1] if self._pending else 0)
 
     def _validate(self, fmt: Any, version: Any, sha256: Any, data: Any) -> Policy:
         if not isinstance(fmt, str) or fmt != 'safetensors':
@@ -67,12 +78,9 @@ class PolicySlot:
                 'version', f'version must be a 64-bit integer, got {type(version).__name__}'
             )
         with self._lock:
-            newest = max(self.active_version, self._pending[1] if self._pending else 0)
+            newest = self._newest()
         if version <= newest:
-            raise _refusal(
-                'version',
-                f'version {version} is not newer than the active or pending version {newest}',
-            )
+            raise _not_newer(version, newest)
         policy = Policy.from_bytes(
             data, sha256, max_bytes=self.max_bytes, expected_version=version
         )
@@ -127,6 +135,12 @@ class PolicySlot:
 
 def _is_int64(value: Any) -> bool:
     return type(value) is int and -(2**63) <= value < 2**63
+
+
+def _not_newer(version: int, newest: int) -> PolicyRejected:
+    return _refusal(
+        'version', f'version {version} is not newer than the active or pending version {newest}'
+    )
 
 
 def _refusal(reason: str, message: str) -> PolicyRejected:
