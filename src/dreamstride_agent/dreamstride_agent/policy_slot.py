@@ -73,9 +73,10 @@ class PolicySlot:
             raise _refusal(
                 'format', f"format '{_short(fmt)}' is not accepted (only 'safetensors')"
             )
-        if not _is_int64(version):
+        if not _is_uint64(version):
+            got = 'a value outside that range' if type(version) is int else type(version).__name__
             raise _refusal(
-                'version', f'version must be a 64-bit integer, got {type(version).__name__}'
+                'version', f'version must be an unsigned 64-bit integer (0 to 2^64-1), got {got}'
             )
         with self._lock:
             newest = self._newest()
@@ -95,7 +96,7 @@ class PolicySlot:
         return policy
 
     def _refuse(self, version: Any, why: str) -> tuple[bool, str]:
-        shown = version if _is_int64(version) else '?'  # str() of a huge int raises
+        shown = version if _is_uint64(version) else '?'  # str() of a huge int raises
         with self._lock:
             self.refused += 1
             self.last_refusal = f'v{shown}: {why}'
@@ -133,8 +134,9 @@ class PolicySlot:
         return time.monotonic() - self._activated_at
 
 
-def _is_int64(value: Any) -> bool:
-    return type(value) is int and -(2**63) <= value < 2**63
+def _is_uint64(value: Any) -> bool:
+    """Whether ``value`` fits LoadPolicy's ``uint64 version`` (bool, float or str do not)."""
+    return type(value) is int and 0 <= value < 2**64
 
 
 def _not_newer(version: int, newest: int) -> PolicyRejected:

@@ -88,3 +88,45 @@ def test_a_slow_older_offer_never_follows_a_newer_active_one(validator):
     slow.join(10.0)
     assert not result[0][0], result[0][1]
     assert not slot.swap() and slot.active_version == 6
+
+
+# --- the version: the service's uint64, all of it and only it -------------------------
+@pytest.fixture(scope='module')
+def learner():
+    from dreamstride_agent.dreamer.agent import DreamerLearner
+    from dreamstride_agent.dreamer.config import load_config
+    import torch
+
+    torch.manual_seed(0)
+    return DreamerLearner(load_config('tiny'), 6, 3, device='cpu')
+
+
+@pytest.mark.parametrize('version', [1, 2**63 - 1, 2**63, 2**64 - 1])
+def test_every_uint64_version_is_accepted(learner, version):
+    data, sha = learner.export_policy(version)
+    slot = PolicySlot(6, 3, len(data))
+    ok, message = slot.offer('safetensors', version, sha, data)
+    assert ok, message
+    assert slot.swap() and slot.active_version == version
+    ok, message = slot.offer('safetensors', version, sha, data)  # the same again: not newer
+    assert not ok and f'version {version} is not newer' in message, message
+
+
+@pytest.mark.parametrize('version', [-1, -(2**63), 2**64, 2**70, True, 7.0, '7'])
+def test_a_version_outside_uint64_is_refused(learner, version):
+    data, sha = learner.export_policy(7)
+    slot = PolicySlot(6, 3, len(data))
+    ok, message = slot.offer('safetensors', version, sha, data)
+    assert not ok and message.startswith('refused: policy refused (version): '), message
+    assert 'unsigned 64-bit' in message, message
+    assert slot.refused == 1 and not slot.swap() and slot.active_version == 0
+
+
+@pytest.mark.parametrize('version', [2**64, 10**20 - 1])
+def test_bytes_that_carry_a_version_beyond_uint64_are_refused(learner, version):
+    from dreamstride_agent.dreamer.policy import Policy, PolicyRejected
+
+    data, sha = learner.export_policy(version)
+    with pytest.raises(PolicyRejected, match=f'{version} is outside 0..{2**64 - 1}') as caught:
+        Policy.from_bytes(data, sha, max_bytes=len(data))
+    assert caught.value.reason == 'version'
