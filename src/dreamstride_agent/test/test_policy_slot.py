@@ -61,6 +61,69 @@ def offer_in_thread(slot: PolicySlot, version: int) -> tuple[threading.Thread, l
     return thread, result
 
 
+# --- hand-over: offer, swap, drop ------------------------------------------------------
+def test_an_accepted_offer_acts_from_the_next_swap_only(validator):
+    slot = PolicySlot(OBS, ACT, 1 << 20)
+    assert slot.active is None and slot.active_version == 0
+    ok, message = slot.offer('safetensors', 3, 'sha3', b'x')
+    assert ok and 'v3' in message
+    assert slot.active is None and slot.active_version == 0  # not before the tick
+    assert slot.swap() and (slot.active_version, slot.active_sha256) == (3, 'sha3')
+    assert not slot.swap()  # nothing pending any more
+
+
+def test_a_newer_offer_replaces_a_pending_one_and_an_older_is_refused(validator):
+    slot = PolicySlot(OBS, ACT, 1 << 20)
+    assert offer(slot, 3)[0] and offer(slot, 5)[0]
+    ok, message = offer(slot, 4)
+    assert not ok and 'version 4 is not newer than the active or pending version 5' in message
+    assert slot.swap() and slot.active_version == 5 and slot.active.name == 'policy v5'
+
+
+def test_dropping_the_active_policy_restores_the_previous_one_once(validator):
+    slot = PolicySlot(OBS, ACT, 1 << 20)
+    for version in (1, 2):
+        assert offer(slot, version)[0] and slot.swap()
+    assert slot.drop_active('non-finite action') == 'non-finite action: dropped, restored v1'
+    assert slot.active_version == 1 and slot.active.name == 'policy v1'
+    assert slot.refused == 1 and slot.last_refusal == 'non-finite action'
+    # Only one step back: dropping v1 too leaves random exploration, not v2.
+    assert slot.drop_active('again').endswith('back to random exploration')
+    assert (slot.active, slot.active_version, slot.active_sha256) == (None, 0, '')
+    assert offer(slot, 3)[0] and slot.swap() and slot.active_version == 3
+
+
+def test_the_age_of_the_active_policy_restarts_at_every_change(validator):
+    slot = PolicySlot(OBS, ACT, 1 << 20)
+    slot._activated_at -= 100.0
+    assert slot.active_age() >= 100.0
+    assert offer(slot, 1)[0] and slot.active_age() >= 100.0  # pending is not active
+    assert slot.swap() and slot.active_age() < 100.0
+    slot._activated_at -= 100.0
+    slot.drop_active('bad')
+    assert slot.active_age() < 100.0
+
+
+@pytest.mark.parametrize(
+    'fmt, dims, reason',
+    [
+        ('pickle', (OBS, ACT), "(format): format 'pickle' is not accepted"),
+        (b'safetensors', (OBS, ACT), '(format)'),
+        ('safetensors', (OBS + 1, ACT), f'(dimensions): policy expects observation {OBS + 1}'),
+        ('safetensors', (OBS, ACT - 1), f'action {ACT - 1}, this agent has {OBS} / {ACT}'),
+    ],
+)
+def test_a_refusal_is_counted_and_leaves_the_policies_as_they_were(monkeypatch, fmt, dims, reason):
+    monkeypatch.setattr(policy_slot.Policy, 'from_bytes', StandInValidator(*dims))
+    slot = PolicySlot(OBS, ACT, 1 << 20)
+    slot.active, slot.active_version = 'the running one', 4
+    ok, message = slot.offer(fmt, 9, 'sha', b'x')
+    assert not ok and message.startswith('refused: policy refused ') and reason in message
+    assert slot.refused == 1 and slot.last_refusal.startswith('v9: ')
+    assert reason in slot.last_refusal
+    assert not slot.swap() and (slot.active, slot.active_version) == ('the running one', 4)
+
+
 # --- an older offer that finishes validating last -------------------------------------
 def test_a_slow_older_offer_never_replaces_a_newer_pending_one(validator):
     slot = PolicySlot(OBS, ACT, 1 << 20)
