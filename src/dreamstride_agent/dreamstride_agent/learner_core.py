@@ -51,7 +51,9 @@ class LearnerSettings:
         "Dreamer configuration preset ('tiny', 'cpu', 'daydreamer', 'small').", 'daydreamer'
     )
     overrides: list[str] = described(
-        "Overrides of the preset, e.g. ['train.batch_size=16'].", factory=list
+        "Overrides of the preset, e.g. ['train.batch=16']; run.* keys other than "
+        'run.replay_capacity are refused: the parameters here set them.',
+        factory=list,
     )
     device: str = described(
         "Torch device: 'cpu', 'cuda' or 'auto' (a missing cuda is an error).", 'cpu'
@@ -139,6 +141,43 @@ def learner_settings_from_parameters(values: Mapping[str, Any]) -> LearnerSettin
     return LearnerSettings(**kwargs)
 
 
+# Dreamer ``run.*`` settings the learner takes from its own parameters instead (or, for
+# evaluation, has none of): as a model override they would do nothing, so they are refused.
+# The learner reads only run.replay_capacity from the Dreamer configuration's run section.
+_RUN_OVERRIDES_OWNED = {
+    'run.train_ratio': 'train_ratio',
+    'run.prefill': 'prefill_steps',
+    'run.seed': 'seed',
+    'run.device': 'device',
+    'run.threads': 'torch_threads',
+    'run.log_every': 'log_every',
+    'run.checkpoint_every': 'checkpoint_every',  # in seconds there, not updates
+    'run.eval_every': None,
+    'run.eval_episodes': None,
+}
+
+
+def check_model_overrides(overrides: list[str]) -> None:
+    """Refuse a model override of a ``run.*`` setting that the learner does not read.
+
+    Raises ValueError naming the override and the learner parameter to set instead.
+    """
+    for item in overrides:
+        key = str(item).partition('=')[0].strip()
+        if key not in _RUN_OVERRIDES_OWNED:
+            continue
+        parameter = _RUN_OVERRIDES_OWNED[key]
+        instead = (
+            f"set the learner parameter '{parameter}' instead"
+            if parameter
+            else 'it applies to gym_train only (the learner does not evaluate)'
+        )
+        raise ValueError(
+            f'model_overrides {item!r}: the learner does not read {key} from the Dreamer '
+            f'configuration; {instead}'
+        )
+
+
 def _default_log(level: str, message: str) -> None:
     print(f'[{level}] {message}', flush=True)
 
@@ -155,6 +194,7 @@ class LearnerCore:
         import torch
         from torch.utils.tensorboard import SummaryWriter
 
+        check_model_overrides(settings.overrides)
         self.s = settings
         self.log = log
         if settings.torch_threads:

@@ -4,7 +4,9 @@
 
 Offers come from the load_policy service thread; swap() and drop_active() run in the
 control tick. A lock guards the hand-over only: validation happens outside it, so a
-tick never waits for a policy to be checked.
+tick never waits for a policy to be checked. Offers may be validated concurrently: the
+version is checked again under the lock at the hand-over, so one that finishes after a
+newer one was accepted is refused, and a swap never goes back a version.
 """
 
 from __future__ import annotations
@@ -54,25 +56,32 @@ class PolicySlot:
                 ),
             )
         with self._lock:
-            self._pending = (policy, version, sha256)
+            # Checked again: a newer offer may have been accepted while this one validated.
+            newest = self._newest()
+            if version > newest:
+                self._pending = (policy, version, sha256)
+        if version <= newest:
+            return self._refuse(version, str(_not_newer(version, newest)))
         return True, f'accepted v{version}; active from the next control tick'
+
+    def _newest(self) -> int:
+        """Return the newest version active or pending (call with the lock held)."""
+        return max(self.active_version, self._pending[1] if self._pending else 0)
 
     def _validate(self, fmt: Any, version: Any, sha256: Any, data: Any) -> Policy:
         if not isinstance(fmt, str) or fmt != 'safetensors':
             raise _refusal(
                 'format', f"format '{_short(fmt)}' is not accepted (only 'safetensors')"
             )
-        if not _is_int64(version):
+        if not _is_uint64(version):
+            got = 'a value outside that range' if type(version) is int else type(version).__name__
             raise _refusal(
-                'version', f'version must be a 64-bit integer, got {type(version).__name__}'
+                'version', f'version must be an unsigned 64-bit integer (0 to 2^64-1), got {got}'
             )
         with self._lock:
-            newest = max(self.active_version, self._pending[1] if self._pending else 0)
+            newest = self._newest()
         if version <= newest:
-            raise _refusal(
-                'version',
-                f'version {version} is not newer than the active or pending version {newest}',
-            )
+            raise _not_newer(version, newest)
         policy = Policy.from_bytes(
             data, sha256, max_bytes=self.max_bytes, expected_version=version
         )
@@ -87,7 +96,7 @@ class PolicySlot:
         return policy
 
     def _refuse(self, version: Any, why: str) -> tuple[bool, str]:
-        shown = version if _is_int64(version) else '?'  # str() of a huge int raises
+        shown = version if _is_uint64(version) else '?'  # str() of a huge int raises
         with self._lock:
             self.refused += 1
             self.last_refusal = f'v{shown}: {why}'
@@ -125,8 +134,15 @@ class PolicySlot:
         return time.monotonic() - self._activated_at
 
 
-def _is_int64(value: Any) -> bool:
-    return type(value) is int and -(2**63) <= value < 2**63
+def _is_uint64(value: Any) -> bool:
+    """Whether ``value`` fits LoadPolicy's ``uint64 version`` (bool, float or str do not)."""
+    return type(value) is int and 0 <= value < 2**64
+
+
+def _not_newer(version: int, newest: int) -> PolicyRejected:
+    return _refusal(
+        'version', f'version {version} is not newer than the active or pending version {newest}'
+    )
 
 
 def _refusal(reason: str, message: str) -> PolicyRejected:

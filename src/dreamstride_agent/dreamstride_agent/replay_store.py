@@ -50,6 +50,11 @@ STEPS_TOPIC = 'steps'
 OPEN_DIR = 'open'
 QUARANTINE_DIR = 'quarantine'
 _NOT_SEGMENTS = {OPEN_DIR, QUARANTINE_DIR}
+# Bounds on a segment's metadata.yaml, checked before rosbags parses it: its YAML scanner
+# takes seconds over a few kB of nested flow collections ('[[[...'). A segment's own is
+# under 1 kB with one topic and a flow depth of 1; rosbag2's, with QoS profiles, a few kB.
+MAX_METADATA_BYTES = 16 * 1024
+MAX_METADATA_NESTING = 32
 
 
 class SegmentError(RuntimeError):
@@ -291,7 +296,11 @@ def _kind(mode: int) -> str:
 
 
 def check_segment_files(path: Path, store: Path) -> None:
-    """Refuse a segment that is not a directory of regular files inside the store."""
+    """Refuse a segment that is not a directory of regular files inside the store.
+
+    Its metadata.yaml must also be small and shallow enough to parse quickly
+    (:data:`MAX_METADATA_BYTES`, :data:`MAX_METADATA_NESTING`).
+    """
     root = Path(os.path.realpath(store))
     _check_entry(path, root, want_dir=True)
     real = Path(os.path.realpath(path))
@@ -300,6 +309,38 @@ def check_segment_files(path: Path, store: Path) -> None:
             _check_entry(entry, root, want_dir=False)
         except SegmentError as exc:
             raise SegmentError(f'{path.name}: {exc}') from None
+    error = _metadata_error(real / 'metadata.yaml')
+    if error:
+        raise SegmentError(f'{path.name}: {error}')
+
+
+def _metadata_error(meta: Path) -> str | None:
+    """Why ``meta`` (a regular file, checked) is not to be parsed, or None (also if absent)."""
+    try:
+        with open(meta, 'rb') as handle:
+            size = os.fstat(handle.fileno()).st_size
+            text = handle.read(MAX_METADATA_BYTES + 1)
+    except FileNotFoundError:
+        return None  # rosbags says what is missing
+    if size > MAX_METADATA_BYTES or len(text) > MAX_METADATA_BYTES:
+        size = max(size, len(text))
+        return (
+            f'metadata.yaml is {size} bytes, more than the {MAX_METADATA_BYTES} a segment may have'
+        )
+    # Counted over the raw text (quoted brackets too): an over-estimate, never an under-.
+    depth = deepest = 0
+    for char in text:
+        if char in b'[{':
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in b']}':
+            depth = max(depth - 1, 0)
+    if deepest > MAX_METADATA_NESTING:
+        return (
+            f'metadata.yaml nests [ and {{ {deepest} deep, more than the '
+            f'{MAX_METADATA_NESTING} a segment may have'
+        )
+    return None
 
 
 @functools.lru_cache(maxsize=64)  # every step of a run carries the same keys

@@ -221,6 +221,45 @@ def test_iter_store_lists_symlinked_segments_and_the_first_fixes_the_layout(tmp_
     assert 'leads out of the store' in str(results['c'])
 
 
+def _pad_metadata(segment: Path, custom_data: str) -> Path:
+    """Replace the segment's ``custom_data: null`` with ``custom_data`` (YAML text)."""
+    meta = segment / 'metadata.yaml'
+    text = meta.read_text()
+    assert 'custom_data: null' in text
+    meta.write_text(text.replace('custom_data: null', f'custom_data: {custom_data}'))
+    return meta
+
+
+def test_an_oversized_metadata_yaml_is_refused_before_it_is_parsed(tmp_path, typestore):
+    # Valid YAML that rosbags reads (slowly, the bigger it gets): refused by its size alone.
+    good(tmp_path, 'a', 'run_a')
+    wide = good(tmp_path, 'wide', 'run_w')
+    entries = ''.join(f'\n    key_{i}: value_{i}' for i in range(2000))
+    size = _pad_metadata(wide, entries).stat().st_size
+    assert size > 2 * 16 * 1024
+    with pytest.raises(SegmentError) as refused:
+        read_segment(wide, typestore)
+    assert str(refused.value) == (
+        f'wide: metadata.yaml is {size} bytes, more than the {16 * 1024} a segment may have'
+    )
+    # Skipped like any other refused segment: the rest of the store is read.
+    good(tmp_path, 'z', 'run_z')
+    results = {segment_key(seg, tmp_path): res for seg, res in iter_store(tmp_path, typestore)}
+    assert [len(results['a']), len(results['z'])] == [5, 5]
+    assert isinstance(results['wide'], SegmentError) and f'{size} bytes' in str(results['wide'])
+
+
+def test_deeply_nested_metadata_yaml_is_refused_before_it_is_parsed(tmp_path, typestore):
+    # A few kB of nested flow collections cost rosbags' YAML scanner seconds.
+    nested = good(tmp_path, 'nested', 'run')
+    _pad_metadata(nested, '[' * 1500 + ']' * 1500)
+    with pytest.raises(SegmentError, match=r'^nested: metadata.yaml nests \[ and \{ 1500 deep'):
+        read_segment(nested, typestore)
+    shallow = good(tmp_path, 'shallow', 'run')  # a few levels, as rosbag2 writes: accepted
+    _pad_metadata(shallow, "{qos: [{depth: 1, history: [1, 2]}], note: '[[[[[[[[[[['}")
+    assert len(read_segment(shallow, typestore)) == 5
+
+
 def robot_segment(store: Path, robot: str, name: str, run_id: str, n: int) -> Path:
     """A segment of ``n`` steps taken by ``robot`` (Step.header.frame_id)."""
     steps = [step(s, run_id, header=Header(frame_id=robot)) for s in range(n)]

@@ -117,3 +117,30 @@ def targets_from_trajectory(msg) -> dict[str, float]:
 
 
 _KNOWN_JOINTS = frozenset(JOINT_NAMES)
+
+
+class RejectionLog:
+    """When a backend logs a rejected command, so that a flood cannot flood the log.
+
+    Each new cause at once, the same cause again at most once a second, and at most
+    ``per_second`` lines in any one-second window whatever the causes. Every backend
+    logs its rejections by these rules; it counts every rejection, logged or not.
+    """
+
+    def __init__(self, per_second: int = 10) -> None:
+        self.per_second = per_second
+        self._last: tuple[str, float] | None = None  # (cause, monotonic s) last logged
+        self._window = (-math.inf, 0)  # (start, lines logged in it)
+
+    def should_log(self, cause: str, now: float) -> bool:
+        """Return whether to log a rejection for ``cause`` at ``now`` (monotonic s)."""
+        start, lines = self._window
+        if now - start >= 1.0:
+            start, lines = now, 0
+        repeated = self._last is not None and self._last[0] == cause and now - self._last[1] < 1.0
+        if repeated or lines >= self.per_second:
+            self._window = (start, lines)
+            return False
+        self._window = (start, lines + 1)
+        self._last = (cause, now)
+        return True

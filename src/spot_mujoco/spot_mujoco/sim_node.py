@@ -91,8 +91,7 @@ class SimNode(Node):
         self.clock_every = self._steps_per_period(dt, p['clock_rate'], 'clock_rate')
         self.steps = 0  # physics steps since start
         self.rejected_trajectories = 0
-        self._last_rejection: tuple[str, float] = ('', 0.0)
-        self._log_window = [0.0, 0]  # start (s, monotonic), lines logged since
+        self._rejection_log = contract.RejectionLog()
         self.overruns = 0  # times the paced simulation fell MAX_LAG behind and skipped ahead
 
         sensor_qos = contract.SENSOR_QOS
@@ -489,18 +488,9 @@ class SimNode(Node):
             )
 
     def _log_rejection(self, error: str) -> None:
-        """Log a rejected trajectory: each new cause at once, a repeated one once a second.
-
-        Ten lines a second at most, so a flood of bad commands cannot flood the log.
-        """
-        now = time.monotonic()
-        if now - self._log_window[0] >= 1.0:
-            self._log_window = [now, 0]
-        repeated = error == self._last_rejection[0] and now - self._last_rejection[1] < 1.0
-        if repeated or self._log_window[1] >= 10:
+        """Log a rejected trajectory by the contract's rules (contract.RejectionLog)."""
+        if not self._rejection_log.should_log(error, time.monotonic()):
             return
-        self._log_window[1] += 1
-        self._last_rejection = (error, now)
         self.get_logger().error(
             f'rejected joint trajectory, not applied: {error} '
             f'({self.rejected_trajectories} rejected so far)'

@@ -45,6 +45,7 @@ import math
 import os
 from pathlib import Path
 import sys
+import time
 from typing import Any
 
 from builtin_interfaces.msg import Time
@@ -243,6 +244,7 @@ class SpotPlugin:
         self.publish_every = self._steps_per_period(self.config.publish_rate, 'publishRate')
         self.steps = 0
         self.rejected_trajectories = 0
+        self._rejection_log = contract.RejectionLog()
         self.clamped_targets = 0
         self._previous: tuple[float, np.ndarray] | None = None  # (time, contract positions)
         self._stale_readings = False  # the sensors still hold the step before a reset
@@ -525,10 +527,11 @@ class SpotPlugin:
             targets = targets_from_trajectory(msg)
         except ValueError as error:
             self.rejected_trajectories += 1
-            self.node.get_logger().error(
-                f'rejected joint trajectory, not applied: {error} '
-                f'({self.rejected_trajectories} rejected so far)'
-            )
+            if self._rejection_log.should_log(str(error), time.monotonic()):
+                self.node.get_logger().error(
+                    f'rejected joint trajectory, not applied: {error} '
+                    f'({self.rejected_trajectories} rejected so far)'
+                )
             return
         for name, value in targets.items():
             self.targets[spot.JOINT_NAMES.index(name)] = value

@@ -460,6 +460,32 @@ def test_bad_trajectories_are_rejected_with_one_line_and_stepping_goes_on(harnes
     assert "unknown joint name(s) ['tail']" in err and 'non-finite' in err
 
 
+def test_a_flood_of_bad_trajectories_is_logged_within_bounds(harness, capfd):
+    # The README's promise, as the MuJoCo backend keeps it: a repeated cause at most once
+    # a second, and at most ten lines a second whatever the causes.
+    h = harness()
+    capfd.readouterr()
+    start = time.monotonic()
+    same = JointTrajectory(joint_names=['tail'], points=[JointTrajectoryPoint(positions=[0.0])])
+    for _ in range(50):
+        h.plugin._on_trajectory(same)
+    seconds = time.monotonic() - start
+    lines = capfd.readouterr().err.count('rejected joint trajectory')
+    assert 1 <= lines <= 1 + int(seconds), (lines, seconds)
+    time.sleep(1.0)  # a new window: 30 different causes
+    start = time.monotonic()
+    for i in range(30):
+        h.plugin._on_trajectory(
+            JointTrajectory(
+                joint_names=[f'tail_{i}'], points=[JointTrajectoryPoint(positions=[0.0])]
+            )
+        )
+    seconds = time.monotonic() - start
+    lines = capfd.readouterr().err.count('rejected joint trajectory')
+    assert 10 <= lines <= 10 * (1 + int(seconds)), (lines, seconds)
+    assert h.plugin.rejected_trajectories == 80  # every one is counted, logged or not
+
+
 def test_reset_on_back_through_a_service_call(harness):
     h = harness()
     h.robot.body.velocity = [0.3, 0.0, 0.0, 0.0, 0.0, 0.1]

@@ -421,8 +421,8 @@ _METADATA_KEYS = frozenset(PolicyMetadata(0, 1, 1, None, ModelConfig()).to_strin
 _MAX_METADATA_CHARS = {'model': 4096, 'config_name': 128, 'observation_keys': 512}
 # Keys a file may leave out (written by later versions of the same format).
 _OPTIONAL_METADATA_KEYS = frozenset({'observation_keys'})
-_CANONICAL_INT = re.compile(r'0|[1-9][0-9]{0,18}')
-_MAX_VERSION = 2**63 - 1
+_CANONICAL_INT = re.compile(r'0|[1-9][0-9]{0,19}')  # up to 2^64-1
+_MAX_VERSION = 2**64 - 1  # LoadPolicy.version is a uint64
 _MAX_IMAGE_SIDE = 1024
 _MAX_IMAGE_CHANNELS = 1024
 # Float fields of ModelConfig: (low, high, whether low itself is allowed).
