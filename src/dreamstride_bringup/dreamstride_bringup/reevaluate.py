@@ -25,6 +25,17 @@ from typing import Any
 POLICY_FILES = ('final_policy.safetensors', 'best_policy.safetensors')
 
 
+# The agent of runs 1 to 7 (its defaults then): DayDreamer's roll and pitch unless the
+# run said gravity, no yaw rate, no velocity command, and the heading reward they were
+# trained on (the reward column; the physical measures do not depend on it).
+RUNS_1_TO_7_OBSERVATION = {
+    'orientation_input': 'roll_pitch',
+    'command_input': False,
+    'yaw_rate_input': False,
+    'velocity_reward': 'heading',
+}
+
+
 def _round(value: Any) -> Any:
     return round(value, 4) if isinstance(value, float) and math.isfinite(value) else value
 
@@ -150,12 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     from dreamstride_bringup.experiment import _observation_overrides
 
     jobs: list[tuple[str, Path | None, dict[str, Any]]] = []
+    # Policies that record their observation layout are evaluated on it (evaluate() reads
+    # it); older ones were trained with the agent defaults of runs 1 to 7, given here.
     for run in sorted(p for p in args.results.iterdir() if (p / 'summary.json').is_file()):
         if args.only and run.name not in args.only:
             continue
-        overrides = _observation_overrides(
-            json.loads((run / 'summary.json').read_text())['overrides']
-        )
+        overrides = {
+            **RUNS_1_TO_7_OBSERVATION,
+            **_observation_overrides(json.loads((run / 'summary.json').read_text())['overrides']),
+        }
         for name in POLICY_FILES:
             if (run / name).is_file():
                 jobs.append(
@@ -167,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, policy, overrides in jobs:
         row = {
             'policy': label,
-            'orientation_input': overrides.get('orientation_input', 'roll_pitch (default)'),
+            'orientation_input': overrides.get('orientation_input', 'default'),
             **reevaluate_policy(policy, overrides, args.starts, args.seed),
         }
         rows.append(row)
