@@ -56,6 +56,10 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     assert summary['smoke'] and summary['env_steps'] > 100
     assert summary['learner']['updates'] > 0
     assert summary['lie_down_every_s'] == 2.0 and summary['lie_downs'] >= 1, summary
+    # Ticks the policy did not choose are counted (at least the wait for the recorder at
+    # the start), and the agent's self-rights (often none in a smoke run).
+    assert isinstance(summary['self_rights'], int)
+    assert summary['ticks_not_chosen_by_the_policy'] > 0, summary
     assert summary['machine']['cpus'] and summary['daydreamer_a1']['first_episode_12'] == 57900
     curve = list(csv.DictReader(open(results / 'curve.csv')))
     assert curve and 0.0 <= float(curve[0]['mean_reward']) <= 14.0

@@ -350,7 +350,7 @@ class AgentCore:
         return Hold(
             HoldKind.SELF_RIGHT,
             None,
-            f'on its back (up_z {up_z:.2f}): scripted self-right, {self.self_right.progress}',
+            f'down (body up axis z {up_z:.2f}): scripted self-right, {self.self_right.progress}',
             None if self.config.dry_run else command,
         )
 

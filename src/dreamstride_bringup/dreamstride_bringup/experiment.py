@@ -354,6 +354,8 @@ class _StatusWatcher:
                 'learner_state',
                 'rescues',
                 'lie_downs',
+                'self_rights',
+                'ticks_held',
             ],
         )
         self.writer.writeheader()
@@ -382,6 +384,10 @@ class _StatusWatcher:
                 'learner_state': learner.state if learner else '',
                 'rescues': self.schedule.rescues,
                 'lie_downs': self.schedule.lie_downs,
+                # The agent's own self-rights (joint commands, not resets), and every tick
+                # it did not act on (holds, self-right included): no Step for those.
+                'self_rights': a.holds_self_right,
+                'ticks_held': a.ticks_held,
             }
             self.rows.append(row)
             self.writer.writerow(row)
@@ -589,6 +595,10 @@ def _analyse(
         'rescues': status_rows[-1]['rescues'] if status_rows else 0,
         'lie_down_every_s': args.lie_down_every,
         'lie_downs': int(status_rows[-1].get('lie_downs') or 0) if status_rows else 0,
+        'self_rights': int(status_rows[-1].get('self_rights') or 0) if status_rows else 0,
+        'ticks_not_chosen_by_the_policy': (
+            int(status_rows[-1].get('ticks_held') or 0) if status_rows else 0
+        ),
         'wall_clock_s': round(wall, 1),
         'machine': {
             'cpus': os.cpu_count(),
