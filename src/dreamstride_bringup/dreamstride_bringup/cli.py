@@ -192,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
                 "against (default: DayDreamer's forward 0.3 0 0); the agent is not told it",
             )
             cmd.add_argument(
+                '--omni',
+                action='store_true',
+                help='the omnidirectional mode: follow each of 8 commands (forward, '
+                'backward, sideways, turning, diagonals) from standing; velocity and '
+                'yaw-rate errors per command',
+            )
+            cmd.add_argument(
                 '--long',
                 action='store_true',
                 help='add one 1,000-step run from standing (loops and slow falls show)',
@@ -360,6 +367,57 @@ def _train_with_progress(
     return code
 
 
+def _evaluate_omni(args: argparse.Namespace, run_dir: Path, config) -> int:
+    """Evaluate every command of the omnidirectional mode; print and save the errors."""
+    import json
+
+    from dreamstride_bringup.evaluate import evaluate
+    from dreamstride_bringup.locomotion_metrics import OMNI_COMMANDS, TRACKING
+
+    rows = []
+    for name, command in OMNI_COMMANDS.items():
+        result = evaluate(
+            args.policy,
+            episodes=1,
+            episode_length=TRACKING.steps,
+            initial_pose=TRACKING.start_pose,
+            seed=args.seed,
+            agent_config=config,
+            command=command,
+        )
+        m = result.episodes[0].physics
+        failures = TRACKING.failures(m)
+        rows.append(
+            {
+                'command': name,
+                'vx': command.vx,
+                'vy': command.vy,
+                'wz': command.wz,
+                'tracking_error': m.tracking_error,
+                'yaw_rate_error': m.yaw_rate_error,
+                'followed': not failures,
+                'failures': failures,
+            }
+        )
+        print(
+            f'{name:14s} ({command.vx:+.2f}, {command.vy:+.2f}, {command.wz:+.2f}): velocity '
+            f'error {m.tracking_error:.3f} m/s, yaw-rate error {m.yaw_rate_error:.3f} rad/s'
+            + ('' if not failures else f'  [{"; ".join(failures)}]')
+        )
+    followed = sum(r['followed'] for r in rows)
+    print(
+        f'followed {followed} of {len(rows)} commands (velocity error <= '
+        f'{TRACKING.max_tracking_error} m/s and yaw-rate error <= '
+        f'{TRACKING.max_yaw_rate_error} rad/s, {TRACKING.steps} steps from {TRACKING.start_pose})'
+    )
+    out = run_dir / 'omni.json'
+    out.write_text(
+        json.dumps({'policy': str(args.policy or 'random'), 'commands': rows}, indent=2)
+    )
+    print(f'results: {out}')
+    return 0
+
+
 def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     import json
 
@@ -401,6 +459,8 @@ def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     except ValueError as exc:
         print(f'dreamstride: --command: {exc}', file=sys.stderr)
         return 2
+    if args.omni:
+        return _evaluate_omni(args, run_dir, config)
     video = args.video or run_dir / 'eval.mp4'
     result = evaluate(
         args.policy,

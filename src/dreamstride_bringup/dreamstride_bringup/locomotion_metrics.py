@@ -139,6 +139,45 @@ class LocomotionMeasures:
     time_to_stand: float | None  # s; None: never stood
 
 
+@dataclass(frozen=True)
+class TrackingCriterion:
+    """What counts as following a command, for the omnidirectional mode."""
+
+    start_pose: str = 'standing'
+    steps: int = 250
+    max_tracking_error: float = 0.1  # m/s, mean planar velocity error
+    max_yaw_rate_error: float = 0.2  # rad/s, mean yaw-rate error
+
+    def failures(self, m: LocomotionMeasures) -> list[str]:
+        """Return why one episode did not follow its command (empty: it did)."""
+        reasons = []
+        if not m.tracking_error <= self.max_tracking_error:
+            reasons.append(
+                f'velocity error {m.tracking_error:.3f} > {self.max_tracking_error} m/s'
+            )
+        if not m.yaw_rate_error <= self.max_yaw_rate_error:
+            reasons.append(
+                f'yaw-rate error {m.yaw_rate_error:.3f} > {self.max_yaw_rate_error} rad/s'
+            )
+        return reasons
+
+
+TRACKING = TrackingCriterion()
+
+# The omnidirectional mode's eight test commands, within the uniform sampler's default
+# ranges (velocity_command.VelocityCommandConfig: 0.4, 0.2 m/s, 0.5 rad/s).
+OMNI_COMMANDS: dict[str, VelocityCommand] = {
+    'forward': VelocityCommand(vx=0.3),
+    'backward': VelocityCommand(vx=-0.3),
+    'left': VelocityCommand(vy=0.2),
+    'right': VelocityCommand(vy=-0.2),
+    'turn left': VelocityCommand(wz=0.5),
+    'turn right': VelocityCommand(wz=-0.5),
+    'forward left': VelocityCommand(vx=0.2, vy=0.15),
+    'forward right': VelocityCommand(vx=0.2, vy=-0.15),
+}
+
+
 def _wrap(angle: float) -> float:
     return (angle + math.pi) % (2 * math.pi) - math.pi
 

@@ -7,6 +7,7 @@ import math
 from dreamstride_bringup.locomotion_metrics import (
     FORWARD_COMMAND,
     WALK,
+    LocomotionMeasures,
     LocomotionMeter,
     VelocityCommand,
 )
@@ -136,3 +137,42 @@ def test_the_criterion_applies_to_lying_starts_of_250_steps():
     assert WALK.applies('lying', 250)
     assert not WALK.applies('standing', 250)
     assert not WALK.applies('lying', 1000)
+
+
+def _measures(**values) -> LocomotionMeasures:
+    fields = dict(
+        steps=250,
+        duration=12.5,
+        displacement_along_command=0.0,
+        net_speed_along_command=0.0,
+        net_displacement=0.0,
+        tracking_error=0.0,
+        yaw_rate_error=0.0,
+        heading_drift_deg=0.0,
+        max_heading_error_deg=0.0,
+        non_foot_contact_share=0.0,
+        foot_slip=0.0,
+        upright_share=1.0,
+        time_to_stand=0.0,
+    )
+    return LocomotionMeasures(**{**fields, **values})
+
+
+def test_omnidirectional_commands_are_ones_training_can_draw_and_are_judged_by_errors():
+    from dataclasses import replace
+
+    from dreamstride_agent.velocity_command import VelocityCommandConfig
+    from dreamstride_bringup.locomotion_metrics import OMNI_COMMANDS, TRACKING
+
+    sampler = VelocityCommandConfig(sampler='uniform')
+    assert len(OMNI_COMMANDS) == 8
+    for name, c in OMNI_COMMANDS.items():
+        assert abs(c.vx) <= sampler.range_vx and abs(c.vy) <= sampler.range_vy, name
+        assert abs(c.wz) <= sampler.range_wz, name
+        sampler.check((c.vx, c.vy, c.wz))  # and cmd_vel would accept it
+    # The eight directions differ: forward/backward, both sides, both turns, diagonals.
+    assert len({(c.vx, c.vy, c.wz) for c in OMNI_COMMANDS.values()}) == 8
+    good = _measures(tracking_error=0.08, yaw_rate_error=0.15)
+    assert TRACKING.failures(good) == []
+    bad = replace(good, tracking_error=0.12, yaw_rate_error=0.3)
+    assert len(TRACKING.failures(bad)) == 2
