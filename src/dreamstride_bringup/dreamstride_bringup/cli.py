@@ -148,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
         add_param_option(cmd, 'override one node parameter')
         if mode == 'train':
             cmd.add_argument(
+                '--resume',
+                type=Path,
+                metavar='RUN_DIR',
+                help='continue a run that was stopped or killed: the learner goes on from '
+                'its checkpoint and the store, and the ratio lock counts the steps stored',
+            )
+            cmd.add_argument(
                 '--progress-every',
                 type=float,
                 default=30.0,
@@ -261,6 +268,21 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    resume = getattr(args, 'resume', None)
+    if resume is not None:
+        if args.run_dir is not None:
+            print(
+                'dreamstride: --resume RUN_DIR names the run directory; drop --run-dir',
+                file=sys.stderr,
+            )
+            return 2
+        if not (resume / 'learner').is_dir():
+            print(
+                f'dreamstride: --resume {resume}: no training run there (no learner/ directory)',
+                file=sys.stderr,
+            )
+            return 2
+        args.run_dir = resume
     if args.run_dir is None:
         run_dir = fresh_run_dir(args.mode)
     else:
@@ -300,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         overrides.setdefault(node, {})[name] = value
     overrides = follow_control_rate(nodes, overrides)
+    resumed = resume_steps(nodes, run_dir, overrides) if args.mode == 'train' else 0
     if args.backend == 'real':
         print(
             'dreamstride: backend real: start the spot_ros2 driver and spot_ros2_control '
@@ -331,6 +354,11 @@ def main(argv: list[str] | None = None) -> int:
     robots = getattr(args, 'robots', 1)
     fleet = f' with {robots} robots' if robots > 1 else ''
     supervisor.say(f'{args.mode} on {args.backend}{fleet}, run directory {run_dir}')
+    if resumed:
+        supervisor.say(
+            f'resuming: {resumed} steps already stored; the learner goes on from its '
+            'checkpoint and the ratio lock counts them'
+        )
     if part != 'all':
         supervisor.say(
             f'{part} side only ({", ".join(n.name for n in nodes)}); discovery '
@@ -342,6 +370,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode != 'train' or args.progress_every <= 0 or part == 'learner':
         return supervisor.watch(args.duration)
     return _train_with_progress(supervisor, args, env, run_dir)
+
+
+def resume_steps(nodes, run_dir: Path, overrides: dict[str, dict[str, Any]]) -> int:
+    """Return the steps a run directory's store already holds; tell the simulations.
+
+    Training again in a run directory resumes it: the learner loads its checkpoint and
+    the store, and its env_step_budget counts every stored step, so each simulation's
+    ratio lock must count them as taken (``ratio_lock.steps_before``), or the robot would
+    collect them again before the learner trains.
+    """
+    from dreamstride_agent.replay_store import stored_steps
+
+    # stored_steps reads single- and multi-robot stores alike; an empty or new run: 0.
+    steps = len(stored_steps(run_dir / 'replay'))
+    if steps and any(n.name == 'spot_mujoco' for n in nodes):
+        overrides.setdefault('spot_mujoco', {})['ratio_lock.steps_before'] = steps
+    return steps
 
 
 def _train_with_progress(

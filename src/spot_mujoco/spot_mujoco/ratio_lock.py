@@ -16,11 +16,13 @@ from __future__ import annotations
 class RatioLock:
     """Whether the simulation may advance, from the latest budget and step counts."""
 
-    def __init__(self) -> None:
+    def __init__(self, steps_before: int = 0) -> None:
         self.budget = 0  # 0: no learner, or no ratio to lock
         self.steps: dict[str, int] = {}  # steps taken, by agent (status publisher)
-        # Steps of earlier agent processes on the same status topic (a restarted robot).
-        self.earlier: dict[str, int] = {}
+        # Steps of earlier agent processes on the same status topic (a restarted robot),
+        # and those a resumed run stored before this simulation started (its learner's
+        # budget counts them: without them a resumed robot would collect them again).
+        self.earlier: dict[str, int] = {'': int(steps_before)} if steps_before else {}
         self.pauses = 0
         self.paused_seconds = 0.0
         self._paused_at: float | None = None

@@ -114,7 +114,6 @@ class SimNode(Node):
             JointTrajectory, contract.JOINT_TRAJECTORY, self._on_trajectory, contract.COMMAND_QOS
         )
         self.create_service(ResetRobot, contract.RESET_SERVICE, self._on_reset)
-        self.ratio_lock = RatioLock()
         self._reset_quiet_time = p['reset_quiet_time']
         self._quiet_until = -1.0  # simulated time before which no sensors are published
         self._setup_ratio_lock(p)
@@ -206,6 +205,12 @@ class SimNode(Node):
                 'ratio_lock.agent_status',
                 [''],
                 'AgentStatus topics whose step counts the lock adds up.',
+            ),
+            'ratio_lock.steps_before': declare(
+                'ratio_lock.steps_before',
+                0,
+                'Steps a resumed run stored before this start; the lock counts them as '
+                "taken, as the learner's budget does.",
             ),
             'reset_quiet_time': declare(
                 'reset_quiet_time',
@@ -300,6 +305,7 @@ class SimNode(Node):
 
     # --- the train-ratio lock ------------------------------------------------------------
     def _setup_ratio_lock(self, p: dict) -> None:
+        self.ratio_lock = RatioLock(p['ratio_lock.steps_before'])
         learner, agents = (
             p['ratio_lock.learner_status'],
             [a for a in p['ratio_lock.agent_status'] if a],

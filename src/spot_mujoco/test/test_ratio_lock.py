@@ -35,3 +35,13 @@ def test_a_restarted_agent_does_not_reopen_the_budget():
     assert lock.taken == 500 and not lock.may_step(1.0)
     lock.set_steps('spot_1/agent/status', 10)
     assert lock.taken == 510 and not lock.may_step(2.0)
+
+
+def test_a_resumed_run_counts_the_steps_stored_before_it_started():
+    """The resumed learner's budget counts the store's steps; so must the new simulation."""
+    lock = RatioLock(steps_before=5000)
+    lock.set_budget(5100)  # prefill 5000 + what the updates so far allow
+    lock.set_steps('agent/status', 99)
+    assert lock.taken == 5099 and lock.may_step(0.0)
+    lock.set_steps('agent/status', 100)
+    assert not lock.may_step(1.0)  # without the 5000 it would run 5,000 steps ahead
