@@ -46,10 +46,7 @@ fi
 export ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST
 export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
 export DREAMSTRIDE_ROOT="$_ds_root"
-# Which distribution this shell now uses, for messages: the venv's, else an apt install's.
-if [ -f "$_ds_venv/bin/activate" ] || [ -z "${ROS_DISTRO:-}" ]; then
-  export DREAMSTRIDE_ACTIVE_ROS_DISTRO="$_ds_distro"
-else
-  export DREAMSTRIDE_ACTIVE_ROS_DISTRO="$ROS_DISTRO"
-fi
+# Which distribution this shell now uses, for messages: an apt install's where one was
+# sourced (ROS_DISTRO), else the chosen one's wheels.
+export DREAMSTRIDE_ACTIVE_ROS_DISTRO="${ROS_DISTRO:-$_ds_distro}"
 unset _ds_root _ds_venv _ds_install _ds_distro _ds_suffix _ds_nounset
