@@ -11,8 +11,9 @@ the joint trajectory and a Step, or, in hold, the posture the core names (or not
 and no Step. Each sensor has its own error state; the cause of a hold is logged once
 and reported in the status.
 
-Executor: one thread, rclpy's events executor where it exists, else the
-SingleThreadedExecutor (``spinning``). rclpy's multi-threaded executor costs a core by
+Executor: one thread, rclpy's events executor where rclpy's version runs coroutine
+service callbacks on it (Jazzy's 7.1.6 does not), else the SingleThreadedExecutor
+(``spinning.make_executor``). rclpy's multi-threaded executor costs a core by
 itself at these message rates and starves the tick; the Python single-threaded one
 rebuilds its wait set in Python on every wake-up (0.137 against 0.094 cores in an A/B,
 ``spinning``). Policies arrive on the
