@@ -190,10 +190,21 @@ class ActorCritic(nn.Module):
                 cont = torch.sigmoid(wm.cont(feat).float().squeeze(-1))[1:]
                 # The returns bootstrap from the critic itself, as in both DreamerV3
                 # releases; the slow critic only regularises the critic (below).
-                value = self.twohot.mean(self.critic(feat))
+                if backprop:
+                    value = self.twohot.mean(self.critic(feat))
         finally:
             wm.requires_grad_(True)
             self.critic.requires_grad_(True)
+        if backprop:
+            # The returns' gradient reaches the actor through this critic pass, so the
+            # critic's own loss needs a second one on the detached states.
+            critic_logits = self.critic(feat[:-1].detach())
+        else:
+            # Nothing backpropagates through REINFORCE returns: one critic pass with
+            # gradients gives both the values (detached) and the critic loss's logits.
+            all_logits = self.critic(feat.detach())
+            value = self.twohot.mean(all_logits.detach())
+            critic_logits = all_logits[:-1]
         returns = lambda_returns(reward, cont, value, t.discount, t.lam)
         with torch.no_grad():
             conts = torch.cat([start_cont.float()[None], cont.detach()], 0)
@@ -211,7 +222,6 @@ class ActorCritic(nn.Module):
         entropy = self.actor.entropy(std)
         actor_loss = -(weight * (objective + t.entropy * entropy)).mean()
 
-        critic_logits = self.critic(feat[:-1].detach())
         with torch.no_grad():
             slow_value = self.twohot.mean(self.slow_critic(feat[:-1].detach()))
         critic_loss = self.twohot.loss(critic_logits, returns.detach())
