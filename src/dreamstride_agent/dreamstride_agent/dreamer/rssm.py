@@ -233,8 +233,11 @@ class RSSM(nn.Module):
         B, T = is_first.shape
         keep = (~is_first).unsqueeze(-1).float()
         prev_action = torch.cat([torch.zeros_like(action[:, :1]), action[:, :-1]], 1) * keep
-        action_part = self.img_action(prev_action)
-        embed_part = self.obs_embed(embed)
+        # Split into per-step views with unbind rather than indexing [:, t] in the loop:
+        # the backward of each index op fills a zero tensor of the whole sequence and adds
+        # it up (T^2 work), unbind's backward stacks the T step gradients once.
+        action_parts = self.img_action(prev_action).unbind(1)
+        embed_parts = self.obs_embed(embed).unbind(1)
         deter, stoch = state if state is not None else self.initial(B, embed.device)
         tape = None
         if self.weight_tape and torch.is_grad_enabled() and self.gru.weight.requires_grad:
@@ -244,8 +247,8 @@ class RSSM(nn.Module):
         for t in range(T):
             deter = deter * keep[:, t]
             stoch = stoch * keep[:, t]
-            deter = self._gru(deter, self._img_in(stoch, action_part[:, t], tape), tape)
-            post = self._post_logprobs(deter, embed_part[:, t], tape)
+            deter = self._gru(deter, self._img_in(stoch, action_parts[t], tape), tape)
+            post = self._post_logprobs(deter, embed_parts[t], tape)
             stoch = sample_latent(post)
             deters.append(deter)
             stochs.append(stoch)
