@@ -243,10 +243,14 @@ class RSSM(nn.Module):
         if self.weight_tape and torch.is_grad_enabled() and self.gru.weight.requires_grad:
             tape = WeightTape([self.img_stoch, self.gru, self.obs_deter, self.obs_logits])
             deter, stoch = tape.anchor(deter, stoch)
+        # Steps where some sequence starts over (usually only the first): the state is
+        # zeroed there and multiplied by 1 everywhere else, which needs no op at all.
+        resets = is_first.any(0).tolist()
         deters, stochs, posts = [], [], []
         for t in range(T):
-            deter = deter * keep[:, t]
-            stoch = stoch * keep[:, t]
+            if resets[t]:
+                deter = deter * keep[:, t]
+                stoch = stoch * keep[:, t]
             deter = self._gru(deter, self._img_in(stoch, action_parts[t], tape), tape)
             post = self._post_logprobs(deter, embed_parts[t], tape)
             stoch = sample_latent(post)
