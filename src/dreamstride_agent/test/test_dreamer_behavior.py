@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Actor-critic details that DreamerV3 (and DayDreamer) fix and a quick test would miss."""
 
-from dreamstride_agent.dreamer.behavior import Actor, ActorCritic
+from dreamstride_agent.dreamer.behavior import Actor, ActorCritic, lambda_returns
 from dreamstride_agent.dreamer.config import ROBOT_INIT_STD, load_config, std_offset
 from dreamstride_agent.dreamer.world_model import WorldModel
 import pytest
@@ -114,3 +114,60 @@ def test_imagined_actions_do_not_backpropagate_into_the_states_they_read():
     for key in ('mean', 'std'):
         grads = torch.autograd.grad(traj[key].sum(), deter, retain_graph=True, allow_unused=True)
         assert grads[0] is None, key
+
+
+def reinforce_reference_loss(ac: ActorCritic, wm: WorldModel, deter, stoch, start_cont):
+    """The REINFORCE actor-critic loss written out plainly: every head runs on its own.
+
+    The learner reuses the imagination's actor outputs and one critic pass for both the
+    returns and the critic loss; this is the form it must equal.
+    """
+    t = ac.config.train
+    with torch.no_grad():
+        traj = ac.imagine(wm, deter, stoch)
+        feat = traj['feat']
+        reward = ac.twohot.mean(wm.reward(feat))[1:]
+        cont = torch.sigmoid(wm.cont(feat).squeeze(-1))[1:]
+        value = ac.twohot.mean(ac.critic(feat))
+    returns = lambda_returns(reward, cont, value, t.discount, t.lam)
+    conts = torch.cat([start_cont[None], cont], 0)
+    weight = torch.cumprod(t.discount * conts, 0)[:-1] / t.discount
+    offset, scale = ac._update_return_scale(returns)
+    mean, std = ac.actor(feat[:-1])
+    advantage = (returns - value[:-1]) / scale
+    objective = ac.actor.log_prob(mean, std, traj['sample']) * advantage
+    actor_loss = -(weight * (objective + t.entropy * ac.actor.entropy(std))).mean()
+    critic_logits = ac.critic(feat[:-1])
+    with torch.no_grad():
+        slow_value = ac.twohot.mean(ac.slow_critic(feat[:-1]))
+    critic_loss = ac.twohot.loss(critic_logits, returns)
+    critic_loss = critic_loss + t.slow_reg * ac.twohot.loss(critic_logits, slow_value)
+    return actor_loss + (weight * critic_loss).mean()
+
+
+def test_reinforce_loss_equals_its_plain_form():
+    torch.manual_seed(0)
+    config = load_config('tiny', ['train.actor_grad=reinforce', 'train.horizon=4'])
+    wm = WorldModel(config, OBS_DIM, ACT_DIM, None)
+    ac = ActorCritic(config, wm.rssm.feat_dim, ACT_DIM)
+    # Non-zero critic and reward outputs, so that every term of the loss is exercised.
+    for head in (ac.critic, wm.reward):
+        torch.nn.init.normal_(head.out.weight, std=0.1)
+    ac.slow_critic.load_state_dict(ac.critic.state_dict())
+    deter, stoch = random_states(wm, 32)
+    start_cont = torch.ones(32)
+    start_cont[:3] = 0.0
+    grads = []
+    for loss_fn in (
+        lambda ac: ac.loss(wm, deter, stoch, start_cont)[0],
+        lambda ac: reinforce_reference_loss(ac, wm, deter, stoch, start_cont),
+    ):
+        copy = ActorCritic(config, wm.rssm.feat_dim, ACT_DIM)
+        copy.load_state_dict(ac.state_dict())
+        torch.manual_seed(1)  # the same imagined actions and latents in both
+        loss = loss_fn(copy)
+        params = [*copy.actor.parameters(), *copy.critic.parameters()]
+        grads.append((loss.detach(), torch.autograd.grad(loss, params)))
+    torch.testing.assert_close(grads[0][0], grads[1][0], rtol=1e-5, atol=1e-6)
+    for new, old in zip(grads[0][1], grads[1][1], strict=True):
+        torch.testing.assert_close(new, old, rtol=1e-4, atol=1e-6)

@@ -8,6 +8,7 @@ from dreamstride_agent.dreamer.rssm import latent_logprobs, sample_latent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 import numpy as np
+import pytest
 import torch
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, width=32)
@@ -93,3 +94,39 @@ def test_latents_have_unimix_floor_and_straight_through_samples():
     torch.testing.assert_close(draws, fixed[0], atol=0.05, rtol=0)
     sample.sum().backward()
     assert raw.grad is not None and float(raw.grad.abs().sum()) > 0
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_weight_tape_gives_the_step_by_step_gradients(dtype, monkeypatch):
+    # The filtering loop's weight gradients, computed once over all steps by the tape,
+    # equal autograd's step-by-step sum (the world-model loss of one batch, both ways).
+    from dreamstride_agent.dreamer.config import load_config
+    from dreamstride_agent.dreamer.rssm import RSSM
+    from dreamstride_agent.dreamer.world_model import WorldModel
+
+    torch.manual_seed(0)
+    config = load_config('tiny')
+    wm = WorldModel(config, 3, 2)
+    B, T = 4, 12
+    gen = torch.Generator().manual_seed(1)
+    is_first = torch.zeros(B, T, dtype=torch.bool)
+    is_first[:, 0] = True
+    is_first[1, 5] = True  # a reset inside a sequence
+    data = {
+        'obs': torch.randn(B, T, 3, generator=gen),
+        'action': torch.rand(B, T, 2, generator=gen) * 2 - 1,
+        'reward': torch.randn(B, T, generator=gen),
+        'is_first': is_first,
+        'is_terminal': torch.zeros(B, T, dtype=torch.bool),
+    }
+    grads = []
+    for tape in (True, False):
+        monkeypatch.setattr(RSSM, 'weight_tape', tape)
+        torch.manual_seed(2)  # the same latent samples both ways
+        with torch.autocast('cpu', dtype=dtype, enabled=dtype != torch.float32):
+            loss = wm.loss(data)[0]
+        grads.append(torch.autograd.grad(loss, list(wm.parameters())))
+    tol = {'rtol': 1e-4, 'atol': 1e-5} if dtype == torch.float32 else {'rtol': 0.05, 'atol': 2e-3}
+    names = [name for name, _ in wm.named_parameters()]
+    for name, taped, plain in zip(names, *grads, strict=True):
+        torch.testing.assert_close(taped, plain, **tol, msg=name)

@@ -129,16 +129,24 @@ class ActorCritic(nn.Module):
         wm: WorldModel,
         deter: torch.Tensor,
         stoch: torch.Tensor,
+        actor_graph: bool = False,
     ) -> dict[str, torch.Tensor]:
-        """Roll the prior forward ``horizon`` steps with actions sampled from the actor."""
+        """Roll the prior forward ``horizon`` steps with actions sampled from the actor.
+
+        ``actor_graph``: record the actor's outputs with gradients even where the rollout
+        itself runs without (REINFORCE), so that the actor loss reuses them instead of
+        running the actor over every imagined state a second time.
+        """
         horizon = self.config.train.horizon
+        actor_grad = torch.is_grad_enabled() or actor_graph
         feats, samples, actions, means, stds = [], [], [], [], []
         for _ in range(horizon):
             feat = features(deter, stoch)
             # Stop-gradient on the actor's input (as in DreamerV3, DayDreamer and NM512):
             # an action is credited through the dynamics only, never through how later
             # actions would react to the states it leads to.
-            mean, std = self.actor(feat.detach())
+            with torch.set_grad_enabled(actor_grad):
+                mean, std = self.actor(feat.detach())
             sample = self.actor.sample(mean, std)
             action = clip_action(sample)
             deter, stoch = wm.rssm.img_step(deter, stoch, action)
@@ -148,13 +156,14 @@ class ActorCritic(nn.Module):
             means.append(mean)
             stds.append(std)
         feats.append(features(deter, stoch))
-        return {
+        traj = {
             'feat': torch.stack(feats),
             'sample': torch.stack(samples),
             'action': torch.stack(actions),
-            'mean': torch.stack(means),
-            'std': torch.stack(stds),
         }
+        with torch.set_grad_enabled(actor_grad):
+            traj['mean'], traj['std'] = torch.stack(means), torch.stack(stds)
+        return traj
 
     def loss(
         self, wm: WorldModel, deter: torch.Tensor, stoch: torch.Tensor, start_cont: torch.Tensor
@@ -172,7 +181,7 @@ class ActorCritic(nn.Module):
         self.critic.requires_grad_(not backprop)
         try:
             with torch.set_grad_enabled(backprop):
-                traj = self.imagine(wm, deter.detach(), stoch.detach())
+                traj = self.imagine(wm, deter.detach(), stoch.detach(), actor_graph=True)
                 feat = traj['feat']  # (H + 1, N, F)
                 # Heads read all H + 1 states and their outputs are sliced: slicing the
                 # large feature tensor instead costs a zero-filled copy of it per head in
@@ -181,28 +190,38 @@ class ActorCritic(nn.Module):
                 cont = torch.sigmoid(wm.cont(feat).float().squeeze(-1))[1:]
                 # The returns bootstrap from the critic itself, as in both DreamerV3
                 # releases; the slow critic only regularises the critic (below).
-                value = self.twohot.mean(self.critic(feat))
+                if backprop:
+                    value = self.twohot.mean(self.critic(feat))
         finally:
             wm.requires_grad_(True)
             self.critic.requires_grad_(True)
+        if backprop:
+            # The returns' gradient reaches the actor through this critic pass, so the
+            # critic's own loss needs a second one on the detached states.
+            critic_logits = self.critic(feat[:-1].detach())
+        else:
+            # Nothing backpropagates through REINFORCE returns: one critic pass with
+            # gradients gives both the values (detached) and the critic loss's logits.
+            all_logits = self.critic(feat.detach())
+            value = self.twohot.mean(all_logits.detach())
+            critic_logits = all_logits[:-1]
         returns = lambda_returns(reward, cont, value, t.discount, t.lam)
         with torch.no_grad():
             conts = torch.cat([start_cont.float()[None], cont.detach()], 0)
             weight = torch.cumprod(t.discount * conts, 0)[:-1] / t.discount
         offset, scale = self._update_return_scale(returns)
 
+        # The imagination pass already has the actor's outputs with gradients.
+        std = traj['std']
         if backprop:
-            # The imagination pass already has the actor's outputs with gradients.
-            std = traj['std']
             objective = (returns - offset) / scale
         else:
-            mean, std = self.actor(feat[:-1].detach())
             advantage = ((returns - value[:-1]) / scale).detach()
-            objective = self.actor.log_prob(mean, std, traj['sample'].detach()) * advantage
+            objective = self.actor.log_prob(traj['mean'], std, traj['sample'].detach())
+            objective = objective * advantage
         entropy = self.actor.entropy(std)
         actor_loss = -(weight * (objective + t.entropy * entropy)).mean()
 
-        critic_logits = self.critic(feat[:-1].detach())
         with torch.no_grad():
             slow_value = self.twohot.mean(self.slow_critic(feat[:-1].detach()))
         critic_loss = self.twohot.loss(critic_logits, returns.detach())
