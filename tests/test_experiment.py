@@ -91,7 +91,9 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
 
     assert compare([str(results), '--out', str(tmp_path / 'seeds.png')]) == 0
     assert (tmp_path / 'seeds.png').read_bytes()[:4] == b'\x89PNG'
-    # --analyse-only writes the results again from the run in the directory.
+    # --resume goes on training in the same directory for another sitting, then writes
+    # the results of every sitting from the files, as --analyse-only does.
+    first_rows = list(csv.DictReader(open(results / 'status.csv')))
     for name in ('summary.json', 'eval.csv', 'learner.csv'):
         (results / name).unlink()
     again = subprocess.run(
@@ -101,16 +103,26 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
             'dreamstride_bringup.cli',
             'experiment',
             '--smoke',
-            '--analyse-only',
+            '--resume',
+            '--duration',
+            '25',
             '--results',
             str(results),
         ],
         env=ros_env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
     )
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert 'resuming' in again.stdout and 'steps stored' in again.stdout
     for name in OUTPUTS:
         assert (results / name).stat().st_size > 0, name
-    assert json.loads((results / 'summary.json').read_text())['env_steps'] == summary['env_steps']
+    rows = list(csv.DictReader(open(results / 'status.csv')))
+    assert rows[: len(first_rows)] == first_rows and len(rows) > len(first_rows)
+    resumed = rows[len(first_rows) :]
+    # The clock and the step count go on from the first sitting's, not from 0.
+    assert float(resumed[0]['wall_s']) > float(first_rows[-1]['wall_s'])
+    assert int(resumed[-1]['env_steps']) > int(first_rows[-1]['env_steps'])
+    resumed_summary = json.loads((results / 'summary.json').read_text())
+    assert resumed_summary['learner']['updates'] > summary['learner']['updates']

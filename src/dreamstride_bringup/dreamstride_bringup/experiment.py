@@ -138,6 +138,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         'The evaluations use the same',
     )
     parser.add_argument(
+        '--resume',
+        action='store_true',
+        help='continue the run in --results (stopped, killed, or out of time) for another '
+        '--duration seconds: the learner goes on from its checkpoint and the store, the '
+        'ratio lock counts the steps stored, status.csv goes on, and the results cover '
+        'every sitting; give the options the run was started with',
+    )
+    parser.add_argument(
         '--analyse-only',
         action='store_true',
         help='do not train: write the results again from the run already in --results '
@@ -181,6 +189,18 @@ def _overrides(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], int
     return overrides, episode_length
 
 
+def _read_status_rows(path: Path) -> list[dict]:
+    """Return status.csv's rows with numbers as floats."""
+    with open(path, newline='') as f:
+        return [
+            {
+                k: (v if k in ('hold_reason', 'learner_state') else float(v or 0))
+                for k, v in r.items()
+            }
+            for r in csv.DictReader(f)
+        ]
+
+
 def _analyse_existing(
     args: argparse.Namespace,
     results: Path,
@@ -194,14 +214,7 @@ def _analyse_existing(
     if not status.is_file() or not (run_dir / 'replay').is_dir():
         print(f'dreamstride experiment: no run in {results} (status.csv, run/replay)')
         return 2
-    with open(status, newline='') as f:
-        rows = [
-            {
-                k: (v if k in ('hold_reason', 'learner_state') else float(v or 0))
-                for k, v in r.items()
-            }
-            for r in csv.DictReader(f)
-        ]
+    rows = _read_status_rows(status)
     latest = run_dir / 'learner' / 'checkpoint.safetensors'
     if latest.is_file():  # the learner's last checkpoint, written when it stopped
         from safetensors import safe_open
@@ -245,7 +258,24 @@ def run_experiment(args: argparse.Namespace) -> int:
     overrides, episode_length = _overrides(args)
     if args.analyse_only:
         return _analyse_existing(args, results, run_dir, overrides, config, episode_length)
+    earlier: list[dict] = []
+    if args.resume:
+        status = results / 'status.csv'
+        if not (run_dir / 'learner').is_dir() or not status.is_file():
+            print(
+                f'dreamstride experiment: --resume: no run in {results} (run/learner, status.csv)'
+            )
+            return 2
+        earlier = _read_status_rows(status)
     nodes = node_graph('train', 'mujoco', run_dir=run_dir)
+    if args.resume:
+        from dreamstride_bringup.cli import resume_steps
+
+        stored = resume_steps(nodes, run_dir, overrides)
+        print(
+            f'[dreamstride] resuming {results}: {stored} steps stored, '
+            f'{earlier[-1]["wall_s"] if earlier else 0:.0f} s of wall clock so far'
+        )
     supervisor = Supervisor(nodes, 'spot', run_dir, ros_environment(), overrides)
     import signal
 
@@ -256,7 +286,9 @@ def run_experiment(args: argparse.Namespace) -> int:
     )
     started = time.time()
     supervisor.start()
-    watcher = _StatusWatcher(results / 'status.csv', args.rescue_after, args.lie_down_every)
+    watcher = _StatusWatcher(
+        results / 'status.csv', args.rescue_after, args.lie_down_every, earlier=earlier
+    )
     snapshots: list[dict] = []
     code = 0
     try:
@@ -287,6 +319,8 @@ def run_experiment(args: argparse.Namespace) -> int:
     if code:
         return code
     supervisor.say('training done; evaluating snapshots and writing results')
+    if args.resume:  # the snapshots of every sitting, from the files
+        return _analyse_existing(args, results, run_dir, overrides, config, episode_length)
     report = _analyse(
         args, results, run_dir, snapshots, watcher.rows, wall, overrides, config, episode_length
     )
@@ -304,7 +338,14 @@ def run_experiment(args: argparse.Namespace) -> int:
 class _StatusWatcher:
     """Subscribe to the agent and learner status; log them to status.csv; rescue."""
 
-    def __init__(self, path: Path, rescue_after: float = 0.0, lie_down_every: float = 0.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        rescue_after: float = 0.0,
+        lie_down_every: float = 0.0,
+        earlier: list[dict] | None = None,
+    ) -> None:
+        """Log to ``path``; ``earlier``: the rows of the sittings before (a resumed run)."""
         from dreamstride_agent.learning_topics import AGENT_STATUS, LEARNER_STATUS, STATUS_QOS
         from dreamstride_msgs.msg import AgentStatus, LearnerStatus
         from dreamstride_msgs.srv import ResetRobot
@@ -333,9 +374,13 @@ class _StatusWatcher:
         self._pending = None
         if self.schedule.enabled:
             self.node.create_subscription(Imu, contract.IMU, self._on_imu, contract.SENSOR_QOS)
-        self.start = time.time()
-        self.rows: list[dict] = []
-        self.file = open(path, 'w', newline='')
+        earlier = earlier or []
+        # A resumed run goes on where the last sitting's rows ended: its wall clock and
+        # its environment steps (this agent process counts from 0 again).
+        self.start = time.time() - (earlier[-1]['wall_s'] if earlier else 0.0)
+        self.steps_before = int(earlier[-1]['env_steps']) if earlier else 0
+        self.rows: list[dict] = list(earlier)
+        self.file = open(path, 'a' if earlier else 'w', newline='')
         self.writer = csv.DictWriter(
             self.file,
             fieldnames=[
@@ -358,7 +403,8 @@ class _StatusWatcher:
                 'ticks_held',
             ],
         )
-        self.writer.writeheader()
+        if not earlier:
+            self.writer.writeheader()
         self._last_row = 0.0
 
     def spin(self, seconds: float) -> None:
@@ -370,7 +416,7 @@ class _StatusWatcher:
             a, learner = self.agent, self.learner
             row = {
                 'wall_s': round(time.time() - self.start, 1),
-                'env_steps': a.steps,
+                'env_steps': self.steps_before + a.steps,
                 'agent_mode': a.mode,
                 'hold_reason': a.hold_reason,
                 'policy_version': a.policy_version,
@@ -427,7 +473,7 @@ def _snapshot(
     shutil.copyfile(checkpoint, target)
     env_steps = watcher.rows[-1]['env_steps'] if watcher.rows else 0
     if final and watcher.agent is not None:
-        env_steps = watcher.agent.steps
+        env_steps = watcher.steps_before + watcher.agent.steps
     return {
         'wall_s': round(wall, 1),
         'env_steps': env_steps,
