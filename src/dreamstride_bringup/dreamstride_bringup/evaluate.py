@@ -37,6 +37,7 @@ from dreamstride_bringup.locomotion_metrics import (
     VelocityCommand,
 )
 import numpy as np
+from spot_description.contract import DEFAULT_NAMESPACE
 import yaml
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
@@ -191,7 +192,7 @@ def read_parameter_files(paths: Iterable[Path | str], node_fqn: str) -> dict[str
 def agent_parameter_values(
     config: Path | str | None = None,
     overrides: Mapping[str, Any] | None = None,
-    namespace: str = 'spot',
+    namespace: str = DEFAULT_NAMESPACE,
 ) -> dict[str, Any]:
     """Return the agent's parameter values in an evaluation, by name.
 
@@ -225,7 +226,7 @@ def agent_parameter_values(
 def evaluation_agent_config(
     config: Path | str | None = None,
     overrides: Mapping[str, Any] | None = None,
-    namespace: str = 'spot',
+    namespace: str = DEFAULT_NAMESPACE,
 ):
     """Return the AgentConfig a launched evaluation agent would run with."""
     from dreamstride_agent.agent_parameters import agent_config_from_parameters

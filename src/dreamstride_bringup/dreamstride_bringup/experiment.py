@@ -47,6 +47,7 @@ from dreamstride_agent.reward import upright_from_quaternion
 from dreamstride_bringup.locomotion_metrics import WALK
 from dreamstride_bringup.reset_schedule import ResetSchedule
 import numpy as np
+from spot_description.contract import DEFAULT_NAMESPACE
 
 # DayDreamer's A1 Dreamer curve (danijar/daydreamer, scores/a1_dreamer.json; see
 # docs/dreamer.md): mean reward per step over ranges of environment steps, and the steps
@@ -276,7 +277,7 @@ def run_experiment(args: argparse.Namespace) -> int:
             f'[dreamstride] resuming {results}: {stored} steps stored, '
             f'{earlier[-1]["wall_s"] if earlier else 0:.0f} s of wall clock so far'
         )
-    supervisor = Supervisor(nodes, 'spot', run_dir, ros_environment(), overrides)
+    supervisor = Supervisor(nodes, DEFAULT_NAMESPACE, run_dir, ros_environment(), overrides)
     import signal
 
     signal.signal(signal.SIGINT, supervisor.request_stop)
@@ -359,7 +360,7 @@ class _StatusWatcher:
         # spin (ExternalShutdownException) and lose the whole analysis; Ctrl-C must reach
         # the supervisor's handler, which stops the nodes and lets the results be written.
         rclpy.init(signal_handler_options=SignalHandlerOptions.NO)
-        self.node = rclpy.create_node('experiment_watcher', namespace='spot')
+        self.node = rclpy.create_node('experiment_watcher', namespace=DEFAULT_NAMESPACE)
         self.agent: AgentStatus | None = None
         self.learner: LearnerStatus | None = None
         self.node.create_subscription(

@@ -20,6 +20,8 @@ from pathlib import Path
 import time
 from typing import Any
 
+from spot_description.contract import DEFAULT_NAMESPACE
+
 MODES = ('train', 'eval', 'sim')
 BACKENDS = ('mujoco', 'webots', 'real')
 # Which part of the training graph one machine runs: all of it, or one side of a
@@ -33,7 +35,6 @@ ROBOT_NODES = ('spot_mujoco', 'agent')
 LEARNER_NODES = ('learner',)
 RECORDER_NODE = 'replay_recorder'
 RECORDER_SIDES = ('learner', 'robot')
-DEFAULT_NAMESPACE = 'spot'
 
 # On the real robot, spot_ros2 (started with spot_name:=NAME) runs everything in the
 # namespace /NAME, which must be the agent's namespace too (empty without a spot_name):

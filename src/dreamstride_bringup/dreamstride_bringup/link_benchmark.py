@@ -34,6 +34,8 @@ import tempfile
 import time
 from typing import Any
 
+from spot_description.contract import DEFAULT_NAMESPACE
+
 DEFAULT_MODELS = ('cpu', 'daydreamer')
 DISCOVERY = ('subnet', 'static-peers')
 # Fast DDS's builtin transport sets (FASTDDS_BUILTIN_TRANSPORTS): DEFAULT is UDPv4 plus
@@ -242,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--json', type=Path)
     parser.add_argument('--measure', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--device', default='', help=argparse.SUPPRESS)
-    parser.add_argument('--namespace', default='spot', help=argparse.SUPPRESS)
+    parser.add_argument('--namespace', default=DEFAULT_NAMESPACE, help=argparse.SUPPRESS)
     parser.add_argument('--first-version', type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:

@@ -45,6 +45,7 @@ import time
 from typing import Any
 
 import numpy as np
+from spot_description.contract import DEFAULT_NAMESPACE
 
 # Targets of the control-loop issue, on a quiet 2-core machine with the learner training.
 STORED_TARGET = 0.995
@@ -188,7 +189,7 @@ def run(
     rate: float,
     prefill: int,
     run_dir: Path,
-    namespace: str = 'spot',
+    namespace: str = DEFAULT_NAMESPACE,
     overrides: dict[str, dict[str, Any]] | None = None,
     robots: int = 1,
 ) -> dict[str, Any]:
