@@ -110,8 +110,23 @@ class RewardTerms:
     velocity: float
 
     def as_list(self) -> list[float]:
-        """Return the terms in Step.reward_terms order (upright, hip_x, hip_y, knee, velocity)."""
-        return [self.upright, self.hip_x, self.hip_y, self.knee, self.velocity]
+        """Return the terms in Step.reward_terms order (:data:`TERM_NAMES`)."""
+        return [getattr(self, name) for name in TERM_NAMES]
+
+
+# Step.reward_terms order.
+TERM_NAMES = ('upright', *POSE_TERMS, 'velocity')
+
+
+def stood(terms: RewardTerms | Sequence[float], gate: float | None = None) -> bool:
+    """Whether every standing-pose term passed the gate, so the velocity term is paid.
+
+    ``terms`` is a RewardTerms or a Step's reward_terms list; ``gate`` defaults to
+    RewardConfig's. The evaluator and the experiment's training curve count "stood" so.
+    """
+    gate = RewardConfig().gate if gate is None else gate
+    knee = terms.knee if isinstance(terms, RewardTerms) else terms[TERM_NAMES.index('knee')]
+    return knee > gate
 
 
 def upright_from_quaternion(qx: float, qy: float, qz: float, qw: float) -> float:

@@ -158,3 +158,16 @@ def test_heading_velocity_turns_by_yaw_only():
     assert lateral == pytest.approx(0.0, abs=1e-9)
     with pytest.raises(SensorError, match='quaternion'):
         heading_velocity((0.4, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0))
+
+
+def test_stood_reads_the_same_from_reward_terms_and_a_steps_list():
+    from dreamstride_agent.reward import TERM_NAMES, stood
+
+    standing = gated_reward(STANDING_POSE, 1.0, 0.0)
+    crouched = STANDING_POSE.copy()
+    crouched[JOINT_GROUPS['knee']] += 0.8  # knee term 0.5: under the gate
+    low = gated_reward(crouched, 1.0, 0.0)
+    assert stood(standing) and stood(standing.as_list())
+    assert not stood(low) and not stood(low.as_list())
+    assert TERM_NAMES == ('upright', 'hip_x', 'hip_y', 'knee', 'velocity')
+    assert stood(low, gate=0.4)  # the gate is the configuration's

@@ -42,7 +42,6 @@ import yaml
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
-STOOD_KNEE_TERM = 0.7  # the standing-pose terms all unlocked (reward gate passed)
 # Each start from a pose turns the robot to a random heading and adds this much Gaussian
 # noise (rad) to its joint angles, so that the starts of one evaluation really differ
 # (from a fixed pose the policy's mode made every episode the same one).
@@ -308,6 +307,7 @@ def evaluate(
     and the episode's index (False: the bare pose, heading 0, every episode alike).
     """
     from dreamstride_agent.agent_core import AgentCore, Hold
+    from dreamstride_agent.reward import stood as stood_terms
     from spot_description import mjcf
     from spot_mujoco.simulation import SpotSimulation
     import torch
@@ -387,7 +387,7 @@ def evaluate(
                 if result.reward_terms is not None:
                     rewards.append(result.reward)
                     speeds.append(result.forward_velocity)
-                    stood.append(result.reward_terms.knee > STOOD_KNEE_TERM)
+                    stood.append(stood_terms(result.reward_terms, config.reward.gate))
                     upright.append(result.reward_terms.upright > 0.95)
             physics = meter.result()
             failures = WALK.failures(physics)

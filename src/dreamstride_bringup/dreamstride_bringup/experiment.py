@@ -487,12 +487,13 @@ def _training_curve(
     run_dir: Path, status_rows: list[dict], bin_steps: int
 ) -> tuple[list[dict], dict]:
     from dreamstride_agent.replay_store import stored_steps
+    from dreamstride_agent.reward import stood as stood_terms
 
     records = stored_steps(run_dir / 'replay')
     reward = np.array([r.reward for r in records if not r.is_first])
     speed = np.array([r.forward_velocity for r in records if not r.is_first])
     stood = np.array(
-        [bool(r.reward_terms) and r.reward_terms[3] > 0.7 for r in records if not r.is_first]
+        [bool(r.reward_terms) and stood_terms(r.reward_terms) for r in records if not r.is_first]
     )
     version = np.array([r.policy_version for r in records if not r.is_first])
     # Wall-clock time of each environment step, from the status log (agent step counts).
