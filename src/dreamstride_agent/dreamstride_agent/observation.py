@@ -14,7 +14,7 @@ import functools
 import math
 
 import numpy as np
-from spot_description.spot import ARM_JOINT_NAMES, JOINT_NAMES, NUM_JOINTS
+from spot_description.spot import ARM_JOINT_NAMES, JOINT_NAMES, MAX_JOINT_NAME, NUM_JOINTS
 
 _JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
 
@@ -26,7 +26,6 @@ class SensorError(ValueError):
 # Bounds on what a sensor message may hold before any of it is looked at: a message from
 # the network is hostile until checked, and checking must stay cheap whatever it holds.
 MAX_JOINTS = 64  # leg joints, an arm's, grippers: far fewer on any Spot
-MAX_JOINT_NAME = 128  # characters
 # The observation holds float32: a float64 that is finite but beyond float32's range
 # would become Inf in the Step, the replay store and the policy's input.
 _FLOAT32_MAX = float(np.finfo(np.float32).max)

@@ -17,7 +17,7 @@ from rclpy.qos import (
     ReliabilityPolicy,
     qos_profile_sensor_data,
 )
-from spot_description.spot import JOINT_NAMES
+from spot_description.spot import JOINT_NAMES, MAX_JOINT_NAME
 
 DEFAULT_NAMESPACE = 'spot'
 
@@ -66,7 +66,6 @@ CLOCK_QOS = QoSProfile(
 # whatever it holds (12 joints and one point is what the agent sends).
 MAX_TRAJECTORY_JOINTS = 64
 MAX_TRAJECTORY_POINTS = 1000
-MAX_JOINT_NAME = 128
 
 
 def _few(names, limit: int = 3) -> str:

@@ -17,6 +17,9 @@ LEG_JOINTS: tuple[str, ...] = ('hip_x', 'hip_y', 'knee')
 
 # Joint order of spot_ros2: front_left_hip_x, front_left_hip_y, front_left_knee, ...
 JOINT_NAMES: tuple[str, ...] = tuple(f'{leg}_{joint}' for leg in LEGS for joint in LEG_JOINTS)
+# Longest joint name a node accepts from the network (characters): the bound every check
+# of an incoming joint_states or joint trajectory applies before it reads the names.
+MAX_JOINT_NAME = 128
 NUM_JOINTS: int = len(JOINT_NAMES)
 
 # Knee upper limits differ slightly per leg in spot_description (rad); rear_right from
