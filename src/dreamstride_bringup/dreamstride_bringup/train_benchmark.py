@@ -27,8 +27,12 @@ summed over the robots):
 With several ``--robots`` values it runs them one after the other and ends with a
 summary table: robots, environment steps/s, learner updates/s.
 
-The learner trains with its defaults except ``prefill_steps`` (``--prefill``, so that
-it trains for most of a short run).
+The learner trains with the training recipe except ``prefill_steps`` (``--prefill``, so
+that it trains for most of a short run) and ``train_ratio`` 0, and the agent's self-right
+is off: the recipe's ratio lock pauses the simulation, and a self-right publishes no
+steps, both on purpose, and this measures the control loop itself;
+``-p learner:train_ratio=256 -p agent:self_right_after=1.0`` measures the graph as
+``dreamstride train`` runs it.
 """
 
 from __future__ import annotations
@@ -203,7 +207,14 @@ def run(
     from dreamstride_bringup.process_supervisor import Supervisor
 
     nodes = node_graph('train', 'mujoco', run_dir=run_dir, robots=robots, namespace=namespace)
-    params = {'agent': {'control_rate': rate}, 'learner': {'prefill_steps': prefill}}
+    # The training recipe's ratio lock pauses the simulation while the learner catches up,
+    # and the agent's self-right publishes no steps while it runs: both leave gaps in the
+    # steps on purpose. This measures the control loop itself, so both are off unless
+    # asked for (-p learner:train_ratio=256, -p agent:self_right_after=1.0).
+    params = {
+        'agent': {'control_rate': rate, 'self_right_after': 0.0},
+        'learner': {'prefill_steps': prefill, 'train_ratio': 0.0},
+    }
     for node, values in (overrides or {}).items():
         params.setdefault(node, {}).update(values)
     params = follow_control_rate(nodes, params)
