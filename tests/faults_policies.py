@@ -17,9 +17,11 @@ import json
 import pickle
 import struct
 
+from dreamstride_agent.agent_core import AgentConfig
 import numpy as np
 
-OBS_DIM, ACT_DIM = 16, 12
+# The default agent's observation (its layout: AgentConfig's defaults), 12 actions.
+OBS_DIM, ACT_DIM = AgentConfig().observation_spec().size, 12
 
 
 @dataclass

@@ -69,6 +69,11 @@ from ros_helpers import spin_until, start_node, stop  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
 
+# The agent's self-right is off here: its ticks send joint commands and no steps, which
+# these checks of holds, postures and step counts would read as faults (it has its own
+# tests: src/dreamstride_agent/test/test_self_right.py, test_agent_self_right.py).
+AGENT = {'self_right_after': 0.0}
+
 # The agent's defaults (agent_node.PARAMS): 20 Hz, 0.25 rad per tick, 0.075 s sensor age.
 PERIOD = 0.05
 MAX_STEP = 0.25
@@ -340,7 +345,7 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
     p = Processes(ns, tmp_path)
     w = Watch(node, ns)
     try:
-        p.start('agent', 'dreamstride_agent.agent_node', {'use_sim_time': True, 'seed': 1})
+        p.start('agent', 'dreamstride_agent.agent_node', AGENT | {'use_sim_time': True, 'seed': 1})
         p.start('replay_recorder', 'dreamstride_agent.recorder_node', recorder_params)
         p.start('learner', 'dreamstride_agent.learner_node', learner_params)
         w.wait_for_agent(node, p)
@@ -769,7 +774,7 @@ def robot(ros, tmp_path_factory):
         p.start(
             'agent',
             'dreamstride_agent.agent_node',
-            {'seed': 2, 'max_policy_bytes': MAX_POLICY_BYTES},
+            AGENT | {'seed': 2, 'max_policy_bytes': MAX_POLICY_BYTES},
         )
         r.watch.wait_for_agent(node, p)
         p.start('spot_mujoco', 'spot_mujoco.sim_node', {'real_time_factor': 1.0})
@@ -949,7 +954,7 @@ def test_nan_policy_with_no_previous_one(table, policies):
         'NaN-action policy as the first policy (in process: AgentCore, PolicySlot)',
         'dropped at its first tick; back to random exploration',
     )
-    slot = PolicySlot(16, 12, MAX_POLICY_BYTES)
+    slot = PolicySlot(AgentConfig().observation_spec().size, 12, MAX_POLICY_BYTES)
     core = AgentCore(AgentConfig(), slot, np.random.default_rng(0))
     data, sha256 = policies.nan_at_run_time(1)
     accepted, _ = slot.offer('safetensors', 1, sha256, data)

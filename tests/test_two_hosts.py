@@ -33,6 +33,7 @@ import time
 
 from dreamstride_agent.replay_store import list_segments, make_typestore, read_segment
 from dreamstride_bringup.process_supervisor import stop_process_group
+from dreamstride_msgs.msg import AgentStatus
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -146,7 +147,11 @@ def test_training_graph_across_a_network_link(hosts, tmp_path):
     assert f'ROS_DOMAIN_ID={domain}' in absent[0], absent[0]
     agent, learner = seen['agent'], seen['learner']
     # Pushed over the link and acted on (this status itself crossed the link).
-    assert agent['mode'] == 1 and agent['policy_version'] >= 2  # AgentStatus.MODE_POLICY
+    # (Or, at that moment, righting itself: a hold of its own, with the policy loaded.)
+    acting = agent['mode'] == AgentStatus.MODE_POLICY or (
+        agent['hold_kind'] == AgentStatus.HOLD_SELF_RIGHT
+    )
+    assert acting and agent['policy_version'] >= 2, agent
     assert learner['policy_accepted'] and learner['policy_version'] >= agent['policy_version']
     policy_bytes = 200_000  # a tiny policy is 0.22 MB; two of them were pushed at least
     assert sent_by_learner > 2 * policy_bytes, sent_by_learner

@@ -46,12 +46,15 @@ def test_every_policy_is_found_and_observes_what_it_trained_on(tmp_path, monkeyp
 
     monkeypatch.setattr(reevaluate, 'reevaluate_policy', fake)
     assert reevaluate.main([str(tmp_path), '--starts', '4']) == 0
+    # Runs 1 to 7's agent, with each run's own orientation input over it.
+    old = reevaluate.RUNS_1_TO_7_OBSERVATION
     assert [(c[0] and c[0].relative_to(tmp_path).as_posix(), c[1], c[2]) for c in calls] == [
-        ('gravity-seed0/final_policy.safetensors', {'orientation_input': 'gravity'}, 4),
-        ('long-seed1/final_policy.safetensors', {}, 4),
-        ('long-seed1/best_policy.safetensors', {}, 4),
+        ('gravity-seed0/final_policy.safetensors', {**old, 'orientation_input': 'gravity'}, 4),
+        ('long-seed1/final_policy.safetensors', old, 4),
+        ('long-seed1/best_policy.safetensors', old, 4),
         (None, {}, 4),
     ]
+    assert old['orientation_input'] == 'roll_pitch' and old['command_input'] is False
     rows = reevaluate.read_rows(tmp_path / 'reevaluation.csv')
     assert [r['policy'] for r in rows] == [
         'gravity-seed0/final_policy',
