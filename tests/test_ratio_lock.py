@@ -48,6 +48,10 @@ def test_simulation_pauses_at_the_learners_budget(tmp_path, ros_env):
         'learner:scan_every=0.5',
         '-p',
         'replay_recorder:idle_close_seconds=0.5',
+        # The tiny untrained policy throws the robot on its back again and again; the
+        # self-right's ticks publish no steps, so the steps would rarely reach the budget.
+        '-p',
+        'agent:self_right_after=0.0',
     ]
     done = subprocess.run(cmd, env=ros_env, capture_output=True, text=True, timeout=240)
     logs = {p.stem: p.read_text() for p in (run / 'logs').glob('*.log')}

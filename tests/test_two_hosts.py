@@ -92,6 +92,9 @@ def test_training_graph_across_a_network_link(hosts, tmp_path):
     robot_cmd = [
         *train,
         *('SUBNET', '--part', 'robot', '--run-dir', str(tmp_path / 'robot')),
+        # The tiny untrained policy throws the robot on its back again and again, and the
+        # self-right's ticks publish no steps: off, so the link carries steps throughout.
+        *_params('agent', {'self_right_after': 0.0}),
     ]
     learner_cmd = [
         *train,
