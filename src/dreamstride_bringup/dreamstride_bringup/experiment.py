@@ -193,10 +193,13 @@ def _overrides(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], int
 def _read_status_rows(path: Path) -> list[dict]:
     """Return status.csv's rows with numbers as floats."""
     with open(path, newline='') as f:
+        # (A row with more fields than the header, written by a later version under an
+        # older header, keeps its extras under None: they are dropped.)
         return [
             {
                 k: (v if k in ('hold_reason', 'learner_state') else float(v or 0))
                 for k, v in r.items()
+                if k is not None
             }
             for r in csv.DictReader(f)
         ]
@@ -381,9 +384,19 @@ class _StatusWatcher:
         self.start = time.time() - (earlier[-1]['wall_s'] if earlier else 0.0)
         self.steps_before = int(earlier[-1]['env_steps']) if earlier else 0
         self.rows: list[dict] = list(earlier)
-        self.file = open(path, 'a' if earlier else 'w', newline='')
+        # Rewritten whole, the earlier sittings' rows first, as they were written: a file
+        # written by an older version may have fewer columns (those stay empty).
+        written = []
+        if earlier:
+            with open(path, newline='') as f:
+                written = [
+                    {k: v for k, v in r.items() if k is not None} for r in csv.DictReader(f)
+                ]
+        self.file = open(path, 'w', newline='')
         self.writer = csv.DictWriter(
             self.file,
+            restval='',
+            extrasaction='ignore',
             fieldnames=[
                 'wall_s',
                 'env_steps',
@@ -404,8 +417,9 @@ class _StatusWatcher:
                 'ticks_held',
             ],
         )
-        if not earlier:
-            self.writer.writeheader()
+        self.writer.writeheader()
+        self.writer.writerows(written)
+        self.file.flush()
         self._last_row = 0.0
 
     def spin(self, seconds: float) -> None:
