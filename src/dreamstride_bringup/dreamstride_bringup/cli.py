@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == 'train':
         supervisor.say(f'watch it: tensorboard --logdir {run_dir / "learner"}')
     supervisor.start()
-    if args.mode != 'train' or args.progress_every <= 0 or part == 'learner':
+    # A split run (--part) keeps exactly its nodes on the link: no extra participant.
+    if args.mode != 'train' or args.progress_every <= 0 or part != 'all':
         return supervisor.watch(args.duration)
     return _train_with_progress(supervisor, args, env, run_dir)
 

@@ -135,7 +135,13 @@ class StatusMonitor:
         from rclpy.signals import SignalHandlerOptions
 
         # The nodes' ROS settings (domain, discovery range) must be this node's too.
-        for key in ('ROS_DOMAIN_ID', 'ROS_AUTOMATIC_DISCOVERY_RANGE', 'ROS_STATIC_PEERS'):
+        for key in (
+            'ROS_DOMAIN_ID',
+            'ROS_AUTOMATIC_DISCOVERY_RANGE',
+            'ROS_STATIC_PEERS',
+            'FASTDDS_BUILTIN_TRANSPORTS',
+            'RMW_IMPLEMENTATION',
+        ):
             if key in env:
                 os.environ[key] = env[key]
         self._rclpy = rclpy
