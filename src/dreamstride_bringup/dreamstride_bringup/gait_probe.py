@@ -14,6 +14,7 @@ starts). Beside it, the zero action (stand still) gives the reward of doing noth
     python -m dreamstride_bringup.gait_probe                  # the default trot vs standing
     python -m dreamstride_bringup.gait_probe --search         # a small grid of trots
     python -m dreamstride_bringup.gait_probe --video trot.mp4
+    python -m dreamstride_bringup.gait_probe -p tracking_average_time=0   # run 8's reward
 
 The trot ignores its observations, so it walks along whatever heading it starts at; the
 command it is measured against is the body's initial forward direction (the agent's fixed
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 from spot_description.spot import JOINT_GROUPS, LEGS, NUM_JOINTS
+import yaml
 
 # Diagonal pairs: front-left with rear-right, front-right with rear-left (LEGS order).
 TROT_PHASE = {'front_left': 0.0, 'rear_right': 0.0, 'front_right': math.pi, 'rear_left': math.pi}
@@ -102,11 +104,15 @@ def probe(
     seed: int = 0,
     video: Path | str | None = None,
     randomise: bool = True,
+    overrides: dict | None = None,
 ):
-    """Run ``gait`` as the evaluation agent; return the evaluator's EvaluationResult."""
+    """Run ``gait`` as the evaluation agent; return the evaluator's EvaluationResult.
+
+    ``overrides`` are agent parameters by name (``{'tracking_average_time': 0.0}``).
+    """
     from dreamstride_bringup.evaluate import evaluate, evaluation_agent_config
 
-    config = evaluation_agent_config()
+    config = evaluation_agent_config(overrides=overrides)
     slot = ScriptedSlot(ScriptedPolicy(gait, config.command.control_rate), describe(gait))
     return evaluate(
         episodes=episodes,
@@ -170,16 +176,38 @@ def main() -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--video', type=Path, help='film the trot (.mp4 or .gif)')
     parser.add_argument(
+        '-p',
+        dest='parameters',
+        action='append',
+        default=[],
+        metavar='NAME=VALUE',
+        help='an agent parameter for both gaits, e.g. tracking_average_time=0 (repeatable)',
+    )
+    parser.add_argument(
         '--search', action='store_true', help='rank a small grid of trots (standing, 6 s each)'
     )
     args = parser.parse_args()
+    overrides = {}
+    for item in args.parameters:
+        name, sep, value = item.partition('=')
+        if not sep or not name:
+            parser.error(f'-p {item!r}: expected NAME=VALUE')
+        overrides[name] = yaml.safe_load(value)
     if args.search:
         for speed, gait in search()[:8]:
             print(f'{speed:+.3f} m/s  {describe(gait)}')
         return
     gait = Trot(args.frequency, args.hip, args.knee, args.knee_phase)
     for candidate, video in ((STAND, None), (gait, args.video)):
-        result = probe(candidate, args.episodes, args.length, args.initial_pose, args.seed, video)
+        result = probe(
+            candidate,
+            args.episodes,
+            args.length,
+            args.initial_pose,
+            args.seed,
+            video,
+            overrides=overrides,
+        )
         print(row(result), flush=True)
 
 
