@@ -35,11 +35,12 @@ from dreamstride_agent.learning_topics import (
 )
 from dreamstride_agent.params import Param, declare
 from dreamstride_agent.policy_push import AgentPush, PolicyPusher
+from dreamstride_agent.spinning import run_node
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy
 import rclpy
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import Header
 
@@ -167,22 +168,18 @@ def main(args: list[str] | None = None) -> None:
     """
     rclpy.init(args=args)
     node = Learner()
-    executor = SingleThreadedExecutor()
-    executor.add_node(node)
-    try:
-        while rclpy.ok() and node.failure is None:
-            executor.spin_once(timeout_sec=0.5)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
+
+    def close() -> None:
         node.close()
-        failure = node.failure
-        if failure is not None:
-            node.get_logger().fatal(f'training thread failed, stopping the learner: {failure}')
-        executor.shutdown(timeout_sec=1.0)
-        node.destroy_node()
-        rclpy.try_shutdown()
-    if failure is not None:
+        if node.failure is not None:
+            node.get_logger().fatal(
+                f'training thread failed, stopping the learner: {node.failure}'
+            )
+
+    run_node(
+        node, SingleThreadedExecutor(), close, wake=0.5, until=lambda: node.failure is not None
+    )
+    if node.failure is not None:
         raise SystemExit(1)
 
 
