@@ -24,6 +24,7 @@ import sys
 import time
 from typing import Any
 
+from benchmarks.batches import random_batch
 import numpy as np
 import torch
 
@@ -50,22 +51,6 @@ def build_learner(tree: str, alias: str, size: str, overrides: list[str], dims: 
     for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + '.')]:
         sys.modules[alias + name[len(PACKAGE) :]] = sys.modules.pop(name)
     return learner
-
-
-def random_batch(
-    batch: int, length: int, obs_dim: int, act_dim: int, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Return a random batch in the layout ``train_step`` expects."""
-    is_first = np.zeros((batch, length), bool)
-    is_first[:, 0] = True
-    return {
-        'obs': rng.normal(size=(batch, length, obs_dim)).astype(np.float32),
-        'action': rng.uniform(-1, 1, (batch, length, act_dim)).astype(np.float32),
-        'reward': rng.normal(size=(batch, length)).astype(np.float32),
-        'is_first': is_first,
-        'is_last': np.zeros((batch, length), bool),
-        'is_terminal': np.zeros((batch, length), bool),
-    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -21,26 +21,11 @@ import statistics
 import time
 from typing import Any
 
+from benchmarks.batches import random_batch
 from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
 import numpy as np
 import torch
-
-
-def random_batch(
-    batch: int, length: int, obs_dim: int, act_dim: int, rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """Return a random batch in the layout ``train_step`` expects."""
-    is_first = np.zeros((batch, length), bool)
-    is_first[:, 0] = True
-    return {
-        'obs': rng.normal(size=(batch, length, obs_dim)).astype(np.float32),
-        'action': rng.uniform(-1, 1, (batch, length, act_dim)).astype(np.float32),
-        'reward': rng.normal(size=(batch, length)).astype(np.float32),
-        'is_first': is_first,
-        'is_last': np.zeros((batch, length), bool),
-        'is_terminal': np.zeros((batch, length), bool),
-    }
 
 
 def measure_updates(
