@@ -85,8 +85,8 @@ def measure_policy(
         policy = Policy.from_bytes(data, sha, seed=0)
         obs = np.random.default_rng(0).normal(size=(steps, obs_dim)).astype(np.float32)
         state = None
-        for t in range(50):
-            _, state = policy.step(obs[t], state, t == 0)
+        for t in range(50):  # warm-up
+            _, state = policy.step(obs[t % steps], state, t == 0)
         times = []
         for t in range(steps):
             start = time.perf_counter()
