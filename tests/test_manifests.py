@@ -66,6 +66,7 @@ ROSDEP_KEYS = {
             'dreamstride_msgs',
             'dreamstride_agent',
             'dreamstride_bringup',
+            'dreamstride_lab',
             'spot_description',
             'spot_mujoco',
             'spot_webots',
@@ -122,6 +123,7 @@ def test_every_python_package_is_checked():
     assert {
         'dreamstride_agent',
         'dreamstride_bringup',
+        'dreamstride_lab',
         'spot_description',
         'spot_mujoco',
         'spot_webots',
