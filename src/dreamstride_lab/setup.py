@@ -23,4 +23,12 @@ setup(
         'benchmarks and the two-host harness, as dreamstride subcommands.'
     ),
     license='Apache-2.0',
+    entry_points={
+        # The lab's subcommands of `dreamstride` (dreamstride_bringup.subcommands).
+        'dreamstride.commands': [
+            'eval = dreamstride_lab.commands:EVAL',
+            'experiment = dreamstride_lab.commands:EXPERIMENT',
+            'benchmark = dreamstride_lab.commands:BENCHMARK',
+        ],
+    },
 )

@@ -12,12 +12,15 @@ It starts the same nodes, parameter files and remappings as
 ``ros2 launch dreamstride_bringup train.launch.py`` (both read dreamstride_bringup.graph),
 puts everything of a run in one directory (logs/, replay/, learner/), stops every
 node cleanly on Ctrl-C, and stops the run with a non-zero exit when a node dies.
+
+Other packages add subcommands through entry points (subcommands.py): the lab adds
+eval, experiment and benchmark. This module never imports them.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 import os
 from pathlib import Path
 import shutil
@@ -39,7 +42,20 @@ from dreamstride_bringup.graph import (
     ros_environment,
 )
 from dreamstride_bringup.process_supervisor import Supervisor
+from dreamstride_bringup.subcommands import Command, discover
 import yaml
+
+# The graph's modes whose commands bringup provides, with their help lines. The others
+# (eval, the experiment, the benchmarks) are the lab's, found through entry points.
+OWN_MODES = {
+    'train': 'backend + agent + replay recorder + learner',
+    'sim': 'the simulation backend only',
+}
+LAB_MISSING = (
+    'The evaluation, experiment and benchmark commands come from the lab (the '
+    'dreamstride_lab package), which is not installed here: scripts/setup, or colcon build '
+    'in a ROS 2 workspace, builds it with the other packages.'
+)
 
 
 def add_param_option(parser: argparse.ArgumentParser, help: str) -> None:
@@ -70,35 +86,28 @@ def _parse_peers(text: str) -> list[str]:
     return peers
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``dreamstride`` command."""
+def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser of the ``dreamstride`` command.
+
+    ``commands``: the other packages' commands (default: the installed ones, see
+    subcommands); one that runs a mode of the graph (eval) keeps that mode's place.
+    """
+    commands = installed_commands() if commands is None else commands
     parser = argparse.ArgumentParser(
         prog='dreamstride',
         description='Train, evaluate or simulate a Dreamer agent on Spot through ROS 2.',
+        epilog=None if commands else LAB_MISSING,
     )
     sub = parser.add_subparsers(dest='mode', required=True)
-    helps = {
-        'train': 'backend + agent + replay recorder + learner',
-        'eval': 'backend + agent acting with a saved policy, no learning',
-        'sim': 'the simulation backend only',
-    }
-    for mode in MODES:
-        cmd = sub.add_parser(mode, help=helps[mode])
-        add_graph_arguments(cmd, mode)
-        if mode == 'eval':
-            from dreamstride_bringup.eval_command import add_eval_arguments
-
-            add_eval_arguments(cmd)
-    from dreamstride_bringup.experiment import add_arguments
-
-    add_arguments(
-        sub.add_parser('experiment', help="DayDreamer's walking experiment: train, evaluate, plot")
-    )
-    sub.add_parser(
-        'benchmark',
-        add_help=False,
-        help='the training graph for N minutes: steps stored, holds, timing, CPU',
-    )
+    names = [m for m in MODES if m in OWN_MODES or m in commands]
+    for name in names + [n for n in commands if n not in names]:
+        if name in OWN_MODES:
+            add_graph_arguments(sub.add_parser(name, help=OWN_MODES[name]), name)
+            continue
+        command = commands[name]
+        cmd = sub.add_parser(name, help=command.help, add_help=command.main is None)
+        if command.add_arguments is not None:
+            command.add_arguments(cmd)
     return parser
 
 
@@ -189,22 +198,24 @@ def add_graph_arguments(cmd: argparse.ArgumentParser, mode: str) -> None:
         )
 
 
+def installed_commands() -> dict[str, Command]:
+    """Return the other packages' commands (entry points), bringup's own names excepted."""
+    return {n: c for n, c in discover().items() if n not in OWN_MODES}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dreamstride`` command."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ['benchmark']:
-        from dreamstride_bringup.train_benchmark import main as benchmark
-
-        return benchmark(argv[1:])
-    args = build_parser().parse_args(argv)
-    if args.mode == 'experiment':
-        from dreamstride_bringup.experiment import run_experiment
-
-        return run_experiment(args)
-    if args.mode == 'eval' and args.backend == 'mujoco' and not args.ros:
-        from dreamstride_bringup.eval_command import evaluate_in_process
-
-        return run_graph(args, evaluate_in_process)
+    commands = installed_commands()
+    name = argv[0] if argv else ''
+    if name in commands and commands[name].main is not None:
+        return commands[name].main(argv[1:])
+    if not commands and name and not name.startswith('-') and name not in OWN_MODES:
+        print(f'dreamstride: no command {name!r} here. {LAB_MISSING}', file=sys.stderr)
+        return 2
+    args = build_parser(commands).parse_args(argv)
+    if args.mode in commands:
+        return commands[args.mode].run(args)
     return run_graph(args)
 
 

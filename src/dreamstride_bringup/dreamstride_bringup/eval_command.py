@@ -15,6 +15,7 @@ from pathlib import Path
 import sys
 from typing import Any
 
+from dreamstride_bringup.cli import add_graph_arguments, run_graph
 from spot_description.spot import START_POSES
 import yaml
 
@@ -229,3 +230,15 @@ def _print_episode(label: str, e) -> None:
         f'(speed along its heading {e.speed_along_heading:+.3f} m/s)  '
         f'walked {"yes" if e.walked else "no: " + "; ".join(e.failures)}'
     )
+
+
+def add_arguments(cmd: argparse.ArgumentParser) -> None:
+    """Add the options of ``dreamstride eval`` to ``cmd``: the graph's, then its own."""
+    add_graph_arguments(cmd, 'eval')
+    add_eval_arguments(cmd)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``dreamstride eval``: in-process on MuJoCo, else the eval graph (``--ros``)."""
+    in_process = args.backend == 'mujoco' and not args.ros
+    return run_graph(args, evaluate_in_process if in_process else None)
