@@ -87,7 +87,7 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     slot, version = load_policy(results / 'final_policy.safetensors', 0)
     assert slot.active is not None and version == summary['learner']['updates']
     # Runs compare against DayDreamer's curve in one figure.
-    from dreamstride_bringup.compare_runs import main as compare
+    from dreamstride_lab.compare_runs import main as compare
 
     assert compare([str(results), '--out', str(tmp_path / 'seeds.png')]) == 0
     assert (tmp_path / 'seeds.png').read_bytes()[:4] == b'\x89PNG'

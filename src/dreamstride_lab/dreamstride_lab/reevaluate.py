@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Re-evaluate every committed policy by physics, to say which of them walk.
 
-    python -m dreamstride_bringup.reevaluate docs/results
+    python -m dreamstride_lab.reevaluate docs/results
 
 For each run directory (one with summary.json) and each of its final_policy and
 best_policy files: the walk criterion's evaluation (locomotion_metrics.WALK: from lying,
