@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from dreamstride_bringup.experiment import OUTPUTS
+from dreamstride_lab.experiment import OUTPUTS
 
 
 def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
@@ -66,8 +66,8 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     evals = list(csv.DictReader(open(results / 'eval.csv')))
     assert evals[-1]['policy'] == 'random' and len(evals) >= 2
     # The evaluations measure physics, not only the reward (locomotion_metrics).
-    from dreamstride_bringup.experiment import EVAL_COLUMNS
     from dreamstride_bringup.locomotion_metrics import WALK
+    from dreamstride_lab.experiment import EVAL_COLUMNS
 
     for row in evals:
         assert set(EVAL_COLUMNS) <= set(row), row

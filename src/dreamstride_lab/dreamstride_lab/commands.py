@@ -15,31 +15,31 @@ from dreamstride_bringup.subcommands import Command
 
 
 def _eval_arguments(parser: argparse.ArgumentParser) -> None:
-    from dreamstride_bringup.eval_command import add_arguments
+    from dreamstride_lab.eval_command import add_arguments
 
     add_arguments(parser)
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from dreamstride_bringup.eval_command import run
+    from dreamstride_lab.eval_command import run
 
     return run(args)
 
 
 def _experiment_arguments(parser: argparse.ArgumentParser) -> None:
-    from dreamstride_bringup.experiment import add_arguments
+    from dreamstride_lab.experiment import add_arguments
 
     add_arguments(parser)
 
 
 def _experiment(args: argparse.Namespace) -> int:
-    from dreamstride_bringup.experiment import run_experiment
+    from dreamstride_lab.experiment import run_experiment
 
     return run_experiment(args)
 
 
 def _benchmark(argv: list[str]) -> int:
-    from dreamstride_bringup.train_benchmark import main
+    from dreamstride_lab.train_benchmark import main
 
     return main(argv)
 

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         print(markdown_table(read_rows(out)))
         return 0
-    from dreamstride_bringup.experiment import _observation_overrides
+    from dreamstride_lab.experiment import _observation_overrides
 
     jobs: list[tuple[str, Path | None, dict[str, Any]]] = []
     # Policies that record their observation layout are evaluated on it (evaluate() reads

@@ -88,7 +88,7 @@ def test_experiment_orientation_input_reaches_training_and_evaluation():
     """--orientation-input is an agent override, and the evaluations observe the same."""
     import argparse
 
-    from dreamstride_bringup import experiment
+    from dreamstride_lab import experiment
 
     parser = argparse.ArgumentParser()
     experiment.add_arguments(parser)
