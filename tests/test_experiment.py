@@ -66,8 +66,8 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     evals = list(csv.DictReader(open(results / 'eval.csv')))
     assert evals[-1]['policy'] == 'random' and len(evals) >= 2
     # The evaluations measure physics, not only the reward (locomotion_metrics).
-    from dreamstride_bringup.locomotion_metrics import WALK
     from dreamstride_lab.experiment import EVAL_COLUMNS
+    from dreamstride_lab.locomotion_metrics import WALK
 
     for row in evals:
         assert set(EVAL_COLUMNS) <= set(row), row
@@ -82,7 +82,7 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     assert learner and 0.0 < float(learner[-1]['actor_std']) <= 1.0  # tiny's max_std
     assert (results / 'curve.png').read_bytes()[:4] == b'\x89PNG'
     # The final policy evaluates on its own, as `dreamstride eval --policy` loads it.
-    from dreamstride_bringup.evaluate import load_policy
+    from dreamstride_lab.evaluate import load_policy
 
     slot, version = load_policy(results / 'final_policy.safetensors', 0)
     assert slot.active is not None and version == summary['learner']['updates']

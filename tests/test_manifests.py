@@ -84,6 +84,7 @@ RUNTIME_ONLY = {
         'robot_state_publisher',  # started as a node by the launch files (rviz:=true)
         'rviz2',  # likewise
         'spot_webots',  # backend:=webots includes its launch file (package share)
+        'spot_mujoco',  # the graph starts its node (backend mujoco, the default)
     },
 }
 

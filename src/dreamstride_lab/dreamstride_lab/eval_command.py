@@ -77,8 +77,8 @@ def _evaluate_omni(args: argparse.Namespace, run_dir: Path, config) -> int:
     """Evaluate every command of the omnidirectional mode; print and save the errors."""
     import json
 
-    from dreamstride_bringup.evaluate import evaluate
-    from dreamstride_bringup.locomotion_metrics import OMNI_COMMANDS, TRACKING
+    from dreamstride_lab.evaluate import evaluate
+    from dreamstride_lab.locomotion_metrics import OMNI_COMMANDS, TRACKING
 
     rows = []
     for name, command in OMNI_COMMANDS.items():
@@ -129,7 +129,7 @@ def evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     import json
 
     from dreamstride_agent.agent_parameters import NODE_PARAMETERS
-    from dreamstride_bringup.evaluate import evaluate, evaluation_agent_config
+    from dreamstride_lab.evaluate import evaluate, evaluation_agent_config
 
     if args.policy is not None and not args.policy.is_file():
         print(f'dreamstride: --policy {args.policy}: no such checkpoint file', file=sys.stderr)
@@ -158,8 +158,8 @@ def evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f'dreamstride: {exc}', file=sys.stderr)
         return 2
-    from dreamstride_bringup.evaluate import LONG_RUN_STEPS
-    from dreamstride_bringup.locomotion_metrics import FORWARD_COMMAND, WALK, VelocityCommand
+    from dreamstride_lab.evaluate import LONG_RUN_STEPS
+    from dreamstride_lab.locomotion_metrics import FORWARD_COMMAND, WALK, VelocityCommand
 
     try:
         command = VelocityCommand(*args.command) if args.command else FORWARD_COMMAND

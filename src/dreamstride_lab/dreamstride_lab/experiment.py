@@ -44,8 +44,8 @@ from typing import Any
 
 from dreamstride_agent.observation import ORIENTATION_INPUTS
 from dreamstride_agent.reward import upright_from_quaternion
-from dreamstride_bringup.locomotion_metrics import WALK
-from dreamstride_bringup.reset_schedule import ResetSchedule
+from dreamstride_lab.locomotion_metrics import WALK
+from dreamstride_lab.reset_schedule import ResetSchedule
 import numpy as np
 from spot_description.contract import DEFAULT_NAMESPACE
 
@@ -584,8 +584,8 @@ def _analyse(
     config: Path,
     episode_length: int,
 ) -> dict:
-    from dreamstride_bringup.evaluate import evaluate, evaluation_agent_config
-    from dreamstride_bringup.learner_curve import write_learner_curve
+    from dreamstride_lab.evaluate import evaluate, evaluation_agent_config
+    from dreamstride_lab.learner_curve import write_learner_curve
 
     agent_config = evaluation_agent_config(overrides=_observation_overrides(overrides))
 

@@ -44,8 +44,8 @@ def reevaluate_policy(
     policy: Path | None, overrides: dict[str, Any], starts: int, seed: int
 ) -> dict[str, Any]:
     """Return one CSV row: the criterion's evaluation and the long run of ``policy``."""
-    from dreamstride_bringup.evaluate import LONG_RUN_STEPS, evaluate, evaluation_agent_config
-    from dreamstride_bringup.locomotion_metrics import FORWARD_COMMAND, WALK
+    from dreamstride_lab.evaluate import LONG_RUN_STEPS, evaluate, evaluation_agent_config
+    from dreamstride_lab.locomotion_metrics import FORWARD_COMMAND, WALK
 
     config = evaluation_agent_config(overrides=overrides)
     judged = evaluate(

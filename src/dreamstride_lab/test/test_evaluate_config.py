@@ -3,7 +3,7 @@
 """In-process evaluation reads the agent's parameter files, --config and -p as a node would."""
 
 from dreamstride_bringup import cli
-from dreamstride_bringup.evaluate import agent_parameter_values, evaluation_agent_config
+from dreamstride_lab.evaluate import agent_parameter_values, evaluation_agent_config
 import numpy as np
 import pytest
 

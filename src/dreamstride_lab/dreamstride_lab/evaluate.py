@@ -28,14 +28,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dreamstride_bringup.locomotion_metrics import (
+from dreamstride_bringup.parameter_files import read_parameter_files
+from dreamstride_lab.locomotion_metrics import (
     FORWARD_COMMAND,
     WALK,
     LocomotionMeasures,
     LocomotionMeter,
     VelocityCommand,
 )
-from dreamstride_bringup.parameter_files import read_parameter_files
 import numpy as np
 from spot_description.contract import DEFAULT_NAMESPACE
 
