@@ -34,6 +34,7 @@ from dreamstride_agent.policy_slot import PolicySlot
 from dreamstride_agent.reward import (
     RewardConfig,
     RewardTerms,
+    VelocityAverage,
     gated_reward,
     upright_from_quaternion,
 )
@@ -287,6 +288,10 @@ class AgentCore:
         self._policy_state = None
         self._restart = True
         self._commanded = False  # a command was computed since the start
+        # The tracking reward follows the velocity averaged over about a gait cycle.
+        self.velocity_average = VelocityAverage(
+            config.reward.velocity_average_time, 1.0 / config.command.control_rate
+        )
         self.self_right = SelfRight(
             config.self_right_after, config.command.max_step, self.filter.lower, self.filter.upper
         )
@@ -389,19 +394,23 @@ class AgentCore:
             self._policy_state = None
         if self._restart:
             self.filter.reset(joints.position)
+            self.velocity_average.reset()
             self._restart = False
         obs = self.spec.build(joints, imu, velocity_command)
         is_first = self.episode_step == 0
         is_last = self.episode_step == self.config.episode_length - 1
         terms = None
         forward = odom.forward_velocity
+        velocity, yaw_rate = odom.heading_velocity, float(imu.angular_velocity[2])
+        if self.config.reward.velocity_reward == 'tracking':
+            velocity, yaw_rate = self.velocity_average.update(velocity, yaw_rate)
         if not is_first:
             terms = gated_reward(
                 joints.position,
                 upright_from_quaternion(*imu.orientation),
-                odom.heading_velocity,
+                velocity,
                 self.config.reward,
-                yaw_rate=float(imu.angular_velocity[2]),
+                yaw_rate=yaw_rate,
                 command=velocity_command,
             )
         action, version, dropped = self._act(obs, is_first, image)

@@ -44,6 +44,7 @@ CONFIG_PARAMETERS: dict[str, tuple[str, ...]] = {
     'velocity_target': ('reward', 'velocity_target'),
     'tracking_linear_scale': ('reward', 'linear_scale'),
     'tracking_yaw_rate_sigma': ('reward', 'yaw_rate_sigma'),
+    'tracking_average_time': ('reward', 'velocity_average_time'),
     'reward_gate': ('reward', 'gate'),
     'policy_sample': ('sample_actions',),
     # The velocity command: a parameter group (velocity_command: {source: ...} in YAML).

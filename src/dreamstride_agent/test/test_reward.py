@@ -5,6 +5,7 @@ import math
 from dreamstride_agent.observation import SensorError, odometry_reading
 from dreamstride_agent.reward import (
     RewardConfig,
+    VelocityAverage,
     gated_reward,
     tracking_reward,
     upright_from_quaternion,
@@ -54,6 +55,42 @@ def test_circling_scores_below_walking_straight_only_with_the_tracking_reward():
     turn = (0.0, 0.0, 0.5)
     assert tracking_reward((0.0, 0.0), 0.5, turn) == pytest.approx(1.0)
     assert tracking_reward((0.0, 0.0), 0.5, FORWARD) == 0.0
+
+
+def _tracked(samples, time_constant, command=FORWARD):
+    """Mean tracking term over the last second of (forward, lateral, yaw rate) at 20 Hz."""
+    average = VelocityAverage(time_constant, 0.05)
+    terms = [tracking_reward(*average.update(s[:2], s[2]), command) for s in samples]
+    return float(np.mean(terms[-20:]))
+
+
+def test_the_average_keeps_a_swaying_trot_and_still_refuses_circling():
+    """gait_probe's trot: 0.3 m/s straight, the body swaying at the 1.5 Hz step rate."""
+    t = np.arange(100) * 0.05  # 5 s at 20 Hz
+    sway = 2.0 * np.pi * 1.5 * t
+    trot = np.stack(
+        [0.3 + 0.18 * np.sin(sway), 0.16 * np.sin(sway + 1.0), 0.5 * np.sin(sway + 0.5)], 1
+    )
+    circling = np.tile([0.43, 0.0, math.radians(19.0)], (100, 1))
+    # Instantaneous readings (run 8) pay the trot little, as they paid the real one 0.09.
+    assert _tracked(trot, 0.0) < 0.4
+    assert _tracked(trot, 1.0) > 0.85
+    assert _tracked(circling, 1.0) < 0.25
+    assert _tracked(circling, 0.0) == pytest.approx(_tracked(circling, 1.0))
+
+
+def test_velocity_average_starts_from_its_first_reading_after_a_reset():
+    average = VelocityAverage(1.0, 0.05)
+    assert average.update((0.2, 0.1), 0.3) == ((0.2, 0.1), 0.3)
+    (forward, _), _ = average.update((0.0, 0.0), 0.0)
+    assert forward == pytest.approx(0.2 * math.exp(-0.05))
+    average.reset()
+    assert average.update(0.5, -0.1) == ((0.5, 0.0), -0.1)
+    assert VelocityAverage(0.0, 0.05).alpha == 1.0  # 0: instantaneous
+    with pytest.raises(ValueError, match='yaw rate must be finite'):
+        average.update(0.1, float('nan'))
+    with pytest.raises(ValueError, match='velocity_average_time'):
+        RewardConfig(velocity_average_time=-1.0)
 
 
 def test_tracking_reward_follows_the_command_in_every_direction():

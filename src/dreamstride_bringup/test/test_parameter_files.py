@@ -57,6 +57,7 @@ AGENT_PARAMETER_NAMES = {
     'velocity_reward',
     'tracking_linear_scale',
     'tracking_yaw_rate_sigma',
+    'tracking_average_time',
     *(f'velocity_command.{f.name}' for f in dataclasses.fields(VelocityCommandConfig)),
 }
 

@@ -246,6 +246,7 @@ def evaluate(
     agent_config=None,
     command: VelocityCommand = FORWARD_COMMAND,
     randomise: bool = True,
+    policies=None,
 ) -> EvaluationResult:
     """Run ``episodes`` episodes from ``initial_pose``; film them into ``video`` if given.
 
@@ -257,6 +258,10 @@ def evaluate(
     against (default: DayDreamer's forward 0.3 m/s). ``randomise``: each episode
     starts at a random heading with START_JOINT_NOISE on the joints, drawn from ``seed``
     and the episode's index (False: the bare pose, heading 0, every episode alike).
+
+    ``policies`` replaces the checkpoint with a ready policy holder that acts as a
+    PolicySlot does (``active``, ``active_version``, ``swap``, ``drop_active``), e.g.
+    gait_probe's scripted trot; ``checkpoint`` is then ignored.
     """
     from dreamstride_agent.agent_core import AgentCore, Hold
     from dreamstride_agent.reward import stood as stood_terms
@@ -266,13 +271,18 @@ def evaluate(
 
     torch.set_num_threads(1)
     config = agent_config or evaluation_agent_config()
+    if policies is not None:
+        checkpoint = None
     if checkpoint is not None:
         # A policy that records its observation layout is evaluated on that layout,
         # whatever the agent parameters say (older files need the run's parameters).
         from dreamstride_agent.policy_file import read_policy_file
 
         config = config.for_observation(read_policy_file(checkpoint).observation_keys)
-    slot, step = load_policy(checkpoint, seed, config.observation_spec().size)
+    if policies is None:
+        slot, step = load_policy(checkpoint, seed, config.observation_spec().size)
+    else:
+        slot, step = policies, policies.active_version
     # A copy: the caller's config stays as it was. Evaluation takes the policy's mode and
     # acts on ``command``.
     config = replace(
@@ -360,9 +370,13 @@ def evaluate(
         if writer is not None:
             writer.close()
         sim.close()
+    if policies is not None:
+        name = str(getattr(policies, 'name', type(policies).__name__))
+    else:
+        name = str(checkpoint) if checkpoint else 'random'
     return EvaluationResult(
         results,
-        str(checkpoint) if checkpoint else 'random',
+        name,
         step,
         initial_pose=initial_pose,
         episode_length=episode_length,
