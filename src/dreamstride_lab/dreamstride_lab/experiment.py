@@ -298,7 +298,7 @@ def run_experiment(args: argparse.Namespace) -> int:
     try:
         deadline = time.monotonic() + args.duration
         next_snapshot = time.monotonic() + args.snapshot_every
-        while time.monotonic() < deadline and not supervisor._stop_requested:
+        while time.monotonic() < deadline and not supervisor.stop_requested:
             watcher.spin(1.0)
             dead = [r for r in supervisor.running if r.proc.poll() is not None]
             if dead:
