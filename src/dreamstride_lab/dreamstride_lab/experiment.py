@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 import json
 import os
 from pathlib import Path
@@ -160,34 +160,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _overrides(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], int]:
-    """Return the nodes' parameter overrides of a run with ``args`` and its episode length."""
+@dataclass(frozen=True)
+class Settings:
+    """What a run of the experiment does, from its options; a smoke run shortens them.
+
+    Read once from the parsed options, which stay as the user gave them.
+    """
+
+    duration: float  # s of wall-clock training
+    snapshot_every: float  # s between checkpoint snapshots
+    eval_episodes: int  # randomised starts per evaluation
+    episode_length: int  # steps per evaluation episode
+    overrides: dict[str, dict[str, Any]]  # the nodes' parameters, by node name
+
+
+def settings(args: argparse.Namespace) -> Settings:
+    """Return the settings of a run with the parsed options ``args``."""
     overrides: dict[str, dict[str, Any]] = {
         'spot_mujoco': {'real_time_factor': args.speed, 'seed': args.seed + 1},
         'agent': {'seed': args.seed + 1},
         'learner': {'train_ratio': args.train_ratio, 'seed': args.seed + 1},
     }
-    episode_length = 250
     if args.orientation_input:
         overrides['agent']['orientation_input'] = args.orientation_input
     if args.model:
         overrides['learner']['model'] = args.model
-    if args.smoke:
-        args.duration = min(args.duration, 45.0)
-        args.snapshot_every = 15.0
-        args.eval_episodes = 1
-        episode_length = 40
-        overrides['learner'].update(
-            {
-                'model': 'tiny',
-                'prefill_steps': 100,
-                'sync_every': 3.0,
-                'checkpoint_every': 5.0,
-                'log_every': 1,  # a row in learner.csv from the few updates it makes
-            }
-        )
-        overrides['spot_mujoco']['real_time_factor'] = max(args.speed, 2.0)
-    return overrides, episode_length
+    if not args.smoke:
+        return Settings(args.duration, args.snapshot_every, args.eval_episodes, 250, overrides)
+    overrides['learner'].update(
+        {
+            'model': 'tiny',
+            'prefill_steps': 100,
+            'sync_every': 3.0,
+            'checkpoint_every': 5.0,
+            'log_every': 1,  # a row in learner.csv from the few updates it makes
+        }
+    )
+    overrides['spot_mujoco']['real_time_factor'] = max(args.speed, 2.0)
+    return Settings(
+        duration=min(args.duration, 45.0),
+        snapshot_every=15.0,
+        eval_episodes=1,
+        episode_length=40,
+        overrides=overrides,
+    )
 
 
 def _read_status_rows(path: Path) -> list[dict]:
@@ -206,12 +222,7 @@ def _read_status_rows(path: Path) -> list[dict]:
 
 
 def _analyse_existing(
-    args: argparse.Namespace,
-    results: Path,
-    run_dir: Path,
-    overrides: dict[str, dict[str, Any]],
-    config: Path,
-    episode_length: int,
+    args: argparse.Namespace, run: Settings, results: Path, run_dir: Path, config: Path
 ) -> int:
     """Write the results of a run already in ``results`` (``--analyse-only``)."""
     status = results / 'status.csv'
@@ -242,9 +253,7 @@ def _analyse_existing(
             }
         )
     wall = rows[-1]['wall_s'] if rows else 0.0
-    report = _analyse(
-        args, results, run_dir, snapshots, rows, wall, overrides, config, episode_length
-    )
+    report = _analyse(args, run, results, run_dir, snapshots, rows, wall, config)
     print(f'results: {results} (first stood at step {report["first_stood_step"]})')
     return 0
 
@@ -259,9 +268,10 @@ def run_experiment(args: argparse.Namespace) -> int:
     run_dir = results / 'run'
     (results / 'checkpoints').mkdir(parents=True, exist_ok=True)
     config = config_dir() / TRAIN_RECIPE  # every train graph applies it; recorded below
-    overrides, episode_length = _overrides(args)
+    run = settings(args)
+    overrides = run.overrides
     if args.analyse_only:
-        return _analyse_existing(args, results, run_dir, overrides, config, episode_length)
+        return _analyse_existing(args, run, results, run_dir, config)
     earlier: list[dict] = []
     if args.resume:
         status = results / 'status.csv'
@@ -285,9 +295,7 @@ def run_experiment(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, supervisor.request_stop)
     signal.signal(signal.SIGTERM, supervisor.request_stop)
-    supervisor.say(
-        f'experiment: {args.duration:g} s at speed {args.speed:g}, results in {results}'
-    )
+    supervisor.say(f'experiment: {run.duration:g} s at speed {args.speed:g}, results in {results}')
     started = time.time()
     supervisor.start()
     watcher = _StatusWatcher(
@@ -296,8 +304,8 @@ def run_experiment(args: argparse.Namespace) -> int:
     snapshots: list[dict] = []
     code = 0
     try:
-        deadline = time.monotonic() + args.duration
-        next_snapshot = time.monotonic() + args.snapshot_every
+        deadline = time.monotonic() + run.duration
+        next_snapshot = time.monotonic() + run.snapshot_every
         while time.monotonic() < deadline and not supervisor.stop_requested:
             watcher.spin(1.0)
             dead = [r for r in supervisor.running if r.proc.poll() is not None]
@@ -312,7 +320,7 @@ def run_experiment(args: argparse.Namespace) -> int:
                 snap = _snapshot(run_dir, results, watcher, time.time() - started)
                 if snap:
                     snapshots.append(snap)
-                next_snapshot += args.snapshot_every
+                next_snapshot += run.snapshot_every
     finally:
         supervisor.stop()
         watcher.close()
@@ -324,10 +332,8 @@ def run_experiment(args: argparse.Namespace) -> int:
         return code
     supervisor.say('training done; evaluating snapshots and writing results')
     if args.resume:  # the snapshots of every sitting, from the files
-        return _analyse_existing(args, results, run_dir, overrides, config, episode_length)
-    report = _analyse(
-        args, results, run_dir, snapshots, watcher.rows, wall, overrides, config, episode_length
-    )
+        return _analyse_existing(args, run, results, run_dir, config)
+    report = _analyse(args, run, results, run_dir, snapshots, watcher.rows, wall, config)
     missing = [name for name in OUTPUTS if not (results / name).is_file()]
     if missing:
         supervisor.say(f'missing outputs: {", ".join(missing)}')
@@ -575,18 +581,18 @@ def _observation_overrides(overrides: dict[str, dict[str, Any]]) -> dict[str, An
 
 def _analyse(
     args,
+    run: Settings,
     results: Path,
     run_dir: Path,
     snapshots: list[dict],
     status_rows,
     wall: float,
-    overrides,
     config: Path,
-    episode_length: int,
 ) -> dict:
     from dreamstride_lab.evaluate import evaluate, evaluation_agent_config
     from dreamstride_lab.learner_curve import write_learner_curve
 
+    overrides, episode_length = run.overrides, run.episode_length
     agent_config = evaluation_agent_config(overrides=_observation_overrides(overrides))
 
     curve, stats = _training_curve(run_dir, status_rows, bin_steps=100 if args.smoke else 1000)
@@ -596,7 +602,7 @@ def _analyse(
     for snap in snapshots:
         r = evaluate(
             snap['checkpoint'],
-            episodes=args.eval_episodes,
+            episodes=run.eval_episodes,
             episode_length=episode_length,
             initial_pose=START_POSE,
             agent_config=agent_config,
@@ -611,7 +617,7 @@ def _analyse(
         )
     baseline = evaluate(
         None,
-        episodes=max(args.eval_episodes, 2),
+        episodes=max(run.eval_episodes, 2),
         episode_length=episode_length,
         initial_pose=START_POSE,
         agent_config=agent_config,

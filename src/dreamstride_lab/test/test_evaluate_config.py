@@ -93,12 +93,12 @@ def test_experiment_orientation_input_reaches_training_and_evaluation():
     parser = argparse.ArgumentParser()
     experiment.add_arguments(parser)
     args = parser.parse_args(['--orientation-input', 'roll_pitch'])
-    overrides, _ = experiment._overrides(args)
+    overrides = experiment.settings(args).overrides
     assert overrides['agent']['orientation_input'] == 'roll_pitch'
     config = evaluation_agent_config(overrides=experiment._observation_overrides(overrides))
     # DayDreamer's roll and pitch: two numbers where the default gravity vector has three.
     assert config.observation_spec().size == evaluation_agent_config().observation_spec().size - 1
-    default, _ = experiment._overrides(parser.parse_args([]))
+    default = experiment.settings(parser.parse_args([])).overrides
     assert 'orientation_input' not in default['agent']
     with pytest.raises(SystemExit):
         parser.parse_args(['--orientation-input', 'quaternion'])
