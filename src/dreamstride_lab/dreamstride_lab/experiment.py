@@ -186,7 +186,9 @@ def settings(args: argparse.Namespace) -> Settings:
     if args.model:
         overrides['learner']['model'] = args.model
     if not args.smoke:
-        return Settings(args.duration, args.snapshot_every, args.eval_episodes, 250, overrides)
+        return Settings(
+            args.duration, args.snapshot_every, args.eval_episodes, WALK.steps, overrides
+        )
     overrides['learner'].update(
         {
             'model': 'tiny',
@@ -673,7 +675,7 @@ def _analyse(
             'processor': _cpu_model(),
             'platform': platform.platform(),
             'torch': torch.__version__,
-            'gpu': False,
+            'gpu': _learner_on_gpu(overrides),
         },
         'learner': {
             'updates': snapshots[-1]['train_step'] if snapshots else 0,
@@ -828,6 +830,30 @@ def _plot(path: Path, curve: list[dict], evals: list[dict], args) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def _learner_on_gpu(overrides: dict[str, dict[str, Any]]) -> bool:
+    """Whether the run's learner trained on a GPU: its device as the learner reads it.
+
+    The training graph's parameter files for the learner, then the run's overrides, then
+    LearnerSettings' default; 'auto' means CUDA where this machine has it.
+    """
+    from dreamstride_agent.learner_core import LearnerSettings
+    from dreamstride_bringup.graph import node_graph
+    from dreamstride_bringup.parameter_files import read_parameter_files
+    from dreamstride_bringup.process_supervisor import node_namespace
+    import torch
+
+    learner = next(n for n in node_graph('train', 'mujoco') if n.name == 'learner')
+    namespace = node_namespace(learner, DEFAULT_NAMESPACE).strip('/')
+    fqn = f'/{namespace}/{learner.name}' if namespace else f'/{learner.name}'
+    given = {
+        **read_parameter_files(learner.param_files, fqn),
+        **learner.parameters,
+        **overrides.get('learner', {}),
+    }
+    device = str(given.get('device', LearnerSettings().device))
+    return device.startswith('cuda') or (device == 'auto' and torch.cuda.is_available())
 
 
 def _cpu_model() -> str:

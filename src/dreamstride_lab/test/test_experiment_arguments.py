@@ -5,6 +5,7 @@
 import argparse
 
 from dreamstride_lab import experiment
+from dreamstride_lab.locomotion_metrics import WALK
 
 
 def parse(*argv):
@@ -25,7 +26,7 @@ def test_a_smoke_run_shortens_its_settings_not_the_options():
 def test_a_full_run_keeps_the_options_and_seeds_every_node():
     run = experiment.settings(parse('--duration', '7200', '--seed', '2', '--model', 'cpu'))
     assert (run.duration, run.snapshot_every, run.eval_episodes) == (7200.0, 300.0, 3)
-    assert run.episode_length == 250  # the walk criterion's evaluation, from lying
+    assert run.episode_length == WALK.steps  # the walk criterion's evaluation applies
     assert {node: values['seed'] for node, values in run.overrides.items()} == {
         'spot_mujoco': 3,
         'agent': 3,
