@@ -591,21 +591,56 @@ def _analyse(
     wall: float,
     config: Path,
 ) -> dict:
+    """Write every result of a run: curves, evaluations, video, plot, policy and summary."""
     from dreamstride_lab.evaluate import evaluate, evaluation_agent_config
     from dreamstride_lab.learner_curve import write_learner_curve
 
-    overrides, episode_length = run.overrides, run.episode_length
-    agent_config = evaluation_agent_config(overrides=_observation_overrides(overrides))
+    agent_config = evaluation_agent_config(overrides=_observation_overrides(run.overrides))
 
     curve, stats = _training_curve(run_dir, status_rows, bin_steps=100 if args.smoke else 1000)
     _write_csv(results / 'curve.csv', curve)
     write_learner_curve(run_dir / 'learner', results / 'learner.csv')
+    evals, baseline = _evaluate_snapshots(args, run, snapshots, agent_config)
+    _write_csv(results / 'eval.csv', evals)
+    final_ckpt = snapshots[-1]['checkpoint'] if snapshots else None
+    final = evaluate(
+        final_ckpt,
+        episodes=1,
+        episode_length=run.episode_length,
+        initial_pose=START_POSE,
+        agent_config=agent_config,
+        seed=args.seed + 100,
+        video=results / 'final.mp4',
+    )
+    _plot(results / 'curve.png', curve, evals, args)
+    if final_ckpt is not None:
+        _export_policy(Path(final_ckpt), results / 'final_policy.safetensors')
+    summary = _summary(
+        args,
+        run,
+        config=config,
+        status_rows=status_rows,
+        wall=wall,
+        snapshots=snapshots,
+        stats=stats,
+        evals=evals,
+        final=final,
+        baseline=baseline,
+    )
+    (results / 'summary.json').write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _evaluate_snapshots(args, run: Settings, snapshots: list[dict], agent_config):
+    """Evaluate every snapshot and the random policy; eval.csv's rows and the baseline."""
+    from dreamstride_lab.evaluate import evaluate
+
     evals = []
     for snap in snapshots:
         r = evaluate(
             snap['checkpoint'],
             episodes=run.eval_episodes,
-            episode_length=episode_length,
+            episode_length=run.episode_length,
             initial_pose=START_POSE,
             agent_config=agent_config,
             seed=args.seed,
@@ -620,7 +655,7 @@ def _analyse(
     baseline = evaluate(
         None,
         episodes=max(run.eval_episodes, 2),
-        episode_length=episode_length,
+        episode_length=run.episode_length,
         initial_pose=START_POSE,
         agent_config=agent_config,
         seed=args.seed,
@@ -634,30 +669,33 @@ def _analyse(
             **_eval_numbers(baseline.summary()),
         }
     )
-    _write_csv(results / 'eval.csv', evals)
-    walking = [e for e in evals if e['policy'] != 'random' and e['walked'] is True]
-    final_ckpt = snapshots[-1]['checkpoint'] if snapshots else None
-    final = evaluate(
-        final_ckpt,
-        episodes=1,
-        episode_length=episode_length,
-        initial_pose=START_POSE,
-        agent_config=agent_config,
-        seed=args.seed + 100,
-        video=results / 'final.mp4',
-    )
-    _plot(results / 'curve.png', curve, evals, args)
-    if final_ckpt is not None:
-        _export_policy(Path(final_ckpt), results / 'final_policy.safetensors')
+    return evals, baseline
+
+
+def _summary(
+    args,
+    run: Settings,
+    *,
+    config: Path,
+    status_rows: list[dict],
+    wall: float,
+    snapshots: list[dict],
+    stats: dict,
+    evals: list[dict],
+    final,
+    baseline,
+) -> dict:
+    """Return summary.json's content: the run's command and settings, machine, outcome."""
     import torch
 
-    summary = {
+    walking = [e for e in evals if e['policy'] != 'random' and e['walked'] is True]
+    return {
         'command': ' '.join(['dreamstride', 'experiment', *sys.argv[2:]])
         if len(sys.argv) > 1
         else 'dreamstride experiment',
         'config_file': str(config),
         'config': config.read_text(),
-        'overrides': overrides,
+        'overrides': run.overrides,
         'smoke': args.smoke,
         'speed': args.speed,
         'train_ratio_target': args.train_ratio,
@@ -675,7 +713,7 @@ def _analyse(
             'processor': _cpu_model(),
             'platform': platform.platform(),
             'torch': torch.__version__,
-            'gpu': _learner_on_gpu(overrides),
+            'gpu': _learner_on_gpu(run.overrides),
         },
         'learner': {
             'updates': snapshots[-1]['train_step'] if snapshots else 0,
@@ -701,8 +739,6 @@ def _analyse(
         'first_snapshot_walked_env_steps': walking[0]['env_steps'] if walking else None,
         'daydreamer_a1': DAYDREAMER_A1,
     }
-    (results / 'summary.json').write_text(json.dumps(summary, indent=2))
-    return summary
 
 
 def _export_policy(checkpoint: Path, path: Path) -> None:
