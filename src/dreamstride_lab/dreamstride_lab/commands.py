@@ -27,7 +27,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _experiment_arguments(parser: argparse.ArgumentParser) -> None:
-    from dreamstride_lab.experiment import add_arguments
+    from dreamstride_lab.experiment_arguments import add_arguments
 
     add_arguments(parser)
 

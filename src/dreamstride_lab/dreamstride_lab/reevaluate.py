@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         print(markdown_table(read_rows(out)))
         return 0
-    from dreamstride_lab.experiment import _observation_overrides
+    from dreamstride_lab.experiment_arguments import observation_overrides
 
     jobs: list[tuple[str, Path | None, dict[str, Any]]] = []
     # Policies that record their observation layout are evaluated on it (evaluate() reads
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         overrides = {
             **RUNS_1_TO_7_OBSERVATION,
-            **_observation_overrides(json.loads((run / 'summary.json').read_text())['overrides']),
+            **observation_overrides(json.loads((run / 'summary.json').read_text())['overrides']),
         }
         for name in POLICY_FILES:
             if (run / name).is_file():

@@ -88,17 +88,18 @@ def test_experiment_orientation_input_reaches_training_and_evaluation():
     """--orientation-input is an agent override, and the evaluations observe the same."""
     import argparse
 
-    from dreamstride_lab import experiment
+    from dreamstride_lab import experiment_arguments
 
     parser = argparse.ArgumentParser()
-    experiment.add_arguments(parser)
+    experiment_arguments.add_arguments(parser)
     args = parser.parse_args(['--orientation-input', 'roll_pitch'])
-    overrides = experiment.settings(args).overrides
+    overrides = experiment_arguments.settings(args).overrides
     assert overrides['agent']['orientation_input'] == 'roll_pitch'
-    config = evaluation_agent_config(overrides=experiment._observation_overrides(overrides))
+    observed = experiment_arguments.observation_overrides(overrides)
+    config = evaluation_agent_config(overrides=observed)
     # DayDreamer's roll and pitch: two numbers where the default gravity vector has three.
     assert config.observation_spec().size == evaluation_agent_config().observation_spec().size - 1
-    default = experiment.settings(parser.parse_args([])).overrides
+    default = experiment_arguments.settings(parser.parse_args([])).overrides
     assert 'orientation_input' not in default['agent']
     with pytest.raises(SystemExit):
         parser.parse_args(['--orientation-input', 'quaternion'])
