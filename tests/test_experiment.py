@@ -66,7 +66,7 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     evals = list(csv.DictReader(open(results / 'eval.csv')))
     assert evals[-1]['policy'] == 'random' and len(evals) >= 2
     # The evaluations measure physics, not only the reward (locomotion_metrics).
-    from dreamstride_lab.experiment import EVAL_COLUMNS
+    from dreamstride_lab.experiment_summary import EVAL_COLUMNS
     from dreamstride_lab.locomotion_metrics import WALK
 
     for row in evals:

@@ -17,7 +17,7 @@ import csv
 from pathlib import Path
 import sys
 
-from dreamstride_lab.experiment import DAYDREAMER_A1
+from dreamstride_lab.experiment_summary import DAYDREAMER_A1
 
 
 def _rows(path: Path) -> list[dict]:

@@ -32,31 +32,18 @@ from __future__ import annotations
 
 import argparse
 import csv
-from dataclasses import asdict
 import json
-import os
 from pathlib import Path
-import platform
 import shutil
-import sys
 import time
-from typing import Any
 
 from dreamstride_lab.experiment_arguments import Settings, observation_overrides, settings
 from dreamstride_lab.experiment_status import StatusWatcher, read_status_rows
+from dreamstride_lab.experiment_summary import DAYDREAMER_A1, eval_numbers, run_summary
 from dreamstride_lab.locomotion_metrics import WALK
 import numpy as np
 from spot_description.contract import DEFAULT_NAMESPACE
 
-# DayDreamer's A1 Dreamer curve (danijar/daydreamer, scores/a1_dreamer.json; see
-# docs/dreamer.md): mean reward per step over ranges of environment steps, and the steps
-# of the first episodes that averaged 10 and 12. 9 is standing still, 14 the maximum.
-DAYDREAMER_A1 = {
-    'reward_bins': [(0, 5000, 5.1), (25000, 30000, 7.2), (65000, 70000, 10.7)],
-    'first_episode_10': 37700,
-    'first_episode_12': 57900,
-    'reward_max': 14.0,
-}
 START_POSE = 'lying'  # as in config/daydreamer_walk.yaml
 STAND_HOLD_STEPS = 20  # standing for 1 s at 20 Hz counts as having stood
 OUTPUTS = (
@@ -319,7 +306,7 @@ def _analyse(
     _plot(results / 'curve.png', curve, evals, args)
     if final_ckpt is not None:
         _export_policy(Path(final_ckpt), results / 'final_policy.safetensors')
-    summary = _summary(
+    summary = run_summary(
         args,
         run,
         config=config,
@@ -353,7 +340,7 @@ def _evaluate_snapshots(args, run: Settings, snapshots: list[dict], agent_config
             {
                 **{k: snap[k] for k in ('wall_s', 'env_steps', 'train_step')},
                 'policy': Path(snap['checkpoint']).name,
-                **_eval_numbers(r.summary()),
+                **eval_numbers(r.summary()),
             }
         )
     baseline = evaluate(
@@ -370,79 +357,10 @@ def _evaluate_snapshots(args, run: Settings, snapshots: list[dict], agent_config
             'env_steps': '',
             'train_step': 0,
             'policy': 'random',
-            **_eval_numbers(baseline.summary()),
+            **eval_numbers(baseline.summary()),
         }
     )
     return evals, baseline
-
-
-def _summary(
-    args,
-    run: Settings,
-    *,
-    config: Path,
-    status_rows: list[dict],
-    wall: float,
-    snapshots: list[dict],
-    stats: dict,
-    evals: list[dict],
-    final,
-    baseline,
-) -> dict:
-    """Return summary.json's content: the run's command and settings, machine, outcome."""
-    import torch
-
-    walking = [e for e in evals if e['policy'] != 'random' and e['walked'] is True]
-    return {
-        'command': ' '.join(['dreamstride', 'experiment', *sys.argv[2:]])
-        if len(sys.argv) > 1
-        else 'dreamstride experiment',
-        'config_file': str(config),
-        'config': config.read_text(),
-        'overrides': run.overrides,
-        'smoke': args.smoke,
-        'speed': args.speed,
-        'train_ratio_target': args.train_ratio,
-        'rescue_after_s': args.rescue_after,
-        'rescues': status_rows[-1]['rescues'] if status_rows else 0,
-        'lie_down_every_s': args.lie_down_every,
-        'lie_downs': int(status_rows[-1].get('lie_downs') or 0) if status_rows else 0,
-        'self_rights': int(status_rows[-1].get('self_rights') or 0) if status_rows else 0,
-        'ticks_not_chosen_by_the_policy': (
-            int(status_rows[-1].get('ticks_held') or 0) if status_rows else 0
-        ),
-        'wall_clock_s': round(wall, 1),
-        'machine': {
-            'cpus': os.cpu_count(),
-            'processor': _cpu_model(),
-            'platform': platform.platform(),
-            'torch': torch.__version__,
-            'gpu': _learner_on_gpu(run.overrides),
-        },
-        'learner': {
-            'updates': snapshots[-1]['train_step'] if snapshots else 0,
-            'mean_updates_per_second': round(
-                float(
-                    np.mean(
-                        [
-                            r['updates_per_second']
-                            for r in status_rows
-                            if r['learner_state'] == 'training'
-                        ]
-                        or [0]
-                    )
-                ),
-                3,
-            ),
-        },
-        **stats,
-        'final_eval': _eval_numbers(final.summary()),
-        'random_baseline_eval': _eval_numbers(baseline.summary()),
-        # Walking judged by physics (eval.csv's 'walked'), not by the reward.
-        'walk_criterion': asdict(WALK),
-        'first_snapshot_walked_env_steps': walking[0]['env_steps'] if walking else None,
-        'daydreamer_a1': DAYDREAMER_A1,
-    }
 
 
 def _export_policy(checkpoint: Path, path: Path) -> None:
@@ -451,38 +369,6 @@ def _export_policy(checkpoint: Path, path: Path) -> None:
     from dreamstride_agent.policy_file import read_policy_file
 
     write_atomic(path, read_policy_file(checkpoint).data)
-
-
-# The evaluation's numbers in eval.csv and summary.json: the reward's, then the physical
-# measures (see locomotion_metrics); 'walked' is empty unless the evaluation is the walk
-# criterion's setting (from lying, 250 steps).
-EVAL_COLUMNS = (
-    'mean_reward_per_step',
-    'mean_speed_along_heading',
-    'stood_fraction',
-    'net_speed_along_command',
-    'min_net_speed_along_command',
-    'net_displacement',
-    'tracking_error',
-    'yaw_rate_error',
-    'max_abs_heading_drift_deg',
-    'non_foot_contact_share',
-    'max_non_foot_contact_share',
-    'foot_slip',
-    'upright_share',
-    'min_upright_share',
-    'max_time_to_stand',
-    'walked_episodes',
-    'episodes',
-    'walked',
-)
-
-
-def _eval_numbers(summary: dict) -> dict:
-    return {
-        k: round(summary[k], 4) if isinstance(summary[k], float) else summary[k]
-        for k in EVAL_COLUMNS
-    }
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
@@ -570,37 +456,3 @@ def _plot(path: Path, curve: list[dict], evals: list[dict], args) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
-
-
-def _learner_on_gpu(overrides: dict[str, dict[str, Any]]) -> bool:
-    """Whether the run's learner trained on a GPU: its device as the learner reads it.
-
-    The training graph's parameter files for the learner, then the run's overrides, then
-    LearnerSettings' default; 'auto' means CUDA where this machine has it.
-    """
-    from dreamstride_agent.learner_core import LearnerSettings
-    from dreamstride_bringup.graph import node_graph
-    from dreamstride_bringup.parameter_files import read_parameter_files
-    from dreamstride_bringup.process_supervisor import node_namespace
-    import torch
-
-    learner = next(n for n in node_graph('train', 'mujoco') if n.name == 'learner')
-    namespace = node_namespace(learner, DEFAULT_NAMESPACE).strip('/')
-    fqn = f'/{namespace}/{learner.name}' if namespace else f'/{learner.name}'
-    given = {
-        **read_parameter_files(learner.param_files, fqn),
-        **learner.parameters,
-        **overrides.get('learner', {}),
-    }
-    device = str(given.get('device', LearnerSettings().device))
-    return device.startswith('cuda') or (device == 'auto' and torch.cuda.is_available())
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path('/proc/cpuinfo').read_text().splitlines():
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
