@@ -38,9 +38,9 @@ import shutil
 import time
 
 from dreamstride_lab.experiment_arguments import Settings, observation_overrides, settings
+from dreamstride_lab.experiment_plots import plot_curves
 from dreamstride_lab.experiment_status import StatusWatcher, read_status_rows
-from dreamstride_lab.experiment_summary import DAYDREAMER_A1, eval_numbers, run_summary
-from dreamstride_lab.locomotion_metrics import WALK
+from dreamstride_lab.experiment_summary import eval_numbers, run_summary
 import numpy as np
 from spot_description.contract import DEFAULT_NAMESPACE
 
@@ -303,7 +303,7 @@ def _analyse(
         seed=args.seed + 100,
         video=results / 'final.mp4',
     )
-    _plot(results / 'curve.png', curve, evals, args)
+    plot_curves(results / 'curve.png', curve, evals, args)
     if final_ckpt is not None:
         _export_policy(Path(final_ckpt), results / 'final_policy.safetensors')
     summary = run_summary(
@@ -379,80 +379,3 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-
-
-def _plot(path: Path, curve: list[dict], evals: list[dict], args) -> None:
-    import matplotlib
-
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
-    steps = [r['env_step_end'] for r in curve]
-    minutes = [r['wall_minutes'] for r in curve]
-    snaps = [e for e in evals if e['policy'] != 'random']
-    random_row = next(e for e in evals if e['policy'] == 'random')
-    for col, (xs, xlabel) in enumerate(
-        ((steps, 'environment steps'), (minutes, 'wall-clock minutes'))
-    ):
-        ax = axes[0, col]
-        ax.plot(xs, [r['mean_reward'] for r in curve], label='training (per 1000 steps)')
-        ex = [e['env_steps'] for e in snaps] if col == 0 else [e['wall_s'] / 60 for e in snaps]
-        ax.plot(
-            ex,
-            [e['mean_reward_per_step'] for e in snaps],
-            'o-',
-            label='evaluation from lying down',
-        )
-        ax.axhline(random_row['mean_reward_per_step'], color='grey', ls=':', label='random policy')
-        # DayDreamer's A1 per environment step (and at its 20 Hz, per minute).
-        scale = 1.0 if col == 0 else 1.0 / 1200.0
-        for i, (start, end, value) in enumerate(DAYDREAMER_A1['reward_bins']):
-            ax.hlines(
-                value,
-                start * scale,
-                end * scale,
-                colors='red',
-                lw=3,
-                label='DayDreamer A1 (published)' if i == 0 else None,
-            )
-        for key, level in (('first_episode_10', 10.0), ('first_episode_12', 12.0)):
-            ax.plot(DAYDREAMER_A1[key] * scale, level, 'r^')
-        if col == 0:
-            ax.axhline(
-                DAYDREAMER_A1['reward_max'],
-                color='red',
-                ls='--',
-                lw=0.8,
-                label='maximum reward 14',
-            )
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel('reward per step')
-        ax.legend(fontsize=8)
-        ax = axes[1, col]
-        ax.plot(xs, [r['mean_forward_velocity'] for r in curve], label='training, along heading')
-        ax.plot(
-            ex,
-            [e['mean_speed_along_heading'] for e in snaps],
-            'o:',
-            label='evaluation, along heading (what the reward pays)',
-        )
-        ax.plot(
-            ex,
-            [e['net_speed_along_command'] for e in snaps],
-            'o-',
-            label='evaluation, net along the command',
-        )
-        ax.axhline(random_row['net_speed_along_command'], color='grey', ls=':', label='random')
-        ax.axhline(0.3, color='red', ls='--', lw=0.8, label='target 0.3 m/s')
-        ax.axhline(WALK.min_net_speed, color='red', ls=':', lw=0.8, label='walk criterion')
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel('speed (m/s)')
-        ax.legend(fontsize=8)
-    fig.suptitle(
-        f'Spot (MuJoCo) learning to stand and walk, speed {args.speed:g}x'
-        + (' (smoke run)' if args.smoke else '')
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
