@@ -41,7 +41,7 @@ from pathlib import Path
 import time
 
 from dreamstride_lab.experiment_analysis import analyse, analyse_existing, snapshot
-from dreamstride_lab.experiment_arguments import settings
+from dreamstride_lab.experiment_arguments import Settings, settings
 from dreamstride_lab.experiment_status import StatusWatcher, read_status_rows
 from spot_description.contract import DEFAULT_NAMESPACE
 
@@ -100,6 +100,32 @@ def run_experiment(args: argparse.Namespace) -> int:
     watcher = StatusWatcher(
         results / 'status.csv', args.rescue_after, args.lie_down_every, earlier=earlier
     )
+    code, snapshots, wall = _train(supervisor, watcher, run, run_dir, results, started)
+    if code:
+        return code
+    supervisor.say('training done; evaluating snapshots and writing results')
+    if args.resume:  # the snapshots of every sitting, from the files
+        return analyse_existing(args, run, results, run_dir, config)
+    report = analyse(args, run, results, run_dir, snapshots, watcher.rows, wall, config)
+    missing = [name for name in OUTPUTS if not (results / name).is_file()]
+    if missing:
+        supervisor.say(f'missing outputs: {", ".join(missing)}')
+        return 1
+    supervisor.say(
+        f'results: {results} (first stood at step {report["first_stood_step"]}, '
+        f'first walked in episode starting at step {report["first_walked_step"]})'
+    )
+    return 0
+
+
+def _train(
+    supervisor, watcher: StatusWatcher, run: Settings, run_dir: Path, results: Path, started: float
+) -> tuple[int, list[dict], float]:
+    """Train until the deadline, a stop request or a node's death; snapshot on the way.
+
+    Every node is stopped afterwards. Returns the exit code so far (1: a node died), the
+    snapshots (the last checkpoint's included) and the wall-clock seconds since ``started``.
+    """
     snapshots: list[dict] = []
     code = 0
     try:
@@ -127,18 +153,4 @@ def run_experiment(args: argparse.Namespace) -> int:
     final = snapshot(run_dir, results, watcher, wall, final=True)
     if final:
         snapshots.append(final)
-    if code:
-        return code
-    supervisor.say('training done; evaluating snapshots and writing results')
-    if args.resume:  # the snapshots of every sitting, from the files
-        return analyse_existing(args, run, results, run_dir, config)
-    report = analyse(args, run, results, run_dir, snapshots, watcher.rows, wall, config)
-    missing = [name for name in OUTPUTS if not (results / name).is_file()]
-    if missing:
-        supervisor.say(f'missing outputs: {", ".join(missing)}')
-        return 1
-    supervisor.say(
-        f'results: {results} (first stood at step {report["first_stood_step"]}, '
-        f'first walked in episode starting at step {report["first_walked_step"]})'
-    )
-    return 0
+    return code, snapshots, wall
