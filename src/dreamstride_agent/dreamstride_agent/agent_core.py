@@ -45,6 +45,7 @@ from dreamstride_agent.velocity_command import (
     VelocityCommandConfig,
 )
 import numpy as np
+from spot_description import contract
 from spot_description.spot import NUM_JOINTS
 
 HOLD_MODES = ('posture', 'none')
@@ -53,9 +54,9 @@ HOLD_MODES = ('posture', 'none')
 class Sensor(enum.Enum):
     """The sensor streams the agent acts on (values: the contract's topic names)."""
 
-    JOINT_STATES = 'joint_states'
-    IMU = 'imu'
-    ODOMETRY = 'odometry'
+    JOINT_STATES = contract.JOINT_STATES
+    IMU = contract.IMU
+    ODOMETRY = contract.ODOMETRY
 
 
 class HoldKind(enum.Enum):

@@ -62,7 +62,7 @@ from dreamstride_agent.observation import (
 from dreamstride_agent.params import Param, declare
 from dreamstride_agent.policy_file import read_policy_file
 from dreamstride_agent.policy_slot import PolicySlot
-from dreamstride_agent.spinning import executor_name, make_executor, spin
+from dreamstride_agent.spinning import executor_name, make_executor, run_node
 from dreamstride_msgs.msg import AgentStatus, Step
 from dreamstride_msgs.srv import LoadPolicy
 from geometry_msgs.msg import Twist
@@ -71,7 +71,6 @@ import numpy as np
 import rclpy
 from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.duration import Duration
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.task import Future
 from sensor_msgs.msg import Image, Imu, JointState
@@ -402,22 +401,8 @@ def main(args: list[str] | None = None) -> None:
     rclpy.init(args=args)
     node = Agent()
     executor = make_executor()
-    executor.add_node(node)
     node.get_logger().info(f'spinning on the {executor_name(executor)} executor')
-    try:
-        spin(executor)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RuntimeError:
-        # On SIGINT the context shuts down while a message may still be taken; that
-        # take fails. Only a failure while the context is still up is a real one.
-        if node.context.ok():
-            raise
-    finally:
-        node.close()
-        executor.shutdown(timeout_sec=1.0)
-        node.destroy_node()
-        rclpy.try_shutdown()
+    run_node(node, executor, node.close)
 
 
 if __name__ == '__main__':

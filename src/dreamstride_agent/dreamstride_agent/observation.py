@@ -14,6 +14,7 @@ import functools
 import math
 
 import numpy as np
+from spot_description import contract
 from spot_description.spot import ARM_JOINT_NAMES, JOINT_NAMES, MAX_JOINT_NAME, NUM_JOINTS
 
 _JOINT_INDEX = {name: i for i, name in enumerate(JOINT_NAMES)}
@@ -158,7 +159,7 @@ def imu_reading(
     stamp: float,
 ) -> ImuReading:
     """Check an IMU reading; raise SensorError if malformed."""
-    quat, gyro = _checked('imu', orientation, angular_velocity)
+    quat, gyro = _checked(contract.IMU, orientation, angular_velocity)
     return ImuReading(quat, gyro, stamp)
 
 
@@ -192,7 +193,7 @@ def odometry_reading(
     """
     if twist_frame not in TWIST_FRAMES:
         raise ValueError(f'twist_frame must be one of {TWIST_FRAMES}, got {twist_frame!r}')
-    quat, vel = _checked('odometry', orientation, linear_velocity)
+    quat, vel = _checked(contract.ODOMETRY, orientation, linear_velocity)
     rotation = _rotation_matrix(quat)
     world = rotation @ vel if twist_frame == 'body' else vel
     forward = rotation[:2, 0]  # the body x axis, projected onto the ground

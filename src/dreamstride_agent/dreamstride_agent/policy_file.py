@@ -39,7 +39,7 @@ class PolicyFile:
 
 def read_policy_file(path: Path | str) -> PolicyFile:
     """Read an exported policy or a learner checkpoint; raise ValueError naming the problem."""
-    from dreamstride_agent.dreamer.policy import POLICY_FORMAT
+    from dreamstride_agent.dreamer.policy_format import POLICY_FORMAT
     from safetensors import SafetensorError, safe_open
 
     path = Path(path)

@@ -15,7 +15,8 @@ import threading
 import time
 from typing import Any
 
-from dreamstride_agent.dreamer.policy import Policy, PolicyRejected
+from dreamstride_agent.dreamer.policy import Policy
+from dreamstride_agent.dreamer.policy_format import PolicyRejected
 
 
 class PolicySlot:

@@ -18,11 +18,10 @@ from dreamstride_agent.learning_topics import RECORDER_STATUS, STATUS_QOS, STEP_
 from dreamstride_agent.params import Param, declare
 from dreamstride_agent.recorder_core import IncomingStep, RecorderCore, RecorderSettings
 from dreamstride_agent.replay_store import make_typestore
-from dreamstride_agent.spinning import make_executor, spin
+from dreamstride_agent.spinning import make_executor, run_node
 from dreamstride_msgs.msg import RecorderStatus, Step
 import rclpy
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 
@@ -100,22 +99,8 @@ def main(args: list[str] | None = None) -> None:
     """Run the replay recorder until shut down; close the open segment on the way out."""
     rclpy.init(args=args)
     node = ReplayRecorder()
-    executor = make_executor()  # the agent's executor, for the same reason (spinning.py)
-    executor.add_node(node)
-    try:
-        spin(executor)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RuntimeError:
-        # On SIGINT the context shuts down while a message may still be taken; that
-        # take fails. Only a failure while the context is still up is a real one.
-        if node.context.ok():
-            raise
-    finally:
-        node.close()
-        executor.shutdown(timeout_sec=1.0)
-        node.destroy_node()
-        rclpy.try_shutdown()
+    # The agent's executor, for the same reason (spinning.py).
+    run_node(node, make_executor(), node.close)
 
 
 if __name__ == '__main__':

@@ -40,13 +40,13 @@ import shutil
 import stat
 import time
 
+from dreamstride_agent.learning_topics import STEPS
 import numpy as np
 from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
 STEP_TYPE = 'dreamstride_msgs/msg/Step'
-STEPS_TOPIC = 'steps'
 OPEN_DIR = 'open'
 QUARANTINE_DIR = 'quarantine'
 _NOT_SEGMENTS = {OPEN_DIR, QUARANTINE_DIR}
@@ -133,7 +133,7 @@ class SegmentWriter:
     """Write one segment of CDR-serialized Step messages; close() makes it a closed bag."""
 
     def __init__(
-        self, replay_dir: Path | str, name: str, typestore: Typestore, topic: str = STEPS_TOPIC
+        self, replay_dir: Path | str, name: str, typestore: Typestore, topic: str = STEPS
     ) -> None:
         self.replay_dir = Path(replay_dir)
         self.name = name

@@ -30,6 +30,7 @@ annotated ``TimerInfo``), so timer callbacks here take no parameters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import gc
 from importlib import metadata
 import os
@@ -38,6 +39,7 @@ import re
 import rclpy
 from rclpy.context import Context
 from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
 
 # Set to 'single' to force the Python single-threaded executor (for A/B measurements).
 EXECUTOR_ENV = 'DREAMSTRIDE_EXECUTOR'
@@ -121,17 +123,54 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def spin(executor: Executor, context: Context | None = None, wake: float = 0.1) -> None:
+def spin(
+    executor: Executor,
+    context: Context | None = None,
+    wake: float = 0.1,
+    until: Callable[[], bool] | None = None,
+) -> None:
     """Spin until the context shuts down, returning to Python at least every ``wake`` s.
 
-    Start-up objects are frozen first (:func:`freeze_startup_objects`).
+    ``until``, if given, is asked after every wake-up and ends the spin when true (the
+    learner stops when its training thread fails). Start-up objects are frozen first
+    (:func:`freeze_startup_objects`).
     """
     context = context or rclpy.get_default_context()
     freeze_startup_objects()
-    while context.ok():
+    while context.ok() and not (until is not None and until()):
         try:
             executor.spin_once(timeout_sec=wake)
         except ExternalShutdownException:
             # rclpy's SIGINT handler shut the context down while spin_once waited:
             # that is the stop we loop for, not an error.
             return
+
+
+def run_node(
+    node: Node,
+    executor: Executor,
+    close: Callable[[], None],
+    wake: float = 0.1,
+    until: Callable[[], bool] | None = None,
+) -> None:
+    """Spin ``node`` on ``executor`` until shut down, then clean up: every node's main().
+
+    SIGINT (``KeyboardInterrupt``), an external shutdown, and the ``RuntimeError`` a take
+    raises when SIGINT shuts the context down in the middle of it are a clean stop; an
+    error while the context is still up is raised after the clean-up. ``close`` runs
+    first on the way out, whatever stopped the spin (the recorder closes its open
+    segment, the learner stops training and writes its checkpoint).
+    """
+    executor.add_node(node)
+    try:
+        spin(executor, node.context, wake, until)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except RuntimeError:
+        if node.context.ok():
+            raise
+    finally:
+        close()
+        executor.shutdown(timeout_sec=1.0)
+        node.destroy_node()
+        rclpy.try_shutdown()

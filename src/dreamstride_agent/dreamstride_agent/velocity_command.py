@@ -28,6 +28,7 @@ import threading
 
 from dreamstride_agent.config_fields import described
 import numpy as np
+from spot_description.contract import CMD_VEL
 
 COMMAND_SOURCES = ('topic', 'sampler')
 SAMPLER_MODES = ('fixed', 'uniform')
@@ -191,7 +192,7 @@ class CommandBoard:
     def update(self, now: float, linear, angular) -> str | None:
         """Store a Twist received at ``now``; return why it was refused, or None."""
         try:
-            command = self.config.check(twist_command(linear, angular), 'cmd_vel')
+            command = self.config.check(twist_command(linear, angular), CMD_VEL)
         except CommandError as exc:
             with self._lock:
                 self.refused += 1

@@ -9,13 +9,9 @@ import pickle
 
 from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import SIZES, load_config
-from dreamstride_agent.dreamer.policy import (
-    Policy,
-    PolicyMetadata,
-    PolicyRejected,
-    _parse_metadata,
-    validate_policy_bytes,
-)
+from dreamstride_agent.dreamer.policy import Policy
+from dreamstride_agent.dreamer.policy_format import PolicyMetadata, PolicyRejected
+from dreamstride_agent.dreamer.policy_validation import _parse_metadata, validate_policy_bytes
 import numpy as np
 import pytest
 import safetensors.torch
@@ -456,7 +452,7 @@ def test_every_float_field_of_the_model_config_has_import_limits():
     import dataclasses
 
     from dreamstride_agent.dreamer.config import ModelConfig
-    from dreamstride_agent.dreamer.policy import _FLOAT_LIMITS
+    from dreamstride_agent.dreamer.policy_validation import _FLOAT_LIMITS
 
     floats = {
         f.name

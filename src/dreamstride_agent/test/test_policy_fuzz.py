@@ -20,7 +20,8 @@ import struct
 
 from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
-from dreamstride_agent.dreamer.policy import REFUSAL_REASONS, Policy, PolicyRejected
+from dreamstride_agent.dreamer.policy import Policy
+from dreamstride_agent.dreamer.policy_format import REFUSAL_REASONS, PolicyRejected
 from dreamstride_agent.policy_slot import PolicySlot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -377,8 +378,8 @@ def test_refusal_reasons_list_exactly_the_codes_in_use():
     import re
 
     from dreamstride_agent import policy_slot
-    from dreamstride_agent.dreamer import policy
+    from dreamstride_agent.dreamer import policy, policy_validation
 
-    source = inspect.getsource(policy) + inspect.getsource(policy_slot)
-    used = set(re.findall(r"_(?:reject|refusal)\(\s*'([a-z0-9_]+)'", source))
+    source = ''.join(inspect.getsource(m) for m in (policy, policy_validation, policy_slot))
+    used = set(re.findall(r"\b_?refusal\(\s*'([a-z0-9_]+)'", source))
     assert used == REFUSAL_REASONS, used ^ REFUSAL_REASONS

@@ -187,7 +187,8 @@ def test_a_version_outside_uint64_is_refused(learner, version):
 
 @pytest.mark.parametrize('version', [2**64, 10**20 - 1])
 def test_bytes_that_carry_a_version_beyond_uint64_are_refused(learner, version):
-    from dreamstride_agent.dreamer.policy import Policy, PolicyRejected
+    from dreamstride_agent.dreamer.policy import Policy
+    from dreamstride_agent.dreamer.policy_format import PolicyRejected
 
     data, sha = learner.export_policy(version)
     with pytest.raises(PolicyRejected, match=f'{version} is outside 0..{2**64 - 1}') as caught:

@@ -20,6 +20,7 @@ from pathlib import Path
 import time
 from typing import Any
 
+from spot_description import contract
 from spot_description.contract import DEFAULT_NAMESPACE
 
 MODES = ('train', 'eval', 'sim')
@@ -47,8 +48,8 @@ RECORDER_SIDES = ('learner', 'robot')
 #   in the same namespace: the contract's command topic needs no remap.
 # (docs/spot_facts.md has the real robot's names.)
 REAL_SPOT_REMAPS = (
-    ('joint_states', 'low_level/joint_states'),
-    ('imu', 'imu_sensor_broadcaster/imu'),
+    (contract.JOINT_STATES, f'low_level/{contract.JOINT_STATES}'),
+    (contract.IMU, f'imu_sensor_broadcaster/{contract.IMU}'),
 )
 
 

@@ -4,19 +4,17 @@
 
 Names are relative, resolved in the robot namespace (default ``spot``). See
 docs/robot_contract.md at the repository root. Imported by the backends,
-the agent and the bringup; nothing else spells these names.
+the agent and the bringup; nothing else spells these names (tests/test_facts.py).
+
+The names import without rclpy, so ROS-free cores (the agent's tick, the replay store)
+take them from here too; the QoS profiles are built from rclpy on first use.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from rclpy.qos import (
-    HistoryPolicy,
-    QoSProfile,
-    ReliabilityPolicy,
-    qos_profile_sensor_data,
-)
 from spot_description.spot import JOINT_NAMES, MAX_JOINT_NAME
 
 DEFAULT_NAMESPACE = 'spot'
@@ -40,25 +38,45 @@ CLOCK = '/clock'
 BODY_FRAME = 'body'
 ODOM_FRAME = 'odom'
 
-# Sensor streams: best effort, keep last few (rclpy's sensor-data profile).
-SENSOR_QOS: QoSProfile = qos_profile_sensor_data
+QOS_PROFILES = ('SENSOR_QOS', 'COMMAND_QOS', 'CMD_VEL_QOS', 'CLOCK_QOS')
 
-# Commands: reliable, keep last 1, so a stale command is never replayed late.
-COMMAND_QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE
-)
 
-# Velocity commands: only the newest matters; best effort, so it matches every publisher
-# (teleop_twist_keyboard and Nav2 publish reliable, some joystick drivers best effort).
-CMD_VEL_QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT
-)
+def _qos_profiles() -> dict[str, Any]:
+    from rclpy.qos import (
+        HistoryPolicy,
+        QoSProfile,
+        ReliabilityPolicy,
+        qos_profile_sensor_data,
+    )
 
-# Clock: keep last 1; reliable, so both reliable and best-effort subscriptions (rclpy's and
-# rclcpp's time sources use best effort) match, and a slow subscriber never blocks it.
-CLOCK_QOS = QoSProfile(
-    history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE
-)
+    return {
+        # Sensor streams: best effort, keep last few (rclpy's sensor-data profile).
+        'SENSOR_QOS': qos_profile_sensor_data,
+        # Commands: reliable, keep last 1, so a stale command is never replayed late.
+        'COMMAND_QOS': QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE
+        ),
+        # Velocity commands: only the newest matters; best effort, so it matches every
+        # publisher (teleop_twist_keyboard and Nav2 publish reliable, some joystick
+        # drivers best effort).
+        'CMD_VEL_QOS': QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT
+        ),
+        # Clock: keep last 1; reliable, so both reliable and best-effort subscriptions
+        # (rclpy's and rclcpp's time sources use best effort) match, and a slow
+        # subscriber never blocks it.
+        'CLOCK_QOS': QoSProfile(
+            history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.RELIABLE
+        ),
+    }
+
+
+def __getattr__(name: str) -> Any:
+    """Build the QoS profiles on first use (PEP 562), so the names need no rclpy."""
+    if name in QOS_PROFILES:
+        globals().update(_qos_profiles())
+        return globals()[name]
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
 
 
 # Bounds on a JointTrajectory a backend accepts, checked before anything else: the

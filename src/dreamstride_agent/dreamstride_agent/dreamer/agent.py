@@ -24,7 +24,8 @@ from .config import DreamerConfig
 from .device import resolve_device, resolve_precision
 from .nets import symexp
 from .openloop import render_open_loop
-from .policy import Policy, PolicyMetadata, PolicyNet
+from .policy import Policy
+from .policy_format import PolicyMetadata, PolicyNet
 from .world_model import WorldModel, features
 
 CHECKPOINT_FORMAT = 'dreamstride-checkpoint'
