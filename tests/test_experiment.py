@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from dreamstride_bringup.experiment import OUTPUTS
+from dreamstride_lab.experiment import OUTPUTS
 
 
 def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
@@ -66,8 +66,8 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     evals = list(csv.DictReader(open(results / 'eval.csv')))
     assert evals[-1]['policy'] == 'random' and len(evals) >= 2
     # The evaluations measure physics, not only the reward (locomotion_metrics).
-    from dreamstride_bringup.experiment import EVAL_COLUMNS
-    from dreamstride_bringup.locomotion_metrics import WALK
+    from dreamstride_lab.experiment_summary import EVAL_COLUMNS
+    from dreamstride_lab.locomotion_metrics import WALK
 
     for row in evals:
         assert set(EVAL_COLUMNS) <= set(row), row
@@ -82,12 +82,12 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
     assert learner and 0.0 < float(learner[-1]['actor_std']) <= 1.0  # tiny's max_std
     assert (results / 'curve.png').read_bytes()[:4] == b'\x89PNG'
     # The final policy evaluates on its own, as `dreamstride eval --policy` loads it.
-    from dreamstride_bringup.evaluate import load_policy
+    from dreamstride_lab.evaluate import load_policy
 
     slot, version = load_policy(results / 'final_policy.safetensors', 0)
     assert slot.active is not None and version == summary['learner']['updates']
     # Runs compare against DayDreamer's curve in one figure.
-    from dreamstride_bringup.compare_runs import main as compare
+    from dreamstride_lab.compare_runs import main as compare
 
     assert compare([str(results), '--out', str(tmp_path / 'seeds.png')]) == 0
     assert (tmp_path / 'seeds.png').read_bytes()[:4] == b'\x89PNG'

@@ -66,6 +66,7 @@ ROSDEP_KEYS = {
             'dreamstride_msgs',
             'dreamstride_agent',
             'dreamstride_bringup',
+            'dreamstride_lab',
             'spot_description',
             'spot_mujoco',
             'spot_webots',
@@ -83,6 +84,7 @@ RUNTIME_ONLY = {
         'robot_state_publisher',  # started as a node by the launch files (rviz:=true)
         'rviz2',  # likewise
         'spot_webots',  # backend:=webots includes its launch file (package share)
+        'spot_mujoco',  # the graph starts its node (backend mujoco, the default)
     },
 }
 
@@ -122,6 +124,7 @@ def test_every_python_package_is_checked():
     assert {
         'dreamstride_agent',
         'dreamstride_bringup',
+        'dreamstride_lab',
         'spot_description',
         'spot_mujoco',
         'spot_webots',

@@ -3,7 +3,7 @@
 """The learner on another machine: the training graph split across a real network link.
 
 Two network namespaces joined by one veth pair stand for a robot and a workstation
-(dreamstride_bringup.two_hosts: their own addresses, no bridge, route or NAT to this
+(dreamstride_lab.two_hosts: their own addresses, no bridge, route or NAT to this
 machine's interfaces). ``dreamstride train --part robot`` (MuJoCo + agent) runs in
 one, ``dreamstride train --part learner`` (recorder + learner) in the other, both with
 ``--discovery-range SUBNET`` and a ROS domain of their own. The test asserts that
@@ -58,7 +58,7 @@ RECORDER = {'segment_steps': 50, 'idle_close_seconds': 1.0}
 
 @pytest.fixture
 def hosts():
-    from dreamstride_bringup.two_hosts import TwoHosts, unavailable
+    from dreamstride_lab.two_hosts import TwoHosts, unavailable
 
     why = unavailable()
     if why:

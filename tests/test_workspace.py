@@ -18,6 +18,7 @@ PACKAGES = {
     'dreamstride_msgs': 'ament_cmake',
     'dreamstride_agent': 'ament_python',
     'dreamstride_bringup': 'ament_python',
+    'dreamstride_lab': 'ament_python',
     'spot_description': 'ament_python',
     'spot_mujoco': 'ament_python',
     'spot_webots': 'ament_python',
@@ -91,6 +92,35 @@ CORE_MODULES = [
     'src/spot_webots/spot_webots/conversion.py',
     'src/spot_webots/spot_webots/poses.py',
 ]
+
+
+# Each package imports only packages of a lower layer: the lab runs on the bringup, the
+# bringup on the nodes' packages, those on the interfaces and the robot's description.
+LAYERS = {
+    'dreamstride_msgs': 0,
+    'spot_description': 0,
+    'dreamstride_agent': 1,
+    'spot_mujoco': 1,
+    'spot_webots': 1,
+    'dreamstride_bringup': 2,
+    'dreamstride_lab': 3,
+}
+
+
+def test_layers_name_every_package():
+    assert set(LAYERS) == set(PACKAGES)
+
+
+@pytest.mark.parametrize('name', sorted(LAYERS))
+def test_imports_point_downward(name):
+    """No package imports one of its own layer or above (tests included)."""
+    upward = {
+        f'{path.relative_to(ROOT)} imports {module}'
+        for path in (ROOT / 'src' / name).rglob('*.py')
+        for module in imported_modules(path)
+        if module in LAYERS and module != name and LAYERS[module] >= LAYERS[name]
+    }
+    assert not upward, sorted(upward)
 
 
 def test_learning_code_is_free_of_ros():

@@ -12,11 +12,15 @@ It starts the same nodes, parameter files and remappings as
 ``ros2 launch dreamstride_bringup train.launch.py`` (both read dreamstride_bringup.graph),
 puts everything of a run in one directory (logs/, replay/, learner/), stops every
 node cleanly on Ctrl-C, and stops the run with a non-zero exit when a node dies.
+
+Other packages add subcommands through entry points (subcommands.py): the lab adds
+eval, experiment and benchmark. This module never imports them.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Mapping
 import os
 from pathlib import Path
 import shutil
@@ -38,8 +42,20 @@ from dreamstride_bringup.graph import (
     ros_environment,
 )
 from dreamstride_bringup.process_supervisor import Supervisor
-from spot_description.spot import START_POSES
+from dreamstride_bringup.subcommands import Command, discover
 import yaml
+
+# The graph's modes whose commands bringup provides, with their help lines. The others
+# (eval, the experiment, the benchmarks) are the lab's, found through entry points.
+OWN_MODES = {
+    'train': 'backend + agent + replay recorder + learner',
+    'sim': 'the simulation backend only',
+}
+LAB_MISSING = (
+    'The evaluation, experiment and benchmark commands come from the lab (the '
+    'dreamstride_lab package), which is not installed here: scripts/setup, or colcon build '
+    'in a ROS 2 workspace, builds it with the other packages.'
+)
 
 
 def add_param_option(parser: argparse.ArgumentParser, help: str) -> None:
@@ -70,181 +86,148 @@ def _parse_peers(text: str) -> list[str]:
     return peers
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``dreamstride`` command."""
+def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser of the ``dreamstride`` command.
+
+    ``commands``: the other packages' commands (default: the installed ones, see
+    subcommands); one that runs a mode of the graph (eval) keeps that mode's place.
+    """
+    commands = installed_commands() if commands is None else commands
     parser = argparse.ArgumentParser(
         prog='dreamstride',
         description='Train, evaluate or simulate a Dreamer agent on Spot through ROS 2.',
+        epilog=None if commands else LAB_MISSING,
     )
     sub = parser.add_subparsers(dest='mode', required=True)
-    helps = {
-        'train': 'backend + agent + replay recorder + learner',
-        'eval': 'backend + agent acting with a saved policy, no learning',
-        'sim': 'the simulation backend only',
-    }
-    for mode in MODES:
-        cmd = sub.add_parser(mode, help=helps[mode])
-        cmd.add_argument(
-            '--backend',
-            choices=BACKENDS,
-            default='mujoco',
-            help='robot backend (default: mujoco, headless)',
-        )
-        cmd.add_argument(
-            '--namespace', default=DEFAULT_NAMESPACE, help='robot namespace (default: spot)'
-        )
-        cmd.add_argument(
-            '--config', type=Path, help='extra parameter file applied after the defaults'
-        )
-        cmd.add_argument(
-            '--use-sim-time',
-            choices=('true', 'false'),
-            help='default: true on simulation backends',
-        )
-        cmd.add_argument(
-            '--run-dir', type=Path, help='directory of this run (default: runs/<mode>-<time>)'
-        )
-        cmd.add_argument(
-            '--duration',
-            type=float,
-            default=0.0,
-            help='stop after this many seconds (default: until Ctrl-C)',
-        )
-        cmd.add_argument(
-            '--discovery-range',
-            default='LOCALHOST',
-            choices=('LOCALHOST', 'SUBNET'),
-            help='ROS_AUTOMATIC_DISCOVERY_RANGE; SUBNET only for a real robot or a '
-            'run split across machines (--part) (default: LOCALHOST)',
-        )
-        cmd.add_argument(
-            '--static-peers',
-            type=_parse_peers,
-            default=[],
-            metavar='IP[,IP]',
-            help='ROS_STATIC_PEERS: the other machines of a split run, discovered by '
-            'unicast (works with LOCALHOST and where multicast does not pass)',
-        )
-        if mode == 'train':
-            cmd.add_argument(
-                '--part',
-                choices=PARTS,
-                default='all',
-                help='run one side of the graph: robot (backend + agent) or learner '
-                '(learner, and the recorder unless --recorder-on robot) (default: all)',
-            )
-            cmd.add_argument(
-                '--recorder-on',
-                choices=RECORDER_SIDES,
-                default='learner',
-                help='side of a split run that records the replay store (default: '
-                'learner; robot needs the store shared with the learner machine)',
-            )
-        cmd.add_argument(
-            '--rviz',
-            action='store_true',
-            help='also start RViz (needs rviz2; only through ros2 launch)',
-        )
-        add_param_option(cmd, 'override one node parameter')
-        if mode == 'train':
-            cmd.add_argument(
-                '--resume',
-                type=Path,
-                metavar='RUN_DIR',
-                help='continue a run that was stopped or killed: the learner goes on from '
-                'its checkpoint and the store, and the ratio lock counts the steps stored',
-            )
-            cmd.add_argument(
-                '--progress-every',
-                type=float,
-                default=30.0,
-                metavar='S',
-                help='print a progress line every S seconds and warn when the robot stays '
-                "down (0: only the nodes' start and stop) (default: 30)",
-            )
-            cmd.add_argument(
-                '--robots',
-                type=int,
-                default=1,
-                help='simulated robots feeding the one learner, each in its own namespace '
-                'NAMESPACE_0 ... (default: 1, in NAMESPACE; mujoco only)',
-            )
-        if mode == 'eval':
-            cmd.add_argument(
-                '--policy',
-                type=Path,
-                help='learner checkpoint (run_dir/learner/checkpoint.safetensors); '
-                'without it the agent acts randomly (the baseline)',
-            )
-            cmd.add_argument('--episodes', type=int, default=3)
-            cmd.add_argument(
-                '--episode-length',
-                type=int,
-                help="steps per episode (default: the agent's episode_length)",
-            )
-            cmd.add_argument(
-                '--initial-pose',
-                default='lying',
-                choices=START_POSES,
-                help='pose each episode starts from, at a random heading with a little '
-                'joint noise (default: lying, where the walk criterion applies)',
-            )
-            cmd.add_argument(
-                '--command',
-                nargs=3,
-                type=float,
-                metavar=('VX', 'VY', 'WZ'),
-                default=None,
-                help='body velocity (m/s, m/s, rad/s) the physical measures are taken '
-                "against (default: DayDreamer's forward 0.3 0 0); the agent is not told it",
-            )
-            cmd.add_argument(
-                '--omni',
-                action='store_true',
-                help='the omnidirectional mode: follow each of 8 commands (forward, '
-                'backward, sideways, turning, diagonals) from standing; velocity and '
-                'yaw-rate errors per command',
-            )
-            cmd.add_argument(
-                '--long',
-                action='store_true',
-                help='add one 1,000-step run from standing (loops and slow falls show)',
-            )
-            cmd.add_argument('--seed', type=int, default=0)
-            cmd.add_argument(
-                '--video', type=Path, help='video file (.mp4 or .gif; default RUN_DIR/eval.mp4)'
-            )
-            cmd.add_argument(
-                '--ros',
-                action='store_true',
-                help='run the ROS graph (backend + agent) instead of the '
-                'in-process MuJoCo evaluation',
-            )
-    from dreamstride_bringup.experiment import add_arguments
-
-    add_arguments(
-        sub.add_parser('experiment', help="DayDreamer's walking experiment: train, evaluate, plot")
-    )
-    sub.add_parser(
-        'benchmark',
-        add_help=False,
-        help='the training graph for N minutes: steps stored, holds, timing, CPU',
-    )
+    names = [m for m in MODES if m in OWN_MODES or m in commands]
+    for name in names + [n for n in commands if n not in names]:
+        if name in OWN_MODES:
+            add_graph_arguments(sub.add_parser(name, help=OWN_MODES[name]), name)
+            continue
+        command = commands[name]
+        cmd = sub.add_parser(name, help=command.help, add_help=command.main is None)
+        if command.add_arguments is not None:
+            command.add_arguments(cmd)
     return parser
+
+
+def add_graph_arguments(cmd: argparse.ArgumentParser, mode: str) -> None:
+    """Add the options of a run of the node graph in ``mode`` to the command ``cmd``."""
+    cmd.add_argument(
+        '--backend',
+        choices=BACKENDS,
+        default='mujoco',
+        help='robot backend (default: mujoco, headless)',
+    )
+    cmd.add_argument(
+        '--namespace', default=DEFAULT_NAMESPACE, help='robot namespace (default: spot)'
+    )
+    cmd.add_argument('--config', type=Path, help='extra parameter file applied after the defaults')
+    cmd.add_argument(
+        '--use-sim-time',
+        choices=('true', 'false'),
+        help='default: true on simulation backends',
+    )
+    cmd.add_argument(
+        '--run-dir', type=Path, help='directory of this run (default: runs/<mode>-<time>)'
+    )
+    cmd.add_argument(
+        '--duration',
+        type=float,
+        default=0.0,
+        help='stop after this many seconds (default: until Ctrl-C)',
+    )
+    cmd.add_argument(
+        '--discovery-range',
+        default='LOCALHOST',
+        choices=('LOCALHOST', 'SUBNET'),
+        help='ROS_AUTOMATIC_DISCOVERY_RANGE; SUBNET only for a real robot or a '
+        'run split across machines (--part) (default: LOCALHOST)',
+    )
+    cmd.add_argument(
+        '--static-peers',
+        type=_parse_peers,
+        default=[],
+        metavar='IP[,IP]',
+        help='ROS_STATIC_PEERS: the other machines of a split run, discovered by '
+        'unicast (works with LOCALHOST and where multicast does not pass)',
+    )
+    if mode == 'train':
+        cmd.add_argument(
+            '--part',
+            choices=PARTS,
+            default='all',
+            help='run one side of the graph: robot (backend + agent) or learner '
+            '(learner, and the recorder unless --recorder-on robot) (default: all)',
+        )
+        cmd.add_argument(
+            '--recorder-on',
+            choices=RECORDER_SIDES,
+            default='learner',
+            help='side of a split run that records the replay store (default: '
+            'learner; robot needs the store shared with the learner machine)',
+        )
+    cmd.add_argument(
+        '--rviz',
+        action='store_true',
+        help='also start RViz (needs rviz2; only through ros2 launch)',
+    )
+    add_param_option(cmd, 'override one node parameter')
+    if mode == 'train':
+        cmd.add_argument(
+            '--resume',
+            type=Path,
+            metavar='RUN_DIR',
+            help='continue a run that was stopped or killed: the learner goes on from '
+            'its checkpoint and the store, and the ratio lock counts the steps stored',
+        )
+        cmd.add_argument(
+            '--progress-every',
+            type=float,
+            default=30.0,
+            metavar='S',
+            help='print a progress line every S seconds and warn when the robot stays '
+            "down (0: only the nodes' start and stop) (default: 30)",
+        )
+        cmd.add_argument(
+            '--robots',
+            type=int,
+            default=1,
+            help='simulated robots feeding the one learner, each in its own namespace '
+            'NAMESPACE_0 ... (default: 1, in NAMESPACE; mujoco only)',
+        )
+
+
+def installed_commands() -> dict[str, Command]:
+    """Return the other packages' commands (entry points), bringup's own names excepted."""
+    return {n: c for n, c in discover().items() if n not in OWN_MODES}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dreamstride`` command."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ['benchmark']:
-        from dreamstride_bringup.train_benchmark import main as benchmark
+    commands = installed_commands()
+    name = argv[0] if argv else ''
+    if name in commands and commands[name].main is not None:
+        return commands[name].main(argv[1:])
+    if not commands and name and not name.startswith('-') and name not in OWN_MODES:
+        print(f'dreamstride: no command {name!r} here. {LAB_MISSING}', file=sys.stderr)
+        return 2
+    args = build_parser(commands).parse_args(argv)
+    if args.mode in commands:
+        return commands[args.mode].run(args)
+    return run_graph(args)
 
-        return benchmark(argv[1:])
-    args = build_parser().parse_args(argv)
-    if args.mode == 'experiment':
-        from dreamstride_bringup.experiment import run_experiment
 
-        return run_experiment(args)
+def run_graph(
+    args: argparse.Namespace,
+    in_process: Callable[[argparse.Namespace, Path], int] | None = None,
+) -> int:
+    """Run the node graph of ``args.mode`` until it ends or is stopped; the exit code.
+
+    ``in_process(args, run_dir)``, where given, runs instead of the graph once the options
+    are checked and the run directory exists (the in-process evaluation does).
+    """
     if args.backend == 'webots':
         print(
             'dreamstride: the webots backend runs Webots through webots_ros2_driver, which '
@@ -288,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         run_dir = args.run_dir.expanduser().resolve()
         run_dir.mkdir(parents=True, exist_ok=True)
-    if args.mode == 'eval' and args.backend == 'mujoco' and not args.ros:
-        return _evaluate_in_process(args, run_dir)
+    if in_process is not None:
+        return in_process(args, run_dir)
     if args.mode == 'eval' and args.policy is None:
         print('dreamstride: eval on a ROS backend needs --policy', file=sys.stderr)
         return 2
@@ -411,164 +394,6 @@ def _train_with_progress(
     if checkpoint.is_file():
         supervisor.say(f'evaluate it: dreamstride eval --policy {checkpoint} --initial-pose lying')
     return code
-
-
-def _evaluate_omni(args: argparse.Namespace, run_dir: Path, config) -> int:
-    """Evaluate every command of the omnidirectional mode; print and save the errors."""
-    import json
-
-    from dreamstride_bringup.evaluate import evaluate
-    from dreamstride_bringup.locomotion_metrics import OMNI_COMMANDS, TRACKING
-
-    rows = []
-    for name, command in OMNI_COMMANDS.items():
-        result = evaluate(
-            args.policy,
-            episodes=1,
-            episode_length=TRACKING.steps,
-            initial_pose=TRACKING.start_pose,
-            seed=args.seed,
-            agent_config=config,
-            command=command,
-        )
-        m = result.episodes[0].physics
-        failures = TRACKING.failures(m)
-        rows.append(
-            {
-                'command': name,
-                'vx': command.vx,
-                'vy': command.vy,
-                'wz': command.wz,
-                'tracking_error': m.tracking_error,
-                'yaw_rate_error': m.yaw_rate_error,
-                'followed': not failures,
-                'failures': failures,
-            }
-        )
-        print(
-            f'{name:14s} ({command.vx:+.2f}, {command.vy:+.2f}, {command.wz:+.2f}): velocity '
-            f'error {m.tracking_error:.3f} m/s, yaw-rate error {m.yaw_rate_error:.3f} rad/s'
-            + ('' if not failures else f'  [{"; ".join(failures)}]')
-        )
-    followed = sum(r['followed'] for r in rows)
-    print(
-        f'followed {followed} of {len(rows)} commands (velocity error <= '
-        f'{TRACKING.max_tracking_error} m/s and yaw-rate error <= '
-        f'{TRACKING.max_yaw_rate_error} rad/s, {TRACKING.steps} steps from {TRACKING.start_pose})'
-    )
-    out = run_dir / 'omni.json'
-    out.write_text(
-        json.dumps({'policy': str(args.policy or 'random'), 'commands': rows}, indent=2)
-    )
-    print(f'results: {out}')
-    return 0
-
-
-def _evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
-    import json
-
-    from dreamstride_agent.agent_parameters import NODE_PARAMETERS
-    from dreamstride_bringup.evaluate import evaluate, evaluation_agent_config
-
-    if args.policy is not None and not args.policy.is_file():
-        print(f'dreamstride: --policy {args.policy}: no such checkpoint file', file=sys.stderr)
-        return 2
-    overrides: dict[str, Any] = {}
-    for node, name, value in args.param:
-        if node != 'agent':
-            print(
-                f'dreamstride: -p {node}:{name}: the in-process evaluation runs only the '
-                "agent's logic; use --ros to set other nodes' parameters",
-                file=sys.stderr,
-            )
-            return 2
-        overrides[name] = value
-    node_only = sorted(set(overrides) & {p.name for p in NODE_PARAMETERS})
-    if node_only:
-        print(
-            f'dreamstride: -p agent:{", agent:".join(node_only)}: not used by the in-process '
-            'evaluation (see --policy, --seed, --ros)',
-            file=sys.stderr,
-        )
-    if args.episode_length is not None:  # the explicit option wins over -p and files
-        overrides['episode_length'] = args.episode_length
-    try:
-        config = evaluation_agent_config(args.config, overrides, args.namespace)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        print(f'dreamstride: {exc}', file=sys.stderr)
-        return 2
-    from dreamstride_bringup.evaluate import LONG_RUN_STEPS
-    from dreamstride_bringup.locomotion_metrics import FORWARD_COMMAND, WALK, VelocityCommand
-
-    try:
-        command = VelocityCommand(*args.command) if args.command else FORWARD_COMMAND
-    except ValueError as exc:
-        print(f'dreamstride: --command: {exc}', file=sys.stderr)
-        return 2
-    if args.omni:
-        return _evaluate_omni(args, run_dir, config)
-    video = args.video or run_dir / 'eval.mp4'
-    result = evaluate(
-        args.policy,
-        episodes=args.episodes,
-        initial_pose=args.initial_pose,
-        seed=args.seed,
-        video=video,
-        agent_config=config,
-        command=command,
-    )
-    summary = result.summary()
-    print(
-        f'command vx {command.vx:+.2f} m/s, vy {command.vy:+.2f} m/s, wz {command.wz:+.2f} '
-        f'rad/s; {summary["episodes"]} starts from {args.initial_pose}, '
-        f'{config.episode_length} steps ({summary["policy"]})'
-    )
-    for i, e in enumerate(result.episodes):
-        _print_episode(f'start {i}', e)
-    walked = result.walked
-    if walked is None:
-        verdict = (
-            f'not judged (the walk criterion needs {WALK.steps} steps from {WALK.start_pose})'
-        )
-    else:
-        verdict = f'{"yes" if walked else "no"} ({summary["walked_episodes"]} of '
-        verdict += f'{summary["episodes"]} starts pass)'
-    print(
-        f'mean reward/step {summary["mean_reward_per_step"]:.2f}; net speed along the command '
-        f'{summary["net_speed_along_command"]:+.3f} m/s; worst heading drift '
-        f'{summary["max_abs_heading_drift_deg"]:.0f} deg; walked: {verdict}'
-    )
-    if args.long:
-        long = evaluate(
-            args.policy,
-            episodes=1,
-            episode_length=LONG_RUN_STEPS,
-            initial_pose='standing',
-            seed=args.seed,
-            agent_config=config,
-            command=command,
-        )
-        _print_episode(f'long run ({LONG_RUN_STEPS} steps from standing)', long.episodes[0])
-        summary['long_run'] = long.summary()
-    (run_dir / 'eval.json').write_text(json.dumps(summary, indent=2))
-    print(f'video: {video}\nresults: {run_dir / "eval.json"}')
-    return 0
-
-
-def _print_episode(label: str, e) -> None:
-    """Print one episode's physical measures, the reward beside them."""
-    m = e.physics
-    stood = 'never' if m.time_to_stand is None else f'{m.time_to_stand:.2f} s'
-    print(
-        f'{label}: reward/step {e.mean_reward:5.2f}  '
-        f'net along command {m.displacement_along_command:+.2f} m '
-        f'({m.net_speed_along_command:+.3f} m/s)  heading drift {m.heading_drift_deg:+.0f} deg  '
-        f'tracking error {m.tracking_error:.2f} m/s, yaw rate {m.yaw_rate_error:.2f} rad/s  '
-        f'non-foot contact {m.non_foot_contact_share:4.0%}  slip {m.foot_slip:.3f} m/s  '
-        f'upright {m.upright_share:4.0%}  stood {stood}  '
-        f'(speed along its heading {e.speed_along_heading:+.3f} m/s)  '
-        f'walked {"yes" if e.walked else "no: " + "; ".join(e.failures)}'
-    )
 
 
 if __name__ == '__main__':

@@ -150,6 +150,14 @@ class Supervisor:
         """Signal handler: ask the watch loop to stop the run."""
         self._stop_requested = True
 
+    @property
+    def stop_requested(self) -> bool:
+        """Whether a stop was asked for (request_stop: Ctrl-C, SIGTERM).
+
+        A caller that runs the nodes in a loop of its own instead of watch() ends on it.
+        """
+        return self._stop_requested
+
     def watch(
         self,
         duration: float = 0.0,

@@ -7,7 +7,6 @@ import importlib
 import importlib.util
 from pathlib import Path
 
-from dreamstride_bringup.evaluate import read_parameter_files
 from dreamstride_bringup.graph import (
     BACKENDS,
     REAL_SPOT_REMAPS,
@@ -16,6 +15,7 @@ from dreamstride_bringup.graph import (
     robot_namespaces,
 )
 from dreamstride_bringup.launch_common import rviz_config
+from dreamstride_bringup.parameter_files import read_parameter_files
 from dreamstride_bringup.process_supervisor import node_command, node_overrides
 import pytest
 import yaml

@@ -5,6 +5,8 @@ deviations only."""
 
 import dataclasses
 from pathlib import Path
+import subprocess
+import sys
 
 from dreamstride_agent.agent_core import AgentConfig
 from dreamstride_agent.agent_parameters import (
@@ -19,7 +21,7 @@ from dreamstride_agent.learner_core import (
     learner_settings_from_parameters,
 )
 from dreamstride_agent.velocity_command import VelocityCommandConfig
-from dreamstride_bringup.evaluate import read_parameter_files
+from dreamstride_bringup.parameter_files import read_parameter_files
 import pytest
 import yaml
 
@@ -209,3 +211,54 @@ def test_an_overridden_control_rate_reaches_the_simulation():
     assert follow_control_rate(real, {'agent': {'control_rate': 50.0}}) == {
         'agent': {'control_rate': 50.0}
     }
+
+
+def _write_file(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_parameter_files_merge_as_rcl_merges_them(tmp_path, ros_env):
+    """The same files give the same values here and in an rclpy node."""
+    first = _write_file(
+        tmp_path / 'a.yaml',
+        (
+            '/**:\n  ros__parameters:\n    a: 1\n    b: 1\n    c: 1\n'
+            '/**/agent:\n  ros__parameters:\n    b: 2\n    nested: {x: 5}\n'
+            '/**/learner:\n  ros__parameters:\n    c: 9\n'
+        ),
+    )
+    second = _write_file(
+        tmp_path / 'b.yaml',
+        (
+            '/**:\n  ros__parameters:\n    b: 3\n    c: 3\n'
+            '/other/agent:\n  ros__parameters:\n    a: 8\n'
+            '/spot/agent:\n  ros__parameters:\n    d: 4\n'
+        ),
+    )
+    ours = read_parameter_files([first, second], '/spot/agent')
+    # Later files win, node sections beat /** whichever file they are in, others ignored.
+    assert ours == {'a': 1, 'b': 2, 'c': 3, 'd': 4, 'nested.x': 5}
+    script = (
+        'import rclpy, sys; rclpy.init(args=sys.argv[1:]); '
+        'n = rclpy.create_node("agent", namespace="spot"); '
+        'print({k: n.declare_parameter(k, 0).value for k in "abcd"}, '
+        'n.declare_parameter("nested.x", 0).value)'
+    )
+    out = subprocess.run(
+        [
+            sys.executable,
+            '-c',
+            script,
+            '--ros-args',
+            '--params-file',
+            str(first),
+            '--params-file',
+            str(second),
+        ],
+        env=ros_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.stdout.strip() == f'{ {k: ours[k] for k in "abcd"} } 5', out.stderr

@@ -2,15 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """In-process evaluation reads the agent's parameter files, --config and -p as a node would."""
 
-import subprocess
-import sys
-
 from dreamstride_bringup import cli
-from dreamstride_bringup.evaluate import (
-    agent_parameter_values,
-    evaluation_agent_config,
-    read_parameter_files,
-)
+from dreamstride_lab.evaluate import agent_parameter_values, evaluation_agent_config
 import numpy as np
 import pytest
 
@@ -18,52 +11,6 @@ import pytest
 def _write(path, text):
     path.write_text(text)
     return path
-
-
-def test_parameter_files_merge_as_rcl_merges_them(tmp_path, ros_env):
-    """The same files give the same values here and in an rclpy node."""
-    first = _write(
-        tmp_path / 'a.yaml',
-        (
-            '/**:\n  ros__parameters:\n    a: 1\n    b: 1\n    c: 1\n'
-            '/**/agent:\n  ros__parameters:\n    b: 2\n    nested: {x: 5}\n'
-            '/**/learner:\n  ros__parameters:\n    c: 9\n'
-        ),
-    )
-    second = _write(
-        tmp_path / 'b.yaml',
-        (
-            '/**:\n  ros__parameters:\n    b: 3\n    c: 3\n'
-            '/other/agent:\n  ros__parameters:\n    a: 8\n'
-            '/spot/agent:\n  ros__parameters:\n    d: 4\n'
-        ),
-    )
-    ours = read_parameter_files([first, second], '/spot/agent')
-    # Later files win, node sections beat /** whichever file they are in, others ignored.
-    assert ours == {'a': 1, 'b': 2, 'c': 3, 'd': 4, 'nested.x': 5}
-    script = (
-        'import rclpy, sys; rclpy.init(args=sys.argv[1:]); '
-        'n = rclpy.create_node("agent", namespace="spot"); '
-        'print({k: n.declare_parameter(k, 0).value for k in "abcd"}, '
-        'n.declare_parameter("nested.x", 0).value)'
-    )
-    out = subprocess.run(
-        [
-            sys.executable,
-            '-c',
-            script,
-            '--ros-args',
-            '--params-file',
-            str(first),
-            '--params-file',
-            str(second),
-        ],
-        env=ros_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.stdout.strip() == f'{ {k: ours[k] for k in "abcd"} } 5', out.stderr
 
 
 def test_config_file_and_overrides_reach_the_agent_config(tmp_path):
@@ -141,17 +88,18 @@ def test_experiment_orientation_input_reaches_training_and_evaluation():
     """--orientation-input is an agent override, and the evaluations observe the same."""
     import argparse
 
-    from dreamstride_bringup import experiment
+    from dreamstride_lab import experiment_arguments
 
     parser = argparse.ArgumentParser()
-    experiment.add_arguments(parser)
+    experiment_arguments.add_arguments(parser)
     args = parser.parse_args(['--orientation-input', 'roll_pitch'])
-    overrides, _ = experiment._overrides(args)
+    overrides = experiment_arguments.settings(args).overrides
     assert overrides['agent']['orientation_input'] == 'roll_pitch'
-    config = evaluation_agent_config(overrides=experiment._observation_overrides(overrides))
+    observed = experiment_arguments.observation_overrides(overrides)
+    config = evaluation_agent_config(overrides=observed)
     # DayDreamer's roll and pitch: two numbers where the default gravity vector has three.
     assert config.observation_spec().size == evaluation_agent_config().observation_spec().size - 1
-    default, _ = experiment._overrides(parser.parse_args([]))
+    default = experiment_arguments.settings(parser.parse_args([])).overrides
     assert 'orientation_input' not in default['agent']
     with pytest.raises(SystemExit):
         parser.parse_args(['--orientation-input', 'quaternion'])

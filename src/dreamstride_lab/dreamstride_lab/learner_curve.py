@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The learner's own curves from its TensorBoard log, as rows for a CSV.
 
-    python -m dreamstride_bringup.learner_curve RUN_DIR/learner --out learner.csv
+    python -m dreamstride_lab.learner_curve RUN_DIR/learner --out learner.csv
 
 The walking experiment writes them as ``learner.csv`` beside its results, because what
 the actor does between evaluations (its std growing, its imagined returns) is what

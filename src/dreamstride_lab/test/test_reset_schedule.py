@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dreamstride_bringup.reset_schedule import LIE_DOWN, RESCUE, ResetSchedule
+from dreamstride_lab.reset_schedule import LIE_DOWN, RESCUE, ResetSchedule
 
 UPRIGHT = 1.0
 ON_BACK = -1.0

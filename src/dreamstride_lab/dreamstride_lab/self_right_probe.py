@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Measure whether the simulated Spot can right itself, and how soon random actions flip it.
 
-    python -m dreamstride_bringup.self_right_probe [--trials 60]
+    python -m dreamstride_lab.self_right_probe [--trials 60]
 
 Prints five measurements (they explain the walking experiment's limits, see
 docs/results.md):

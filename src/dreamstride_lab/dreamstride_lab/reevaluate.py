@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Re-evaluate every committed policy by physics, to say which of them walk.
 
-    python -m dreamstride_bringup.reevaluate docs/results
+    python -m dreamstride_lab.reevaluate docs/results
 
 For each run directory (one with summary.json) and each of its final_policy and
 best_policy files: the walk criterion's evaluation (locomotion_metrics.WALK: from lying,
@@ -44,8 +44,8 @@ def reevaluate_policy(
     policy: Path | None, overrides: dict[str, Any], starts: int, seed: int
 ) -> dict[str, Any]:
     """Return one CSV row: the criterion's evaluation and the long run of ``policy``."""
-    from dreamstride_bringup.evaluate import LONG_RUN_STEPS, evaluate, evaluation_agent_config
-    from dreamstride_bringup.locomotion_metrics import FORWARD_COMMAND, WALK
+    from dreamstride_lab.evaluate import LONG_RUN_STEPS, evaluate, evaluation_agent_config
+    from dreamstride_lab.locomotion_metrics import FORWARD_COMMAND, WALK
 
     config = evaluation_agent_config(overrides=overrides)
     judged = evaluate(
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         print(markdown_table(read_rows(out)))
         return 0
-    from dreamstride_bringup.experiment import _observation_overrides
+    from dreamstride_lab.experiment_arguments import observation_overrides
 
     jobs: list[tuple[str, Path | None, dict[str, Any]]] = []
     # Policies that record their observation layout are evaluated on it (evaluate() reads
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         overrides = {
             **RUNS_1_TO_7_OBSERVATION,
-            **_observation_overrides(json.loads((run / 'summary.json').read_text())['overrides']),
+            **observation_overrides(json.loads((run / 'summary.json').read_text())['overrides']),
         }
         for name in POLICY_FILES:
             if (run / name).is_file():

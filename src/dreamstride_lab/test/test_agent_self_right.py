@@ -5,7 +5,7 @@
 from dreamstride_agent.agent_core import AgentConfig, AgentCore, Hold, HoldKind
 from dreamstride_agent.policy_slot import PolicySlot
 from dreamstride_agent.velocity_command import VelocityCommandConfig
-from dreamstride_bringup.evaluate import sensor_snapshot
+from dreamstride_lab.evaluate import sensor_snapshot
 import numpy as np
 import pytest
 from spot_mujoco.simulation import SpotSimulation

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """How much of a run's replay the robot spent on its back, and how often roll wrapped.
 
-    python -m dreamstride_bringup.replay_posture RESULTS_DIR [RESULTS_DIR ...]
+    python -m dreamstride_lab.replay_posture RESULTS_DIR [RESULTS_DIR ...]
 
 Reads each run's replay (``RESULTS_DIR/run/replay``, every robot store under it) and
 prints, per run:

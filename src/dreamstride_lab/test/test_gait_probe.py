@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The agent's action space can walk, and the reward pays walking more than standing."""
 
-from dreamstride_bringup.gait_probe import STAND, Trot, probe
+from dreamstride_lab.gait_probe import STAND, Trot, probe
 import numpy as np
 from spot_description.spot import JOINT_GROUPS, LEGS
 

@@ -5,8 +5,8 @@
 import math
 
 from dreamstride_bringup import cli
-from dreamstride_bringup.evaluate import _measure, evaluate
-from dreamstride_bringup.locomotion_metrics import WALK, LocomotionMeter, VelocityCommand
+from dreamstride_lab.evaluate import _measure, evaluate
+from dreamstride_lab.locomotion_metrics import WALK, LocomotionMeter, VelocityCommand
 import pytest
 from spot_mujoco.simulation import SpotSimulation
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Plot several walking-experiment runs against DayDreamer's published A1 curve.
 
-    python -m dreamstride_bringup.compare_runs docs/results/walk-seed0 docs/results/walk-seed1 \
+    python -m dreamstride_lab.compare_runs docs/results/walk-seed0 docs/results/walk-seed1 \
         --out docs/results/seeds.png
 
 Reads each run's curve.csv (reward per step and forward velocity of the training data,
@@ -17,7 +17,7 @@ import csv
 from pathlib import Path
 import sys
 
-from dreamstride_bringup.experiment import DAYDREAMER_A1
+from dreamstride_lab.experiment_summary import DAYDREAMER_A1
 
 
 def _rows(path: Path) -> list[dict]:

@@ -4,7 +4,7 @@
 
 import math
 
-from dreamstride_bringup.locomotion_metrics import (
+from dreamstride_lab.locomotion_metrics import (
     FORWARD_COMMAND,
     WALK,
     LocomotionMeasures,
@@ -162,7 +162,7 @@ def test_omnidirectional_commands_are_ones_training_can_draw_and_are_judged_by_e
     from dataclasses import replace
 
     from dreamstride_agent.velocity_command import VelocityCommandConfig
-    from dreamstride_bringup.locomotion_metrics import OMNI_COMMANDS, TRACKING
+    from dreamstride_lab.locomotion_metrics import OMNI_COMMANDS, TRACKING
 
     sampler = VelocityCommandConfig(sampler='uniform')
     assert len(OMNI_COMMANDS) == 8

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Benchmark: what a policy push costs across a network link (needs root).
 
-    python -m dreamstride_bringup.link_benchmark [--models cpu daydreamer] [--pushes 5]
+    python -m dreamstride_lab.link_benchmark [--models cpu daydreamer] [--pushes 5]
         [--discovery subnet|static-peers] [--transports DEFAULT LARGE_DATA]
         [--json out.json]
 
-Builds two hosts on this machine (:mod:`dreamstride_bringup.two_hosts`: two network
+Builds two hosts on this machine (:mod:`dreamstride_lab.two_hosts`: two network
 namespaces and one veth pair), starts the robot side of the training graph in one
 (``dreamstride train --part robot``: MuJoCo + agent) and, in the other, a stand-in for
 the learner that pushes policies of each model preset over ``load_policy`` exactly as
@@ -164,7 +164,7 @@ def measure(
 def run(args: argparse.Namespace, transports: str) -> dict[str, Any]:
     """Build the link, start the robot side, measure from both namespaces."""
     from dreamstride_bringup.process_supervisor import stop_process_group
-    from dreamstride_bringup.two_hosts import TwoHosts
+    from dreamstride_lab.two_hosts import TwoHosts
 
     domain = 150 + os.getpid() % 80
     results: dict[str, Any] = {
@@ -196,7 +196,7 @@ def run(args: argparse.Namespace, transports: str) -> dict[str, Any]:
             ):
                 cmd = [
                     sys.executable,
-                    *('-m', 'dreamstride_bringup.link_benchmark', '--measure'),
+                    *('-m', 'dreamstride_lab.link_benchmark', '--measure'),
                     *('--models', *args.models, '--pushes', str(args.pushes)),
                     *('--device', side.device if where == 'link' else ''),
                     *('--first-version', str(1 + i * len(args.models) * args.pushes)),
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(json.dumps(r))
         return 0
-    from dreamstride_bringup.two_hosts import unavailable
+    from dreamstride_lab.two_hosts import unavailable
 
     why = unavailable()
     if why:

@@ -4,7 +4,7 @@
 
 import json
 
-from dreamstride_bringup import reevaluate
+from dreamstride_lab import reevaluate
 
 
 def test_every_policy_is_found_and_observes_what_it_trained_on(tmp_path, monkeypatch, capsys):

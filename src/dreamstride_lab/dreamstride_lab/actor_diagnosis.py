@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """What a learner checkpoint's actor does, and what moves it, on a run's own replay.
 
-    python -m dreamstride_bringup.actor_diagnosis RESULTS_DIR CHECKPOINT [CHECKPOINT ...]
+    python -m dreamstride_lab.actor_diagnosis RESULTS_DIR CHECKPOINT [CHECKPOINT ...]
 
 For each checkpoint (a learner checkpoint with world model and critic, e.g. a snapshot
 in ``RESULTS_DIR/checkpoints/``) and a few batches of the run's replay

@@ -1,6 +1,6 @@
 # Copyright 2026 DreamStride contributors
 # SPDX-License-Identifier: Apache-2.0
-from dreamstride_bringup.replay_posture import roll_statistics
+from dreamstride_lab.replay_posture import roll_statistics
 import numpy as np
 
 

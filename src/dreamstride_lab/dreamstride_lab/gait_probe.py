@@ -11,10 +11,10 @@ tick (AgentCore: observation, command path, gated reward) on the MuJoCo Spot, an
 measured by the evaluator exactly as a policy is (locomotion_metrics.WALK, randomised
 starts). Beside it, the zero action (stand still) gives the reward of doing nothing.
 
-    python -m dreamstride_bringup.gait_probe                  # the default trot vs standing
-    python -m dreamstride_bringup.gait_probe --search         # a small grid of trots
-    python -m dreamstride_bringup.gait_probe --video trot.mp4
-    python -m dreamstride_bringup.gait_probe -p tracking_average_time=0   # run 8's reward
+    python -m dreamstride_lab.gait_probe                      # the default trot vs standing
+    python -m dreamstride_lab.gait_probe --search             # a small grid of trots
+    python -m dreamstride_lab.gait_probe --video trot.mp4
+    python -m dreamstride_lab.gait_probe -p tracking_average_time=0   # run 8's reward
 
 The trot ignores its observations, so it walks along whatever heading it starts at; the
 command it is measured against is the body's initial forward direction (the agent's fixed
@@ -110,7 +110,7 @@ def probe(
 
     ``overrides`` are agent parameters by name (``{'tracking_average_time': 0.0}``).
     """
-    from dreamstride_bringup.evaluate import evaluate, evaluation_agent_config
+    from dreamstride_lab.evaluate import evaluate, evaluation_agent_config
 
     config = evaluation_agent_config(overrides=overrides)
     slot = ScriptedSlot(ScriptedPolicy(gait, config.command.control_rate), describe(gait))
