@@ -95,7 +95,7 @@ def _scan(pkg_dir: Path) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     """Map module -> files importing it, for installed code and for tests, apart."""
     # The package's own modules and folders (benchmarks.batches is benchmarks' own).
     local = {p.stem for p in pkg_dir.rglob('*.py')} | {pkg_dir.name}
-    local |= {p.parent.name for p in pkg_dir.rglob('*.py')}
+    local |= set(TEST_DIRS)
     installed: dict[str, set[str]] = {}
     tests: dict[str, set[str]] = {}
     for path in sorted(pkg_dir.rglob('*.py')):
