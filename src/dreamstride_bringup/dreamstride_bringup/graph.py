@@ -84,6 +84,39 @@ def follow_control_rate(
     return result
 
 
+def _node_fqn(namespace: str, name: str) -> str:
+    namespace = namespace.strip('/')
+    return f'/{namespace}/{name}' if namespace else f'/{name}'
+
+
+def _sim_follows_agent_files(
+    nodes: list[NodeSpec], namespace: str, sim_defaults: Path
+) -> None:
+    """Give each simulation the control_rate its agent's parameter files set.
+
+    What follow_control_rate does for ``-p``, for a rate set in a ``--config`` file or the
+    recipe: the simulation publishes its sensors and /clock at the agent's rate, unless
+    a file other than its defaults sets its own rates.
+    """
+    from dreamstride_bringup.parameter_files import read_parameter_files
+
+    for sim in (n for n in nodes if n.name == 'spot_mujoco'):
+        agents = [n for n in nodes if n.name == 'agent' and n.namespace == sim.namespace]
+        agent = agents[0] if agents else None
+        if agent is None:
+            continue
+        ns = sim.namespace or namespace
+        agent_values = read_parameter_files(agent.param_files, _node_fqn(ns, agent.name))
+        rate = {**agent_values, **agent.parameters}.get('control_rate')
+        if rate is None:
+            continue
+        own_files = [f for f in sim.param_files if Path(f) != sim_defaults]
+        own = {**read_parameter_files(own_files, _node_fqn(ns, sim.name)), **sim.parameters}
+        for name in SIM_RATES_OF_CONTROL:
+            if name not in own:
+                sim.parameters[name] = float(rate)
+
+
 def fresh_run_dir(mode: str, root: Path | str = RUNS_ROOT) -> Path:
     """Create and return a new, empty run directory ``<root>/<mode>-<time>``.
 
@@ -224,6 +257,7 @@ def node_graph(
         nodes = _robot_nodes(mode, backend, cfg, extra, common, run_dir / 'replay', policy, recipe)
     else:
         nodes = _robots(mode, cfg, extra, common, run_dir, policy, robots, namespace, recipe)
+    _sim_follows_agent_files(nodes, namespace, cfg / 'spot_mujoco.yaml')
     if mode == 'train':
         learner_params: dict[str, Any] = {
             **common,

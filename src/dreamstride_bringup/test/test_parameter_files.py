@@ -198,6 +198,32 @@ def test_the_simulation_publishes_once_per_default_control_period():
         assert sim[name] == CommandConfig().control_rate, name
 
 
+def test_a_control_rate_in_a_config_file_reaches_the_simulation(tmp_path):
+    from dreamstride_bringup.graph import node_graph
+
+    def sim_parameters(text: str, **kwargs) -> dict:
+        config = tmp_path / 'rate.yaml'
+        config.write_text(text)
+        nodes = node_graph('train', 'mujoco', config=config, **kwargs)
+        return {n.key: n.parameters for n in nodes if n.name == 'spot_mujoco'}
+
+    agent_50 = '/**/agent:\n  ros__parameters:\n    control_rate: 50\n'
+    (one,) = sim_parameters(agent_50).values()
+    assert one['publish_rate'] == one['clock_rate'] == 50.0
+    # A rate the file sets for the simulation itself is kept.
+    both = agent_50 + '/**/spot_mujoco:\n  ros__parameters:\n    clock_rate: 100.0\n'
+    (kept,) = sim_parameters(both).values()
+    assert kept['publish_rate'] == 50.0 and 'clock_rate' not in kept
+    # A section naming the robot's namespace, and every robot of a multi-robot run.
+    named = sim_parameters('/spot/agent:\n  ros__parameters:\n    control_rate: 40.0\n')
+    assert [p['publish_rate'] for p in named.values()] == [40.0]
+    robots = sim_parameters(agent_50, robots=2)
+    assert len(robots) == 2 and all(p['clock_rate'] == 50.0 for p in robots.values())
+    # Without a rate in any file the simulation keeps its own defaults.
+    (plain,) = sim_parameters('/**/learner:\n  ros__parameters:\n    seed: 3\n').values()
+    assert 'publish_rate' not in plain and 'clock_rate' not in plain
+
+
 def test_an_overridden_control_rate_reaches_the_simulation():
     from dreamstride_bringup.graph import follow_control_rate, node_graph
 
