@@ -47,8 +47,8 @@ class PolicyFactory:
         import torch
 
         torch.set_num_threads(1)
-        from dreamstride_agent.dreamer.agent import DreamerLearner
         from dreamstride_agent.dreamer.config import load_config
+        from dreamstride_agent.dreamer.learner import DreamerLearner
 
         torch.manual_seed(0)
         self._config = load_config('tiny')
@@ -60,7 +60,7 @@ class PolicyFactory:
 
     def other_observation(self, version: int, obs_dim: int) -> tuple[bytes, str]:
         """A valid policy for an agent with another observation size."""
-        from dreamstride_agent.dreamer.agent import DreamerLearner
+        from dreamstride_agent.dreamer.learner import DreamerLearner
 
         return DreamerLearner(self._config, obs_dim, ACT_DIM).export_policy(version)
 

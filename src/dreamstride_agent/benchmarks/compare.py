@@ -39,7 +39,10 @@ def build_learner(tree: str, alias: str, size: str, overrides: list[str], dims: 
     """
     sys.path.insert(0, tree)
     try:
-        agent = importlib.import_module(f'{PACKAGE}.dreamer.agent')
+        try:
+            agent = importlib.import_module(f'{PACKAGE}.dreamer.learner')
+        except ModuleNotFoundError:  # a tree from before dreamer/agent.py was renamed
+            agent = importlib.import_module(f'{PACKAGE}.dreamer.agent')
         config = importlib.import_module(f'{PACKAGE}.dreamer.config')
         torch.manual_seed(0)
         learner = agent.DreamerLearner(

@@ -163,8 +163,8 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
 
 def push_latency(node, tmp: Path, pushes: int) -> dict:
     """Time from load_policy call to the first Step acted by that version."""
-    from dreamstride_agent.dreamer.agent import DreamerLearner
     from dreamstride_agent.dreamer.config import load_config
+    from dreamstride_agent.dreamer.learner import DreamerLearner
 
     learner_cfg = yaml.safe_load((BRINGUP_CONFIG / 'learner.yaml').read_text())
     model = learner_cfg['/**']['ros__parameters']['model']

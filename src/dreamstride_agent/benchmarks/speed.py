@@ -22,8 +22,8 @@ import time
 from typing import Any
 
 from benchmarks.batches import random_batch
-from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
+from dreamstride_agent.dreamer.learner import DreamerLearner
 import numpy as np
 import torch
 

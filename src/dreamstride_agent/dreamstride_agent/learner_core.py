@@ -188,8 +188,8 @@ class LearnerCore:
     def __init__(
         self, settings: LearnerSettings, log: Callable[[str, str], None] = _default_log
     ) -> None:
-        from dreamstride_agent.dreamer.agent import DreamerLearner
         from dreamstride_agent.dreamer.config import load_config
+        from dreamstride_agent.dreamer.learner import DreamerLearner
         from dreamstride_agent.dreamer.replay import Replay
         import torch
         from torch.utils.tensorboard import SummaryWriter

@@ -62,7 +62,7 @@ def read_policy_file(path: Path | str) -> PolicyFile:
             metadata.get('observation_keys', ''),
             'policy',
         )
-    from dreamstride_agent.dreamer.agent import DreamerLearner
+    from dreamstride_agent.dreamer.learner import DreamerLearner
 
     learner = DreamerLearner.from_checkpoint(path, device='cpu')
     version = max(learner.step, 1)

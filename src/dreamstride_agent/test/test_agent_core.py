@@ -215,8 +215,8 @@ def test_commands_restart_from_the_measured_pose_within_limits_after_a_hold():
 
 def _exported_versions(versions: tuple[int, ...]) -> list[tuple[int, bytes, str]]:
     """The same tiny untrained policy (the default observation, 12 actions) as each version."""
-    from dreamstride_agent.dreamer.agent import DreamerLearner
     from dreamstride_agent.dreamer.config import load_config
+    from dreamstride_agent.dreamer.learner import DreamerLearner
     import torch
 
     torch.manual_seed(0)

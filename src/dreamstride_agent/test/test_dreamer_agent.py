@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """DreamerLearner: shapes, gradients of every loss, checkpoints, devices, open-loop figure."""
 
-from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
 from dreamstride_agent.dreamer.device import resolve_device
+from dreamstride_agent.dreamer.learner import DreamerLearner
 import numpy as np
 import pytest
 import torch

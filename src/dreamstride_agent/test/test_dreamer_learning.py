@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Learning, quickly: the world-model loss falls on fixed data, the actor beats random."""
 
-from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
 from dreamstride_agent.dreamer.gym_train import evaluate, train
+from dreamstride_agent.dreamer.learner import DreamerLearner
 import gymnasium as gym
 import numpy as np
 import pytest

@@ -7,8 +7,8 @@ import io
 import json
 import pickle
 
-from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import SIZES, load_config
+from dreamstride_agent.dreamer.learner import DreamerLearner
 from dreamstride_agent.dreamer.policy import Policy
 from dreamstride_agent.dreamer.policy_format import PolicyMetadata, PolicyRejected
 from dreamstride_agent.dreamer.policy_validation import _parse_metadata, validate_policy_bytes

@@ -5,8 +5,8 @@
 import json
 
 from dreamstride_agent.agent_core import AgentConfig
-from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
+from dreamstride_agent.dreamer.learner import DreamerLearner
 from dreamstride_agent.dreamer.policy_format import PolicyRejected
 from dreamstride_agent.dreamer.policy_validation import validate_policy_bytes
 from dreamstride_agent.policy_file import read_policy_file

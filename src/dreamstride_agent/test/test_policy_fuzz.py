@@ -18,8 +18,8 @@ import json
 import random
 import struct
 
-from dreamstride_agent.dreamer.agent import DreamerLearner
 from dreamstride_agent.dreamer.config import load_config
+from dreamstride_agent.dreamer.learner import DreamerLearner
 from dreamstride_agent.dreamer.policy import Policy
 from dreamstride_agent.dreamer.policy_format import REFUSAL_REASONS, PolicyRejected
 from dreamstride_agent.policy_slot import PolicySlot

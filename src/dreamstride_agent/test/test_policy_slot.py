@@ -156,8 +156,8 @@ def test_a_slow_older_offer_never_follows_a_newer_active_one(validator):
 # --- the version: the service's uint64, all of it and only it -------------------------
 @pytest.fixture(scope='module')
 def learner():
-    from dreamstride_agent.dreamer.agent import DreamerLearner
     from dreamstride_agent.dreamer.config import load_config
+    from dreamstride_agent.dreamer.learner import DreamerLearner
     import torch
 
     torch.manual_seed(0)

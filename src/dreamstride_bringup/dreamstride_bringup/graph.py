@@ -89,9 +89,7 @@ def _node_fqn(namespace: str, name: str) -> str:
     return f'/{namespace}/{name}' if namespace else f'/{name}'
 
 
-def _sim_follows_agent_files(
-    nodes: list[NodeSpec], namespace: str, sim_defaults: Path
-) -> None:
+def _sim_follows_agent_files(nodes: list[NodeSpec], namespace: str, sim_defaults: Path) -> None:
     """Give each simulation the control_rate its agent's parameter files set.
 
     What follow_control_rate does for ``-p``, for a rate set in a ``--config`` file or the

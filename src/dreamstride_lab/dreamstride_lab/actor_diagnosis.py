@@ -35,7 +35,7 @@ def _flat_dot(a, b) -> float:
 
 def diagnose(results: Path, checkpoints: list[Path], batches: int = 3, seed: int = 0) -> list:
     """Return one dict of measurements per checkpoint (see the module docstring)."""
-    from dreamstride_agent.dreamer.agent import DreamerLearner
+    from dreamstride_agent.dreamer.learner import DreamerLearner
     from dreamstride_agent.dreamer.world_model import features
     from dreamstride_agent.learner_core import LearnerCore, LearnerSettings
     import torch

@@ -71,8 +71,8 @@ def measure(
     Versions count up from ``first_version``: the agent refuses one not newer than its
     active policy, and a second measurement talks to the same agent.
     """
-    from dreamstride_agent.dreamer.agent import DreamerLearner
     from dreamstride_agent.dreamer.config import load_config
+    from dreamstride_agent.dreamer.learner import DreamerLearner
     from dreamstride_agent.learning_topics import LOAD_POLICY, LOAD_POLICY_QOS, STEP_QOS, STEPS
     from dreamstride_msgs.msg import Step
     from dreamstride_msgs.srv import LoadPolicy

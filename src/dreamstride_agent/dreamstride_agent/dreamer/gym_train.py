@@ -24,8 +24,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from .agent import DreamerLearner
 from .config import DreamerConfig, load_config
+from .learner import DreamerLearner
 from .replay import Replay
 
 
