@@ -80,9 +80,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         '--orientation-input',
         choices=ORIENTATION_INPUTS,
         default=None,
-        help="the agent's body orientation input (default: the agent's, DayDreamer's "
-        "'roll_pitch'); 'gravity' is continuous where roll wraps at +-pi, on the back. "
-        'The evaluations use the same',
+        help="the agent's body orientation input (default: the agent's, 'gravity', "
+        "continuous where roll wraps at +-pi, on the back; 'roll_pitch' is DayDreamer's "
+        'two angles). The evaluations use the same',
     )
     parser.add_argument(
         '--resume',
