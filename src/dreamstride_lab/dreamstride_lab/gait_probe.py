@@ -15,6 +15,7 @@ starts). Beside it, the zero action (stand still) gives the reward of doing noth
     python -m dreamstride_lab.gait_probe --search             # a small grid of trots
     python -m dreamstride_lab.gait_probe --video trot.mp4
     python -m dreamstride_lab.gait_probe -p tracking_average_time=0   # run 8's reward
+    python -m dreamstride_lab.gait_probe --noise 0.1 0.125 0.15 --length 1200  # exploration
 
 The trot ignores its observations, so it walks along whatever heading it starts at; the
 command it is measured against is the body's initial forward direction (the agent's fixed
@@ -65,10 +66,28 @@ class Trot:
 STAND = Trot(hip=0.0, knee=0.0)  # the zero action: hold the standing pose
 
 
+@dataclass(frozen=True)
+class Noise:
+    """White Gaussian actions of ``std`` on every joint: what an untrained actor explores with.
+
+    The robot presets' untrained actor has std 0.15 around the standing pose
+    (dreamer/config.py ROBOT_INIT_STD); ``--noise`` shows how often such noise alone tips
+    the standing robot over.
+    """
+
+    std: float
+    seed: int = 0
+
+    def action(self, t: float) -> np.ndarray:
+        """Return the action at ``t`` s: a fresh draw per tick, the same for the same seed."""
+        rng = np.random.default_rng((self.seed, round(t * 1000)))
+        return np.clip(rng.normal(0.0, self.std, NUM_JOINTS), -1.0, 1.0).astype(np.float32)
+
+
 class ScriptedPolicy:
     """A Policy look-alike for AgentCore: acts from the time since the episode began."""
 
-    def __init__(self, gait: Trot, control_rate: float) -> None:
+    def __init__(self, gait: Trot | Noise, control_rate: float) -> None:
         self.gait = gait
         self.period = 1.0 / control_rate
 
@@ -97,7 +116,7 @@ class ScriptedSlot:
 
 
 def probe(
-    gait: Trot,
+    gait: Trot | Noise,
     episodes: int = 3,
     episode_length: int = 250,
     initial_pose: str = 'lying',
@@ -126,8 +145,10 @@ def probe(
     )
 
 
-def describe(gait: Trot) -> str:
+def describe(gait: Trot | Noise) -> str:
     """Name a gait by its parameters."""
+    if isinstance(gait, Noise):
+        return f'action noise, std {gait.std:g}'
     if gait == STAND:
         return 'stand (zero action)'
     return (
@@ -184,6 +205,14 @@ def main() -> None:
         help='an agent parameter for both gaits, e.g. tracking_average_time=0 (repeatable)',
     )
     parser.add_argument(
+        '--noise',
+        type=float,
+        nargs='+',
+        metavar='STD',
+        help='instead of a trot: white action noise of each STD from standing (how often '
+        'exploration alone tips the robot over; try --length 1200)',
+    )
+    parser.add_argument(
         '--search', action='store_true', help='rank a small grid of trots (standing, 6 s each)'
     )
     args = parser.parse_args()
@@ -196,6 +225,18 @@ def main() -> None:
     if args.search:
         for speed, gait in search()[:8]:
             print(f'{speed:+.3f} m/s  {describe(gait)}')
+        return
+    if args.noise:
+        for std in args.noise:
+            result = probe(
+                Noise(std, args.seed),
+                args.episodes,
+                args.length,
+                'standing',
+                args.seed,
+                overrides=overrides,
+            )
+            print(row(result), flush=True)
         return
     gait = Trot(args.frequency, args.hip, args.knee, args.knee_phase)
     for candidate, video in ((STAND, None), (gait, args.video)):
