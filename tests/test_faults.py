@@ -39,7 +39,7 @@ from dreamstride_agent.learning_topics import (
     STEP_QOS,
     STEPS,
 )
-from dreamstride_agent.replay_store import (
+from dreamstride_agent.recording.replay_store import (
     OPEN_DIR,
     QUARANTINE_DIR,
     STEP_TYPE,
@@ -346,7 +346,7 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
     w = Watch(node, ns)
     try:
         p.start('agent', 'dreamstride_agent.agent_node', AGENT | {'use_sim_time': True, 'seed': 1})
-        p.start('replay_recorder', 'dreamstride_agent.recorder_node', recorder_params)
+        p.start('replay_recorder', 'dreamstride_agent.recording.recorder_node', recorder_params)
         p.start('learner', 'dreamstride_agent.learner_node', learner_params)
         w.wait_for_agent(node, p)
         p.start('spot_mujoco', 'spot_mujoco.sim_node', {'real_time_factor': 1.0})
@@ -459,7 +459,7 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
         left_open = sorted(set(left_open) | {d.name for d in (replay / OPEN_DIR).iterdir()})
         spin_for(node, 1.0, p.live())
         w.recorder = None
-        p.start('replay_recorder', 'dreamstride_agent.recorder_node', recorder_params)
+        p.start('replay_recorder', 'dreamstride_agent.recording.recorder_node', recorder_params)
         assert spin_until(
             node, lambda: w.recorder is not None and w.recorder.steps_received >= 20, 40, p.live()
         ), p.tails()
@@ -664,7 +664,7 @@ def test_replay_store_read_only_or_full(node, table, tmp_path):
     try:
         p.start(
             'replay_recorder',
-            'dreamstride_agent.recorder_node',
+            'dreamstride_agent.recording.recorder_node',
             {'replay_dir': str(replay), 'segment_steps': 20, 'idle_close_seconds': 0.5},
         )
         assert spin_until(

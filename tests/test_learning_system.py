@@ -19,7 +19,7 @@ from dreamstride_agent.learning_topics import (
     RECORDER_STATUS,
     STATUS_QOS,
 )
-from dreamstride_agent.replay_store import list_segments, make_typestore, read_segment
+from dreamstride_agent.recording.replay_store import list_segments, make_typestore, read_segment
 from dreamstride_msgs.msg import AgentStatus, LearnerStatus, RecorderStatus
 import numpy as np
 import pytest
@@ -87,7 +87,7 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
         )
         start(
             'replay_recorder',
-            'dreamstride_agent.recorder_node',
+            'dreamstride_agent.recording.recorder_node',
             {
                 'replay_dir': str(replay),
                 'segment_steps': 100,

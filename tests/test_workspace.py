@@ -81,8 +81,8 @@ CORE_MODULES = [
         'policy_slot.py',
         'control_stats.py',
         'learner_core.py',
-        'recorder_core.py',
-        'replay_store.py',
+        'recording/recorder_core.py',
+        'recording/replay_store.py',
     )
 ] + [
     'src/spot_mujoco/spot_mujoco/simulation.py',

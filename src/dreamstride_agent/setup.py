@@ -26,7 +26,7 @@ setup(
     entry_points={
         'console_scripts': [
             'agent = dreamstride_agent.agent_node:main',
-            'replay_recorder = dreamstride_agent.recorder_node:main',
+            'replay_recorder = dreamstride_agent.recording.recorder_node:main',
             'learner = dreamstride_agent.learner_node:main',
         ],
     },

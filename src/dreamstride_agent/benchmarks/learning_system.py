@@ -113,7 +113,7 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
         replay = tmp / f'replay_{rate:g}'
         procs.append(
             start(
-                'dreamstride_agent.recorder_node',
+                'dreamstride_agent.recording.recorder_node',
                 {'replay_dir': str(replay), 'segment_steps': 100},
                 tmp / 'rec.log',
             )
@@ -221,7 +221,7 @@ def recorder_throughput(node, tmp: Path, steps: int) -> dict:
     ssub = node.create_subscription(RecorderStatus, RECORDER_STATUS, status.append, STATUS_QOS)
     pub = node.create_publisher(Step, STEPS, STEP_QOS)
     proc = start(
-        'dreamstride_agent.recorder_node',
+        'dreamstride_agent.recording.recorder_node',
         {'replay_dir': str(tmp / 'replay_tp'), 'segment_steps': 1000, 'idle_close_seconds': 0.2},
         tmp / 'rec_tp.log',
     )

@@ -11,7 +11,7 @@ import shutil
 import stat
 import threading
 
-from dreamstride_agent.replay_store import (
+from dreamstride_agent.recording.replay_store import (
     SegmentError,
     SegmentWriter,
     StepLayout,

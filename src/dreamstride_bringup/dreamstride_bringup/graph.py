@@ -406,7 +406,7 @@ def _robot_nodes(
                 'replay_recorder',
                 'dreamstride_agent',
                 'replay_recorder',
-                'dreamstride_agent.recorder_node',
+                'dreamstride_agent.recording.recorder_node',
                 [cfg / 'replay_recorder.yaml', *recipe, *extra],
                 {**common, 'replay_dir': str(replay_dir)},
             )

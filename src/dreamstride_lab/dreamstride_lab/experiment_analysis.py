@@ -95,7 +95,7 @@ def training_curve(
     run_dir: Path, status_rows: list[dict], bin_steps: int
 ) -> tuple[list[dict], dict]:
     """Return curve.csv's rows (per ``bin_steps`` stored steps) and the first stood/walked."""
-    from dreamstride_agent.replay_store import stored_steps
+    from dreamstride_agent.recording.replay_store import stored_steps
     from dreamstride_agent.reward import stood as stood_terms
 
     records = stored_steps(run_dir / 'replay')
