@@ -347,7 +347,7 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
     try:
         p.start('agent', 'dreamstride_agent.agent_node', AGENT | {'use_sim_time': True, 'seed': 1})
         p.start('replay_recorder', 'dreamstride_agent.recording.recorder_node', recorder_params)
-        p.start('learner', 'dreamstride_agent.learner_node', learner_params)
+        p.start('learner', 'dreamstride_agent.learning.learner_node', learner_params)
         w.wait_for_agent(node, p)
         p.start('spot_mujoco', 'spot_mujoco.sim_node', {'real_time_factor': 1.0})
 
@@ -445,7 +445,7 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
         )
         w.learner = None
         restarted_at = time.monotonic()
-        p.start('learner', 'dreamstride_agent.learner_node', learner_params)
+        p.start('learner', 'dreamstride_agent.learning.learner_node', learner_params)
 
         row = table.row(
             'recorder SIGKILL and restart',

@@ -95,7 +95,7 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
                 'use_sim_time': True,
             },
         )
-        start('learner', 'dreamstride_agent.learner_node', learner_params)
+        start('learner', 'dreamstride_agent.learning.learner_node', learner_params)
         live = list(procs.values())
 
         # The learner trains and pushes policy versions; the agent acts with them.
@@ -141,7 +141,7 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
         with safe_open(str(logdir / 'checkpoint.safetensors'), 'pt') as f:
             checkpoint_step = int(f.metadata()['step'])
         assert checkpoint_step > 0
-        start('learner', 'dreamstride_agent.learner_node', learner_params)
+        start('learner', 'dreamstride_agent.learning.learner_node', learner_params)
         live = list(procs.values())
         # Wait for the new process itself (its first import of torch can take a while in a
         # fresh venv); statuses the killed learner sent may still be arriving until then.

@@ -80,7 +80,7 @@ CORE_MODULES = [
         'reward.py',
         'policy_slot.py',
         'control_stats.py',
-        'learner_core.py',
+        'learning/learner_core.py',
         'recording/recorder_core.py',
         'recording/replay_store.py',
     )

@@ -27,7 +27,7 @@ setup(
         'console_scripts': [
             'agent = dreamstride_agent.agent_node:main',
             'replay_recorder = dreamstride_agent.recording.recorder_node:main',
-            'learner = dreamstride_agent.learner_node:main',
+            'learner = dreamstride_agent.learning.learner_node:main',
         ],
     },
 )

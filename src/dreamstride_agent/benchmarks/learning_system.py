@@ -120,7 +120,7 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
         )
         procs.append(
             start(
-                'dreamstride_agent.learner_node',
+                'dreamstride_agent.learning.learner_node',
                 {
                     'replay_dir': str(replay),
                     'logdir': str(tmp / f'learner_{rate:g}'),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from dreamstride_agent.learner_core import POLICY_VERSION, LearnerCore, LearnerSettings
+from dreamstride_agent.learning.learner_core import POLICY_VERSION, LearnerCore, LearnerSettings
 from dreamstride_agent.recording.replay_store import StepRecord
 import numpy as np
 import pytest

@@ -300,7 +300,7 @@ def test_learner_trains_on_every_robots_store_with_keys_unique_across_robots(tmp
 
 # --- the learner: counts each refusal once, keeps training on the rest --------------
 def make_learner(tmp_path: Path, layout: StepLayout | None = None, **settings):
-    from dreamstride_agent.learner_core import LearnerCore, LearnerSettings
+    from dreamstride_agent.learning.learner_core import LearnerCore, LearnerSettings
 
     logs: list[tuple[str, str]] = []
     core = LearnerCore(

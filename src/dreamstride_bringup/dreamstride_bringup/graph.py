@@ -276,7 +276,7 @@ def node_graph(
                 'learner',
                 'dreamstride_agent',
                 'learner',
-                'dreamstride_agent.learner_node',
+                'dreamstride_agent.learning.learner_node',
                 [cfg / 'learner.yaml', *recipe, *extra],
                 learner_params,
             )

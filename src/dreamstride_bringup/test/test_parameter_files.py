@@ -15,7 +15,7 @@ from dreamstride_agent.agent_parameters import (
     parameter_defaults,
 )
 from dreamstride_agent.config_fields import description_of
-from dreamstride_agent.learner_core import (
+from dreamstride_agent.learning.learner_core import (
     LearnerSettings,
     learner_parameters,
     learner_settings_from_parameters,
