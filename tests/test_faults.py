@@ -345,7 +345,11 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
     p = Processes(ns, tmp_path)
     w = Watch(node, ns)
     try:
-        p.start('agent', 'dreamstride_agent.agent_node', AGENT | {'use_sim_time': True, 'seed': 1})
+        p.start(
+            'agent',
+            'dreamstride_agent.acting.agent_node',
+            AGENT | {'use_sim_time': True, 'seed': 1},
+        )
         p.start('replay_recorder', 'dreamstride_agent.recording.recorder_node', recorder_params)
         p.start('learner', 'dreamstride_agent.learning.learner_node', learner_params)
         w.wait_for_agent(node, p)
@@ -773,7 +777,7 @@ def robot(ros, tmp_path_factory):
     try:
         p.start(
             'agent',
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             AGENT | {'seed': 2, 'max_policy_bytes': MAX_POLICY_BYTES},
         )
         r.watch.wait_for_agent(node, p)
@@ -946,9 +950,9 @@ def test_parallel_policy_requests_are_all_answered(robot, table, policies):
 
 def test_nan_policy_with_no_previous_one(table, policies):
     """In process (AgentCore and PolicySlot): with no policy to restore, back to random."""
-    from dreamstride_agent.agent_core import AgentConfig, AgentCore
-    from dreamstride_agent.observation import ImuReading, JointReading, OdometryReading
-    from dreamstride_agent.policy_slot import PolicySlot
+    from dreamstride_agent.acting.agent_core import AgentConfig, AgentCore
+    from dreamstride_agent.acting.observation import ImuReading, JointReading, OdometryReading
+    from dreamstride_agent.acting.policy_slot import PolicySlot
 
     row = table.row(
         'NaN-action policy as the first policy (in process: AgentCore, PolicySlot)',

@@ -82,7 +82,7 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
         start('spot_mujoco', 'spot_mujoco.sim_node', {'real_time_factor': 0.0})
         start(
             'agent',
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             {'use_sim_time': True, 'seed': 1, 'wait_for_recorder': True},
         )
         start(

@@ -74,12 +74,12 @@ ROS_MODULES = {
 CORE_MODULES = [
     'src/dreamstride_agent/dreamstride_agent/' + name
     for name in (
-        'agent_core.py',
-        'observation.py',
-        'command_filter.py',
-        'reward.py',
-        'policy_slot.py',
-        'control_stats.py',
+        'acting/agent_core.py',
+        'acting/observation.py',
+        'acting/command_filter.py',
+        'acting/reward.py',
+        'acting/policy_slot.py',
+        'acting/control_stats.py',
         'learning/learner_core.py',
         'recording/recorder_core.py',
         'recording/replay_store.py',

@@ -102,7 +102,7 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
             tmp / 'sim.log',
         ),
         start(
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             {'control_rate': rate, 'use_sim_time': False, 'max_sensor_age': 0.2},
             tmp / 'agent.log',
         ),
@@ -180,7 +180,7 @@ def push_latency(node, tmp: Path, pushes: int) -> dict:
             tmp / 'sim2.log',
         ),
         start(
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             {'control_rate': 20.0, 'use_sim_time': False, 'max_sensor_age': 0.2},
             tmp / 'agent2.log',
         ),

@@ -394,7 +394,7 @@ def _robot_nodes(
             'agent',
             'dreamstride_agent',
             'agent',
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             [*agent_files, *extra],
             agent_params,
             remaps,
