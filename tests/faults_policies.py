@@ -17,7 +17,7 @@ import json
 import pickle
 import struct
 
-from dreamstride_agent.agent_core import AgentConfig
+from dreamstride_agent.acting.agent_core import AgentConfig
 import numpy as np
 
 # The default agent's observation (its layout: AgentConfig's defaults), 12 actions.

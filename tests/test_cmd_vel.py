@@ -47,7 +47,7 @@ def test_the_agent_follows_refuses_and_drops_cmd_vel(node, tmp_path, ros_env):
             'spot_mujoco.sim_node', {'use_sim_time': False}, ros_env, tmp_path / 'sim.log', NS
         ),
         start_node(
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             {'velocity_command.timeout': 0.5},
             ros_env,
             tmp_path / 'agent.log',

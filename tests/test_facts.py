@@ -132,7 +132,9 @@ def test_the_names_import_without_rclpy():
     code = (
         'import sys\n'
         'from spot_description import contract\n'
-        'from dreamstride_agent import learning_topics, replay_store, agent_core\n'
+        'from dreamstride_agent import learning_topics\n'
+        'from dreamstride_agent.acting import agent_core\n'
+        'from dreamstride_agent.recording import replay_store\n'
         "assert 'rclpy' not in sys.modules, 'a name module imported rclpy'\n"
         'contract.COMMAND_QOS, learning_topics.STEP_QOS\n'
         "assert 'rclpy' in sys.modules\n"

@@ -39,7 +39,7 @@ from dreamstride_agent.learning_topics import (
     STEP_QOS,
     STEPS,
 )
-from dreamstride_agent.replay_store import (
+from dreamstride_agent.recording.replay_store import (
     OPEN_DIR,
     QUARANTINE_DIR,
     STEP_TYPE,
@@ -345,9 +345,13 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
     p = Processes(ns, tmp_path)
     w = Watch(node, ns)
     try:
-        p.start('agent', 'dreamstride_agent.agent_node', AGENT | {'use_sim_time': True, 'seed': 1})
-        p.start('replay_recorder', 'dreamstride_agent.recorder_node', recorder_params)
-        p.start('learner', 'dreamstride_agent.learner_node', learner_params)
+        p.start(
+            'agent',
+            'dreamstride_agent.acting.agent_node',
+            AGENT | {'use_sim_time': True, 'seed': 1},
+        )
+        p.start('replay_recorder', 'dreamstride_agent.recording.recorder_node', recorder_params)
+        p.start('learner', 'dreamstride_agent.learning.learner_node', learner_params)
         w.wait_for_agent(node, p)
         p.start('spot_mujoco', 'spot_mujoco.sim_node', {'real_time_factor': 1.0})
 
@@ -445,7 +449,7 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
         )
         w.learner = None
         restarted_at = time.monotonic()
-        p.start('learner', 'dreamstride_agent.learner_node', learner_params)
+        p.start('learner', 'dreamstride_agent.learning.learner_node', learner_params)
 
         row = table.row(
             'recorder SIGKILL and restart',
@@ -459,7 +463,7 @@ def test_process_kills_and_corrupt_segments(node, table, tmp_path):
         left_open = sorted(set(left_open) | {d.name for d in (replay / OPEN_DIR).iterdir()})
         spin_for(node, 1.0, p.live())
         w.recorder = None
-        p.start('replay_recorder', 'dreamstride_agent.recorder_node', recorder_params)
+        p.start('replay_recorder', 'dreamstride_agent.recording.recorder_node', recorder_params)
         assert spin_until(
             node, lambda: w.recorder is not None and w.recorder.steps_received >= 20, 40, p.live()
         ), p.tails()
@@ -664,7 +668,7 @@ def test_replay_store_read_only_or_full(node, table, tmp_path):
     try:
         p.start(
             'replay_recorder',
-            'dreamstride_agent.recorder_node',
+            'dreamstride_agent.recording.recorder_node',
             {'replay_dir': str(replay), 'segment_steps': 20, 'idle_close_seconds': 0.5},
         )
         assert spin_until(
@@ -773,7 +777,7 @@ def robot(ros, tmp_path_factory):
     try:
         p.start(
             'agent',
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             AGENT | {'seed': 2, 'max_policy_bytes': MAX_POLICY_BYTES},
         )
         r.watch.wait_for_agent(node, p)
@@ -946,9 +950,9 @@ def test_parallel_policy_requests_are_all_answered(robot, table, policies):
 
 def test_nan_policy_with_no_previous_one(table, policies):
     """In process (AgentCore and PolicySlot): with no policy to restore, back to random."""
-    from dreamstride_agent.agent_core import AgentConfig, AgentCore
-    from dreamstride_agent.observation import ImuReading, JointReading, OdometryReading
-    from dreamstride_agent.policy_slot import PolicySlot
+    from dreamstride_agent.acting.agent_core import AgentConfig, AgentCore
+    from dreamstride_agent.acting.observation import ImuReading, JointReading, OdometryReading
+    from dreamstride_agent.acting.policy_slot import PolicySlot
 
     row = table.row(
         'NaN-action policy as the first policy (in process: AgentCore, PolicySlot)',

@@ -19,7 +19,7 @@ from dreamstride_agent.learning_topics import (
     RECORDER_STATUS,
     STATUS_QOS,
 )
-from dreamstride_agent.replay_store import list_segments, make_typestore, read_segment
+from dreamstride_agent.recording.replay_store import list_segments, make_typestore, read_segment
 from dreamstride_msgs.msg import AgentStatus, LearnerStatus, RecorderStatus
 import numpy as np
 import pytest
@@ -82,12 +82,12 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
         start('spot_mujoco', 'spot_mujoco.sim_node', {'real_time_factor': 0.0})
         start(
             'agent',
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             {'use_sim_time': True, 'seed': 1, 'wait_for_recorder': True},
         )
         start(
             'replay_recorder',
-            'dreamstride_agent.recorder_node',
+            'dreamstride_agent.recording.recorder_node',
             {
                 'replay_dir': str(replay),
                 'segment_steps': 100,
@@ -95,7 +95,7 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
                 'use_sim_time': True,
             },
         )
-        start('learner', 'dreamstride_agent.learner_node', learner_params)
+        start('learner', 'dreamstride_agent.learning.learner_node', learner_params)
         live = list(procs.values())
 
         # The learner trains and pushes policy versions; the agent acts with them.
@@ -141,7 +141,7 @@ def test_learning_system_end_to_end(node, tmp_path, ros_env):
         with safe_open(str(logdir / 'checkpoint.safetensors'), 'pt') as f:
             checkpoint_step = int(f.metadata()['step'])
         assert checkpoint_step > 0
-        start('learner', 'dreamstride_agent.learner_node', learner_params)
+        start('learner', 'dreamstride_agent.learning.learner_node', learner_params)
         live = list(procs.values())
         # Wait for the new process itself (its first import of torch can take a while in a
         # fresh venv); statuses the killed learner sent may still be arriving until then.

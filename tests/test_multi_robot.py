@@ -26,7 +26,7 @@ from dreamstride_agent.learning_topics import (
     RECORDER_STATUS,
     STATUS_QOS,
 )
-from dreamstride_agent.replay_store import iter_store, make_typestore
+from dreamstride_agent.recording.replay_store import iter_store, make_typestore
 from dreamstride_msgs.msg import AgentStatus, LearnerStatus, RecorderStatus
 import pytest
 import rclpy

@@ -14,7 +14,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from dreamstride_agent.replay_store import iter_store, make_typestore
+from dreamstride_agent.recording.replay_store import iter_store, make_typestore
 import pytest
 
 pytestmark = pytest.mark.slow

@@ -31,7 +31,7 @@ import subprocess
 import sys
 import time
 
-from dreamstride_agent.replay_store import list_segments, make_typestore, read_segment
+from dreamstride_agent.recording.replay_store import list_segments, make_typestore, read_segment
 from dreamstride_bringup.process_supervisor import stop_process_group
 from dreamstride_msgs.msg import AgentStatus
 import pytest

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Workspace hygiene: package manifests, lint, architecture rules, network settings."""
 
+import ast
 from pathlib import Path
 import shutil
 import subprocess
@@ -74,15 +75,15 @@ ROS_MODULES = {
 CORE_MODULES = [
     'src/dreamstride_agent/dreamstride_agent/' + name
     for name in (
-        'agent_core.py',
-        'observation.py',
-        'command_filter.py',
-        'reward.py',
-        'policy_slot.py',
-        'control_stats.py',
-        'learner_core.py',
-        'recorder_core.py',
-        'replay_store.py',
+        'acting/agent_core.py',
+        'acting/observation.py',
+        'acting/command_filter.py',
+        'acting/reward.py',
+        'acting/policy_slot.py',
+        'acting/control_stats.py',
+        'learning/learner_core.py',
+        'recording/recorder_core.py',
+        'recording/replay_store.py',
     )
 ] + [
     'src/spot_mujoco/spot_mujoco/simulation.py',
@@ -121,6 +122,52 @@ def test_imports_point_downward(name):
         if module in LAYERS and module != name and LAYERS[module] >= LAYERS[name]
     }
     assert not upward, sorted(upward)
+
+
+# Inside dreamstride_agent the folders follow the pipeline: the agent acts, the recorder
+# stores its steps, the learner trains on the store. A stage imports the shared top-level
+# modules and dreamer/, never a later stage; the learner reads the recorder's store.
+AGENT_PACKAGE = ROOT / 'src/dreamstride_agent/dreamstride_agent'
+STAGE_IMPORTS = {
+    'acting': set(),
+    'recording': set(),
+    'learning': {'recording'},
+}
+
+
+def stages_imported(path: Path) -> set[str]:
+    """The stages of dreamstride_agent that one file imports, at any depth."""
+    stages = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules = [node.module] + [f'{node.module}.{alias.name}' for alias in node.names]
+        else:
+            continue
+        for module in modules:
+            parts = module.split('.')
+            if parts[0] == 'dreamstride_agent' and len(parts) > 1 and parts[1] in STAGE_IMPORTS:
+                stages.add(parts[1])
+    return stages
+
+
+def test_stages_name_every_folder_of_the_agent_package():
+    folders = {p.name for p in AGENT_PACKAGE.iterdir() if (p / '__init__.py').exists()}
+    assert folders == set(STAGE_IMPORTS) | {'dreamer'}
+
+
+@pytest.mark.parametrize(
+    'path',
+    sorted(AGENT_PACKAGE.rglob('*.py')),
+    ids=lambda path: str(path.relative_to(AGENT_PACKAGE)),
+)
+def test_agent_package_imports_follow_the_pipeline(path):
+    relative = path.relative_to(AGENT_PACKAGE)
+    own = relative.parts[0] if len(relative.parts) > 1 else None
+    allowed = STAGE_IMPORTS.get(own, set()) | ({own} if own in STAGE_IMPORTS else set())
+    wrong = stages_imported(path) - allowed
+    assert not wrong, f'{relative} imports the stages {sorted(wrong)}'
 
 
 def test_learning_code_is_free_of_ros():

@@ -25,9 +25,9 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
-            'agent = dreamstride_agent.agent_node:main',
-            'replay_recorder = dreamstride_agent.recorder_node:main',
-            'learner = dreamstride_agent.learner_node:main',
+            'agent = dreamstride_agent.acting.agent_node:main',
+            'replay_recorder = dreamstride_agent.recording.recorder_node:main',
+            'learner = dreamstride_agent.learning.learner_node:main',
         ],
     },
 )

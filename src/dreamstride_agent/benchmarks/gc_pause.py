@@ -32,7 +32,7 @@ def full_passes(count: int = 3) -> list[float]:
 def main(argv: list[str] | None = None) -> None:
     """Print objects tracked and full-pass times before and after the freeze."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--module', default='dreamstride_agent.agent_node')
+    parser.add_argument('--module', default='dreamstride_agent.acting.agent_node')
     args = parser.parse_args(argv)
     importlib.import_module(args.module)
     tracked = len(gc.get_objects())

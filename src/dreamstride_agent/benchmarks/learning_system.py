@@ -102,7 +102,7 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
             tmp / 'sim.log',
         ),
         start(
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             {'control_rate': rate, 'use_sim_time': False, 'max_sensor_age': 0.2},
             tmp / 'agent.log',
         ),
@@ -113,14 +113,14 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
         replay = tmp / f'replay_{rate:g}'
         procs.append(
             start(
-                'dreamstride_agent.recorder_node',
+                'dreamstride_agent.recording.recorder_node',
                 {'replay_dir': str(replay), 'segment_steps': 100},
                 tmp / 'rec.log',
             )
         )
         procs.append(
             start(
-                'dreamstride_agent.learner_node',
+                'dreamstride_agent.learning.learner_node',
                 {
                     'replay_dir': str(replay),
                     'logdir': str(tmp / f'learner_{rate:g}'),
@@ -180,7 +180,7 @@ def push_latency(node, tmp: Path, pushes: int) -> dict:
             tmp / 'sim2.log',
         ),
         start(
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             {'control_rate': 20.0, 'use_sim_time': False, 'max_sensor_age': 0.2},
             tmp / 'agent2.log',
         ),
@@ -221,7 +221,7 @@ def recorder_throughput(node, tmp: Path, steps: int) -> dict:
     ssub = node.create_subscription(RecorderStatus, RECORDER_STATUS, status.append, STATUS_QOS)
     pub = node.create_publisher(Step, STEPS, STEP_QOS)
     proc = start(
-        'dreamstride_agent.recorder_node',
+        'dreamstride_agent.recording.recorder_node',
         {'replay_dir': str(tmp / 'replay_tp'), 'segment_steps': 1000, 'idle_close_seconds': 0.2},
         tmp / 'rec_tp.log',
     )

@@ -4,8 +4,8 @@
 
 The agent's configuration dataclasses declare every field with :func:`described`; the
 agent's and the learner's ROS parameters (their defaults and descriptions) are read
-from these fields (see :mod:`dreamstride_agent.agent_parameters` and
-:func:`dreamstride_agent.learner_core.learner_parameters`), so nothing restates them.
+from these fields (see :mod:`dreamstride_agent.acting.agent_parameters` and
+:func:`dreamstride_agent.learning.learner_core.learner_parameters`), so nothing restates them.
 """
 
 from __future__ import annotations

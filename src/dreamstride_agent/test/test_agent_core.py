@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dreamstride_agent.agent_core import (
+from dreamstride_agent.acting.agent_core import (
     AgentConfig,
     AgentCore,
     Hold,
@@ -14,9 +14,9 @@ from dreamstride_agent.agent_core import (
     SensorBoard,
     TickResult,
 )
-from dreamstride_agent.command_filter import CommandConfig
-from dreamstride_agent.observation import imu_reading, joint_reading, odometry_reading
-from dreamstride_agent.policy_slot import PolicySlot
+from dreamstride_agent.acting.command_filter import CommandConfig
+from dreamstride_agent.acting.observation import imu_reading, joint_reading, odometry_reading
+from dreamstride_agent.acting.policy_slot import PolicySlot
 import numpy as np
 import pytest
 from spot_description.spot import JOINT_LOWER, JOINT_NAMES, JOINT_UPPER, STANDING_POSE

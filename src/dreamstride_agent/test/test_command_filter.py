@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The action-to-command path keeps every command inside the joint limits and step bound."""
 
-from dreamstride_agent.command_filter import CommandConfig, CommandFilter
+from dreamstride_agent.acting.command_filter import CommandConfig, CommandFilter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 import hypothesis.extra.numpy as hnp

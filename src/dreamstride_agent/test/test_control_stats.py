@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dreamstride_agent.control_stats import PeriodStats
+from dreamstride_agent.acting.control_stats import PeriodStats
 import pytest
 
 

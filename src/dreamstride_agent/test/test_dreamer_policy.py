@@ -416,7 +416,7 @@ def test_architecture_beyond_the_byte_limit_is_refused(exported):
 
 
 def test_slot_turns_any_unexpected_error_into_a_counted_refusal(exported, monkeypatch):
-    from dreamstride_agent import policy_slot
+    from dreamstride_agent.acting import policy_slot
 
     data, sha = exported
     slot = policy_slot.PolicySlot(OBS, ACT, max_bytes=len(data))

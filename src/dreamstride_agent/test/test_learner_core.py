@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from dreamstride_agent.learner_core import POLICY_VERSION, LearnerCore, LearnerSettings
-from dreamstride_agent.replay_store import StepRecord
+from dreamstride_agent.learning.learner_core import POLICY_VERSION, LearnerCore, LearnerSettings
+from dreamstride_agent.recording.replay_store import StepRecord
 import numpy as np
 import pytest
 

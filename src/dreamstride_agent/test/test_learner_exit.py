@@ -21,7 +21,7 @@ def test_training_thread_failure_exits_non_zero(tmp_path, ros_env):
     # The first update needs the model on the device: 'cuda' on a machine without one
     # fails inside the training thread, after the prefill (the node itself starts fine).
     proc = start_node(
-        'dreamstride_agent.learner_node',
+        'dreamstride_agent.learning.learner_node',
         {
             'replay_dir': str(replay),
             'logdir': str(tmp_path / 'learner'),

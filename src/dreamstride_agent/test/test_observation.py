@@ -1,6 +1,6 @@
 # Copyright 2026 DreamStride contributors
 # SPDX-License-Identifier: Apache-2.0
-from dreamstride_agent.observation import (
+from dreamstride_agent.acting.observation import (
     ObservationSpec,
     SensorError,
     imu_reading,
@@ -128,7 +128,7 @@ def test_gravity_input_is_continuous_where_roll_wraps_on_the_back():
 
 
 def test_unknown_orientation_input_is_refused_by_name():
-    from dreamstride_agent.agent_core import AgentConfig
+    from dreamstride_agent.acting.agent_core import AgentConfig
 
     with pytest.raises(ValueError, match="orientation must be one of.*'euler'"):
         AgentConfig(orientation_input='euler')

@@ -4,13 +4,13 @@
 
 import json
 
-from dreamstride_agent.agent_core import AgentConfig
+from dreamstride_agent.acting.agent_core import AgentConfig
+from dreamstride_agent.acting.policy_file import read_policy_file
+from dreamstride_agent.acting.policy_slot import PolicySlot
 from dreamstride_agent.dreamer.config import load_config
 from dreamstride_agent.dreamer.learner import DreamerLearner
 from dreamstride_agent.dreamer.policy_format import PolicyRejected
 from dreamstride_agent.dreamer.policy_validation import validate_policy_bytes
-from dreamstride_agent.policy_file import read_policy_file
-from dreamstride_agent.policy_slot import PolicySlot
 import pytest
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors

@@ -18,11 +18,11 @@ import json
 import random
 import struct
 
+from dreamstride_agent.acting.policy_slot import PolicySlot
 from dreamstride_agent.dreamer.config import load_config
 from dreamstride_agent.dreamer.learner import DreamerLearner
 from dreamstride_agent.dreamer.policy import Policy
 from dreamstride_agent.dreamer.policy_format import REFUSAL_REASONS, PolicyRejected
-from dreamstride_agent.policy_slot import PolicySlot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 import torch
@@ -377,7 +377,7 @@ def test_refusal_reasons_list_exactly_the_codes_in_use():
     import inspect
     import re
 
-    from dreamstride_agent import policy_slot
+    from dreamstride_agent.acting import policy_slot
     from dreamstride_agent.dreamer import policy, policy_validation
 
     source = ''.join(inspect.getsource(m) for m in (policy, policy_validation, policy_slot))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from dreamstride_agent.policy_push import (
+from dreamstride_agent.learning.policy_push import (
     MAX_BACKOFF,
     NOT_FOUND_AFTER,
     AgentPush,

@@ -12,8 +12,8 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
-from dreamstride_agent import policy_slot
-from dreamstride_agent.policy_slot import PolicySlot
+from dreamstride_agent.acting import policy_slot
+from dreamstride_agent.acting.policy_slot import PolicySlot
 import pytest
 
 OBS, ACT = 16, 12

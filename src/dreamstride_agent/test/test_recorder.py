@@ -5,7 +5,7 @@
 import shutil
 
 from dreamstride_agent.learning_topics import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
-from dreamstride_agent.replay_store import list_segments, make_typestore, read_segment
+from dreamstride_agent.recording.replay_store import list_segments, make_typestore, read_segment
 from dreamstride_msgs.msg import RecorderStatus, Step
 import pytest
 import rclpy
@@ -41,7 +41,7 @@ def read_store(replay_dir):
 def test_recorder_writes_every_step_and_counts_gaps(node, tmp_path, ros_env):
     replay = tmp_path / 'replay'
     proc = start_node(
-        'dreamstride_agent.recorder_node',
+        'dreamstride_agent.recording.recorder_node',
         {'replay_dir': str(replay), 'segment_steps': 100, 'idle_close_seconds': 0.5},
         ros_env,
         tmp_path / 'recorder.log',
@@ -77,7 +77,7 @@ def test_unwritable_store_keeps_steps_until_it_works(node, tmp_path, ros_env):
     blocker.write_text('a file where the replay directory should be')
     replay = blocker / 'replay'
     proc = start_node(
-        'dreamstride_agent.recorder_node',
+        'dreamstride_agent.recording.recorder_node',
         {'replay_dir': str(replay), 'segment_steps': 50, 'idle_close_seconds': 0.5},
         ros_env,
         tmp_path / 'recorder.log',
@@ -114,7 +114,7 @@ def test_unwritable_store_keeps_steps_until_it_works(node, tmp_path, ros_env):
 
 
 def test_segments_are_standalone_bags(tmp_path):
-    from dreamstride_agent.replay_store import SegmentWriter
+    from dreamstride_agent.recording.replay_store import SegmentWriter
     from rclpy.serialization import serialize_message
     from rosbags.rosbag2 import Reader
 
@@ -131,7 +131,7 @@ def test_segments_are_standalone_bags(tmp_path):
 
 
 def test_foreign_or_corrupt_segments_are_refused(tmp_path):
-    from dreamstride_agent.replay_store import SegmentError, SegmentWriter
+    from dreamstride_agent.recording.replay_store import SegmentError, SegmentWriter
     from rclpy.serialization import serialize_message
     from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from dreamstride_agent.recorder_core import (
+from dreamstride_agent.recording.recorder_core import (
     IncomingStep,
     RecorderCore,
     RecorderSettings,
 )
-from dreamstride_agent.replay_store import (
+from dreamstride_agent.recording.replay_store import (
     OPEN_DIR,
     QUARANTINE_DIR,
     SegmentWriter,

@@ -11,7 +11,7 @@ import shutil
 import stat
 import threading
 
-from dreamstride_agent.replay_store import (
+from dreamstride_agent.recording.replay_store import (
     SegmentError,
     SegmentWriter,
     StepLayout,
@@ -300,7 +300,7 @@ def test_learner_trains_on_every_robots_store_with_keys_unique_across_robots(tmp
 
 # --- the learner: counts each refusal once, keeps training on the rest --------------
 def make_learner(tmp_path: Path, layout: StepLayout | None = None, **settings):
-    from dreamstride_agent.learner_core import LearnerCore, LearnerSettings
+    from dreamstride_agent.learning.learner_core import LearnerCore, LearnerSettings
 
     logs: list[tuple[str, str]] = []
     core = LearnerCore(

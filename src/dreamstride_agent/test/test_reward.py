@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 import math
 
-from dreamstride_agent.observation import SensorError, odometry_reading
-from dreamstride_agent.reward import (
+from dreamstride_agent.acting.observation import SensorError, odometry_reading
+from dreamstride_agent.acting.reward import (
     RewardConfig,
     VelocityAverage,
     gated_reward,
@@ -198,7 +198,7 @@ def test_heading_velocity_turns_by_yaw_only():
 
 
 def test_stood_reads_the_same_from_reward_terms_and_a_steps_list():
-    from dreamstride_agent.reward import TERM_NAMES, stood
+    from dreamstride_agent.acting.reward import TERM_NAMES, stood
 
     standing = gated_reward(STANDING_POSE, 1.0, 0.0)
     crouched = STANDING_POSE.copy()

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """On its back the agent runs the scripted self-right: joint commands, not a teleport."""
 
-from dreamstride_agent.agent_core import Hold, HoldKind, SensorBoard, TickResult
-from dreamstride_agent.observation import imu_reading, joint_reading, odometry_reading
-from dreamstride_agent.self_right import SelfRight
+from dreamstride_agent.acting.agent_core import Hold, HoldKind, SensorBoard, TickResult
+from dreamstride_agent.acting.observation import imu_reading, joint_reading, odometry_reading
+from dreamstride_agent.acting.self_right import SelfRight
 import numpy as np
 from spot_description.self_right import self_right_schedule
 from spot_description.spot import JOINT_LOWER, JOINT_NAMES, JOINT_UPPER, STANDING_POSE
@@ -22,7 +22,7 @@ def _feed(board, t, orientation, sensors):
 
 
 def run(core, ticks: int, orientation, start: int = 0) -> list:
-    from dreamstride_agent.agent_core import Sensor
+    from dreamstride_agent.acting.agent_core import Sensor
 
     board, out = SensorBoard(), []
     for i in range(start, start + ticks):

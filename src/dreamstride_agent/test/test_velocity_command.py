@@ -4,10 +4,10 @@
 
 import math
 
-from dreamstride_agent.agent_core import AgentConfig, AgentCore, SensorBoard
-from dreamstride_agent.observation import ObservationSpec
-from dreamstride_agent.policy_slot import PolicySlot
-from dreamstride_agent.velocity_command import (
+from dreamstride_agent.acting.agent_core import AgentConfig, AgentCore, SensorBoard
+from dreamstride_agent.acting.observation import ObservationSpec
+from dreamstride_agent.acting.policy_slot import PolicySlot
+from dreamstride_agent.acting.velocity_command import (
     CommandBoard,
     CommandSampler,
     VelocityCommandConfig,

@@ -364,7 +364,7 @@ def resume_steps(nodes, run_dir: Path, overrides: dict[str, dict[str, Any]]) -> 
     ratio lock must count them as taken (``ratio_lock.steps_before``), or the robot would
     collect them again before the learner trains.
     """
-    from dreamstride_agent.replay_store import stored_steps
+    from dreamstride_agent.recording.replay_store import stored_steps
 
     # stored_steps reads single- and multi-robot stores alike; an empty or new run: 0.
     steps = len(stored_steps(run_dir / 'replay'))

@@ -276,7 +276,7 @@ def node_graph(
                 'learner',
                 'dreamstride_agent',
                 'learner',
-                'dreamstride_agent.learner_node',
+                'dreamstride_agent.learning.learner_node',
                 [cfg / 'learner.yaml', *recipe, *extra],
                 learner_params,
             )
@@ -394,7 +394,7 @@ def _robot_nodes(
             'agent',
             'dreamstride_agent',
             'agent',
-            'dreamstride_agent.agent_node',
+            'dreamstride_agent.acting.agent_node',
             [*agent_files, *extra],
             agent_params,
             remaps,
@@ -406,7 +406,7 @@ def _robot_nodes(
                 'replay_recorder',
                 'dreamstride_agent',
                 'replay_recorder',
-                'dreamstride_agent.recorder_node',
+                'dreamstride_agent.recording.recorder_node',
                 [cfg / 'replay_recorder.yaml', *recipe, *extra],
                 {**common, 'replay_dir': str(replay_dir)},
             )

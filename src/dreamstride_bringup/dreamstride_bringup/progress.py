@@ -10,7 +10,7 @@ the robot has been down for long. :class:`StatusMonitor` is the rclpy side that 
 
 "Down" is judged from the reward the agent reports, which needs no extra topic: a robot
 on its back or side earns at most the upright term's share (about 5 per step of 14, see
-dreamstride_agent.reward), so a status window whose mean reward stays under
+dreamstride_agent.acting.reward), so a status window whose mean reward stays under
 :data:`DOWN_REWARD` means it has not got its body up, and the agent's self-right holds
 show when the scripted self-right is running.
 """

@@ -97,7 +97,7 @@ def test_node_command_line(tmp_path):
     cmd = node_command(
         node, 'spot', {'seed': 3, 'model_overrides': ['a=1', 'b=x:y']}, tmp_path / 'params'
     )
-    assert cmd[1:3] == ['-m', 'dreamstride_agent.agent_node']
+    assert cmd[1:3] == ['-m', 'dreamstride_agent.acting.agent_node']
     assert ['-r', '__node:=agent'] == cmd[4:6] and '__ns:=/spot' in cmd
     assert '-r' in cmd and 'joint_states:=low_level/joint_states' in cmd
     generated = yaml.safe_load((tmp_path / 'params' / 'agent.yaml').read_text())

@@ -8,19 +8,19 @@ from pathlib import Path
 import subprocess
 import sys
 
-from dreamstride_agent.agent_core import AgentConfig
-from dreamstride_agent.agent_parameters import (
+from dreamstride_agent.acting.agent_core import AgentConfig
+from dreamstride_agent.acting.agent_parameters import (
     agent_config_from_parameters,
     agent_parameters,
     parameter_defaults,
 )
+from dreamstride_agent.acting.velocity_command import VelocityCommandConfig
 from dreamstride_agent.config_fields import description_of
-from dreamstride_agent.learner_core import (
+from dreamstride_agent.learning.learner_core import (
     LearnerSettings,
     learner_parameters,
     learner_settings_from_parameters,
 )
-from dreamstride_agent.velocity_command import VelocityCommandConfig
 from dreamstride_bringup.parameter_files import read_parameter_files
 import pytest
 import yaml
@@ -190,7 +190,7 @@ def test_walking_experiment_learns_with_daydreamer_settings():
 
 
 def test_the_simulation_publishes_once_per_default_control_period():
-    from dreamstride_agent.command_filter import CommandConfig
+    from dreamstride_agent.acting.command_filter import CommandConfig
     from dreamstride_bringup.graph import SIM_RATES_OF_CONTROL
 
     sim = yaml.safe_load((CONFIG / 'spot_mujoco.yaml').read_text())['/**']['ros__parameters']

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Training again in a run directory resumes it, the ratio lock counting what is stored."""
 
-from dreamstride_agent.replay_store import SegmentWriter, make_typestore
+from dreamstride_agent.recording.replay_store import SegmentWriter, make_typestore
 from dreamstride_bringup.cli import resume_steps
 from dreamstride_bringup.graph import node_graph
 from dreamstride_msgs.msg import Step

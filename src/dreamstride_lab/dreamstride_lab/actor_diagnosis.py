@@ -37,7 +37,7 @@ def diagnose(results: Path, checkpoints: list[Path], batches: int = 3, seed: int
     """Return one dict of measurements per checkpoint (see the module docstring)."""
     from dreamstride_agent.dreamer.learner import DreamerLearner
     from dreamstride_agent.dreamer.world_model import features
-    from dreamstride_agent.learner_core import LearnerCore, LearnerSettings
+    from dreamstride_agent.learning.learner_core import LearnerCore, LearnerSettings
     import torch
 
     core = LearnerCore(

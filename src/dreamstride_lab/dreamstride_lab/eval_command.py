@@ -128,7 +128,7 @@ def evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     """Evaluate ``args.policy`` in-process into ``run_dir``; print it; the exit code."""
     import json
 
-    from dreamstride_agent.agent_parameters import NODE_PARAMETERS
+    from dreamstride_agent.acting.agent_parameters import NODE_PARAMETERS
     from dreamstride_lab.evaluate import evaluate, evaluation_agent_config
 
     if args.policy is not None and not args.policy.is_file():

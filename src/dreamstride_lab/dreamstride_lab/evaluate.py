@@ -152,7 +152,7 @@ def agent_parameter_values(
     does not declare are dropped from files (rcl ignores them too) but refused in
     ``overrides``, where they are a typo.
     """
-    from dreamstride_agent.agent_parameters import parameter_defaults
+    from dreamstride_agent.acting.agent_parameters import parameter_defaults
     from dreamstride_bringup.graph import node_graph
 
     defaults = parameter_defaults()
@@ -180,7 +180,7 @@ def evaluation_agent_config(
     namespace: str = DEFAULT_NAMESPACE,
 ):
     """Return the AgentConfig a launched evaluation agent would run with."""
-    from dreamstride_agent.agent_parameters import agent_config_from_parameters
+    from dreamstride_agent.acting.agent_parameters import agent_config_from_parameters
 
     return agent_config_from_parameters(agent_parameter_values(config, overrides, namespace))
 
@@ -193,9 +193,9 @@ def load_policy(checkpoint: Path | str | None, seed: int, obs_dim: int | None = 
     ``obs_dim`` is the agent configuration's observation size (default: the size of the
     layout the file records, else the default agent's).
     """
-    from dreamstride_agent.agent_core import AgentConfig
-    from dreamstride_agent.policy_file import read_policy_file
-    from dreamstride_agent.policy_slot import PolicySlot
+    from dreamstride_agent.acting.agent_core import AgentConfig
+    from dreamstride_agent.acting.policy_file import read_policy_file
+    from dreamstride_agent.acting.policy_slot import PolicySlot
     from spot_description.spot import NUM_JOINTS
 
     del seed  # the policy acts on its mode; kept for the callers' signature
@@ -215,8 +215,8 @@ def load_policy(checkpoint: Path | str | None, seed: int, obs_dim: int | None = 
 
 def sensor_snapshot(sim):
     """Read the simulation's sensors as the agent node does, checks included."""
-    from dreamstride_agent.agent_core import Sensor, SensorBoard
-    from dreamstride_agent.observation import imu_reading, joint_reading, odometry_reading
+    from dreamstride_agent.acting.agent_core import Sensor, SensorBoard
+    from dreamstride_agent.acting.observation import imu_reading, joint_reading, odometry_reading
     from spot_description.spot import JOINT_NAMES
 
     board, now = SensorBoard(), sim.time
@@ -263,8 +263,8 @@ def evaluate(
     PolicySlot does (``active``, ``active_version``, ``swap``, ``drop_active``), e.g.
     gait_probe's scripted trot; ``checkpoint`` is then ignored.
     """
-    from dreamstride_agent.agent_core import AgentCore, Hold
-    from dreamstride_agent.reward import stood as stood_terms
+    from dreamstride_agent.acting.agent_core import AgentCore, Hold
+    from dreamstride_agent.acting.reward import stood as stood_terms
     from spot_description import mjcf
     from spot_mujoco.simulation import SpotSimulation
     import torch
@@ -276,7 +276,7 @@ def evaluate(
     if checkpoint is not None:
         # A policy that records its observation layout is evaluated on that layout,
         # whatever the agent parameters say (older files need the run's parameters).
-        from dreamstride_agent.policy_file import read_policy_file
+        from dreamstride_agent.acting.policy_file import read_policy_file
 
         config = config.for_observation(read_policy_file(checkpoint).observation_keys)
     if policies is None:

@@ -95,8 +95,8 @@ def training_curve(
     run_dir: Path, status_rows: list[dict], bin_steps: int
 ) -> tuple[list[dict], dict]:
     """Return curve.csv's rows (per ``bin_steps`` stored steps) and the first stood/walked."""
-    from dreamstride_agent.replay_store import stored_steps
-    from dreamstride_agent.reward import stood as stood_terms
+    from dreamstride_agent.acting.reward import stood as stood_terms
+    from dreamstride_agent.recording.replay_store import stored_steps
 
     records = stored_steps(run_dir / 'replay')
     reward = np.array([r.reward for r in records if not r.is_first])
@@ -252,8 +252,8 @@ def _evaluate_snapshots(args, run: Settings, snapshots: list[dict], agent_config
 
 def _export_policy(checkpoint: Path, path: Path) -> None:
     """Write the checkpoint's policy as the agent loads it (a few MB, no optimiser state)."""
+    from dreamstride_agent.acting.policy_file import read_policy_file
     from dreamstride_agent.dreamer.checkpoint import write_atomic
-    from dreamstride_agent.policy_file import read_policy_file
 
     write_atomic(path, read_policy_file(checkpoint).data)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dreamstride_agent.observation import ORIENTATION_INPUTS
+from dreamstride_agent.acting.observation import ORIENTATION_INPUTS
 from dreamstride_lab.locomotion_metrics import WALK
 
 

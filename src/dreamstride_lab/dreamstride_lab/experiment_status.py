@@ -15,7 +15,7 @@ import csv
 from pathlib import Path
 import time
 
-from dreamstride_agent.reward import upright_from_quaternion
+from dreamstride_agent.acting.reward import upright_from_quaternion
 from dreamstride_lab.reset_schedule import ResetSchedule
 from spot_description.contract import DEFAULT_NAMESPACE
 

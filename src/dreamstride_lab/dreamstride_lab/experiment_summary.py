@@ -141,7 +141,7 @@ def learner_on_gpu(overrides: dict[str, dict[str, Any]]) -> bool:
     The training graph's parameter files for the learner, then the run's overrides, then
     LearnerSettings' default; 'auto' means CUDA where this machine has it.
     """
-    from dreamstride_agent.learner_core import LearnerSettings
+    from dreamstride_agent.learning.learner_core import LearnerSettings
     from dreamstride_bringup.graph import node_graph
     from dreamstride_bringup.parameter_files import read_parameter_files
     from dreamstride_bringup.process_supervisor import node_namespace

@@ -43,7 +43,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 import math
 
-from dreamstride_agent.velocity_command import VelocityCommandConfig
+from dreamstride_agent.acting.velocity_command import VelocityCommandConfig
 import numpy as np
 from numpy.typing import ArrayLike
 

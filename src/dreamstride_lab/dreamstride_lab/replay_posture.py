@@ -60,7 +60,7 @@ def roll_statistics(roll: np.ndarray, is_first: np.ndarray) -> tuple[float, int]
 
 def posture(results: Path) -> Posture:
     """Measure one run's replay (see the module docstring)."""
-    from dreamstride_agent.replay_store import stored_steps
+    from dreamstride_agent.recording.replay_store import stored_steps
 
     records = stored_steps(results / 'run' / 'replay')
     if not records:

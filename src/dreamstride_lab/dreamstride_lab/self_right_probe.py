@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 
-from dreamstride_agent.command_filter import CommandConfig, CommandFilter
+from dreamstride_agent.acting.command_filter import CommandConfig, CommandFilter
 import numpy as np
 from spot_description.self_right import (
     SELF_RIGHT_SETTLE_TICKS,

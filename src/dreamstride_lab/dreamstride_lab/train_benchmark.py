@@ -141,7 +141,7 @@ def store_statistics(replay_dir: Path, rate: float) -> dict[str, Any]:
 
     Counted per robot (Step.header.frame_id) and summed; with one robot, that robot's.
     """
-    from dreamstride_agent.replay_store import iter_store, make_typestore
+    from dreamstride_agent.recording.replay_store import iter_store, make_typestore
 
     stamps: dict[str, dict[str, list[int]]] = {}  # robot -> run_id -> stamps
     refused = 0

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The agent gets the simulated Spot off its back with joint commands alone (no reset)."""
 
-from dreamstride_agent.agent_core import AgentConfig, AgentCore, Hold, HoldKind
-from dreamstride_agent.policy_slot import PolicySlot
-from dreamstride_agent.velocity_command import VelocityCommandConfig
+from dreamstride_agent.acting.agent_core import AgentConfig, AgentCore, Hold, HoldKind
+from dreamstride_agent.acting.policy_slot import PolicySlot
+from dreamstride_agent.acting.velocity_command import VelocityCommandConfig
 from dreamstride_lab.evaluate import sensor_snapshot
 import numpy as np
 import pytest

@@ -161,7 +161,7 @@ def _measures(**values) -> LocomotionMeasures:
 def test_omnidirectional_commands_are_ones_training_can_draw_and_are_judged_by_errors():
     from dataclasses import replace
 
-    from dreamstride_agent.velocity_command import VelocityCommandConfig
+    from dreamstride_agent.acting.velocity_command import VelocityCommandConfig
     from dreamstride_lab.locomotion_metrics import OMNI_COMMANDS, TRACKING
 
     sampler = VelocityCommandConfig(sampler='uniform')

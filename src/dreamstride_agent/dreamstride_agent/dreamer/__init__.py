@@ -6,7 +6,7 @@ Modules, one concern each:
 
 - ``config``: typed configuration, named sizes (daydreamer, small, cpu, tiny), overrides.
 - ``nets``, ``rssm``, ``world_model``, ``behavior``: the model and the losses.
-- ``agent``: :class:`DreamerLearner` (``train_step``, checkpoints, policy export).
+- ``learner``: :class:`DreamerLearner` (``train_step``, checkpoints, policy export).
 - ``policy``: the acting side and its validated safetensors weight format.
 - ``replay``: fixed-length sequence sampling from growing, keyed step streams.
 - ``gym_train``: training on Gymnasium environments.

@@ -23,7 +23,7 @@ from pathlib import Path
 import time
 import uuid
 
-from dreamstride_agent.replay_store import (
+from dreamstride_agent.recording.replay_store import (
     OPEN_DIR,
     SegmentError,
     SegmentWriter,

@@ -16,8 +16,8 @@ import time
 
 from dreamstride_agent.learning_topics import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
 from dreamstride_agent.params import Param, declare
-from dreamstride_agent.recorder_core import IncomingStep, RecorderCore, RecorderSettings
-from dreamstride_agent.replay_store import make_typestore
+from dreamstride_agent.recording.recorder_core import IncomingStep, RecorderCore, RecorderSettings
+from dreamstride_agent.recording.replay_store import make_typestore
 from dreamstride_agent.spinning import make_executor, run_node
 from dreamstride_msgs.msg import RecorderStatus, Step
 import rclpy

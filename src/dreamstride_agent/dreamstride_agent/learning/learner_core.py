@@ -19,7 +19,7 @@ from typing import Any
 
 from dreamstride_agent.config_fields import ParameterSpec, described, description_of
 from dreamstride_agent.every import Every
-from dreamstride_agent.replay_store import (
+from dreamstride_agent.recording.replay_store import (
     SegmentError,
     StepLayout,
     iter_store,

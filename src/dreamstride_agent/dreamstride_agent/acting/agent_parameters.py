@@ -18,10 +18,10 @@ from collections.abc import Mapping
 import dataclasses
 from typing import Any
 
-from dreamstride_agent.agent_core import AgentConfig
+from dreamstride_agent.acting.agent_core import AgentConfig
+from dreamstride_agent.acting.observation import TWIST_FRAMES
+from dreamstride_agent.acting.velocity_command import VelocityCommandConfig
 from dreamstride_agent.config_fields import ParameterSpec, description_of
-from dreamstride_agent.observation import TWIST_FRAMES
-from dreamstride_agent.velocity_command import VelocityCommandConfig
 
 # ROS parameter name -> path of the AgentConfig field it sets (a dict field's key last).
 CONFIG_PARAMETERS: dict[str, tuple[str, ...]] = {

@@ -16,7 +16,7 @@ paid first for being upright, then for each joint group reaching the standing po
 The velocity term, ``velocity_reward`` in :class:`RewardConfig`:
 
 - ``tracking`` (the default) pays for following the commanded body velocity
-  ``c = (c_x, c_y, c_wz)`` (:mod:`dreamstride_agent.velocity_command`) and nothing else:
+  ``c = (c_x, c_y, c_wz)`` (:mod:`dreamstride_agent.acting.velocity_command`) and nothing else:
 
       r_linear   = clip(1 - |v - c_xy| / max(|c_xy|, linear_scale), 0, 1)
       r_yaw      = exp(-((w_z - c_wz) / yaw_rate_sigma)^2)
@@ -211,7 +211,7 @@ def tracking_reward(
     """Return the velocity-tracking term in [0, 1].
 
     ``velocity`` is (forward, leftward) m/s in the heading frame, ``yaw_rate`` rad/s and
-    ``command`` (vx, vy, wz) as :mod:`dreamstride_agent.velocity_command` defines it.
+    ``command`` (vx, vy, wz) as :mod:`dreamstride_agent.acting.velocity_command` defines it.
     """
     forward, lateral = _as_heading_velocity(velocity)
     cx, cy, cwz = (float(c) for c in command)

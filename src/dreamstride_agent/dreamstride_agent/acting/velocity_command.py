@@ -6,7 +6,7 @@ A velocity command is ``(vx, vy, wz)``: forward and leftward speed (m/s) and yaw
 (rad/s, counter-clockwise), in the body's heading frame, as ``geometry_msgs/Twist`` on
 ``cmd_vel`` carries it for every ROS mobile base (teleop_twist_keyboard, joysticks, Nav2).
 The command is part of the agent's observation, of every Step, and of the reward, which
-pays for tracking it (:mod:`dreamstride_agent.reward`).
+pays for tracking it (:mod:`dreamstride_agent.acting.reward`).
 
 Two sources, chosen by :class:`VelocityCommandConfig.source`:
 

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import time
 import uuid
 
-from dreamstride_agent.agent_core import (
+from dreamstride_agent.acting.agent_core import (
     AgentCore,
     Hold,
     HoldKind,
@@ -43,8 +43,19 @@ from dreamstride_agent.agent_core import (
     SensorBoard,
     TickResult,
 )
-from dreamstride_agent.agent_parameters import agent_config_from_parameters, agent_parameters
-from dreamstride_agent.control_stats import PeriodStats
+from dreamstride_agent.acting.agent_parameters import (
+    agent_config_from_parameters,
+    agent_parameters,
+)
+from dreamstride_agent.acting.control_stats import PeriodStats
+from dreamstride_agent.acting.observation import (
+    TWIST_FRAMES,
+    imu_reading,
+    joint_reading,
+    odometry_reading,
+)
+from dreamstride_agent.acting.policy_file import read_policy_file
+from dreamstride_agent.acting.policy_slot import PolicySlot
 from dreamstride_agent.learning_topics import (
     AGENT_STATUS,
     LOAD_POLICY,
@@ -53,15 +64,7 @@ from dreamstride_agent.learning_topics import (
     STEP_QOS,
     STEPS,
 )
-from dreamstride_agent.observation import (
-    TWIST_FRAMES,
-    imu_reading,
-    joint_reading,
-    odometry_reading,
-)
 from dreamstride_agent.params import Param, declare
-from dreamstride_agent.policy_file import read_policy_file
-from dreamstride_agent.policy_slot import PolicySlot
 from dreamstride_agent.spinning import executor_name, make_executor, run_node
 from dreamstride_msgs.msg import AgentStatus, Step
 from dreamstride_msgs.srv import LoadPolicy

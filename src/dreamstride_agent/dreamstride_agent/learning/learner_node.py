@@ -6,7 +6,7 @@ A training thread loads closed segments as they appear, waits for ``prefill_step
 then trains without pause (``train_ratio: 0``) or at a target ratio of replayed to
 collected steps. Every ``sync_every`` seconds it exports the policy, and the ROS side
 pushes it to each agent's load_policy service (``agents``: one per robot) on the schedule
-of :mod:`dreamstride_agent.policy_push`: an absent agent is named in an error and looked
+of :mod:`dreamstride_agent.learning.policy_push`: an absent agent is named in an error and looked
 for again while the pushes to the others go on, and an unanswered call is retried with
 backoff; training never stops for it. If the training thread fails, the node exits with
 code 1, so whatever supervises the run stops it. Checkpoints are written atomically
@@ -22,11 +22,12 @@ from __future__ import annotations
 import threading
 import time
 
-from dreamstride_agent.learner_core import (
+from dreamstride_agent.learning.learner_core import (
     LearnerCore,
     learner_parameters,
     learner_settings_from_parameters,
 )
+from dreamstride_agent.learning.policy_push import AgentPush, PolicyPusher
 from dreamstride_agent.learning_topics import (
     LEARNER_STATUS,
     LOAD_POLICY,
@@ -34,7 +35,6 @@ from dreamstride_agent.learning_topics import (
     STATUS_QOS,
 )
 from dreamstride_agent.params import Param, declare
-from dreamstride_agent.policy_push import AgentPush, PolicyPusher
 from dreamstride_agent.spinning import run_node
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy

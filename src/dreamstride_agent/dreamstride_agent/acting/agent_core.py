@@ -21,29 +21,29 @@ from dataclasses import dataclass, field
 import enum
 import threading
 
-from dreamstride_agent.command_filter import CommandConfig, CommandFilter
-from dreamstride_agent.config_fields import described
-from dreamstride_agent.observation import (
+from dreamstride_agent.acting.command_filter import CommandConfig, CommandFilter
+from dreamstride_agent.acting.observation import (
     ImuReading,
     JointReading,
     ObservationSpec,
     OdometryReading,
     SensorError,
 )
-from dreamstride_agent.policy_slot import PolicySlot
-from dreamstride_agent.reward import (
+from dreamstride_agent.acting.policy_slot import PolicySlot
+from dreamstride_agent.acting.reward import (
     RewardConfig,
     RewardTerms,
     VelocityAverage,
     gated_reward,
     upright_from_quaternion,
 )
-from dreamstride_agent.self_right import SelfRight
-from dreamstride_agent.velocity_command import (
+from dreamstride_agent.acting.self_right import SelfRight
+from dreamstride_agent.acting.velocity_command import (
     CommandBoard,
     CommandSampler,
     VelocityCommandConfig,
 )
+from dreamstride_agent.config_fields import described
 import numpy as np
 from spot_description import contract
 from spot_description.spot import NUM_JOINTS
