@@ -41,7 +41,7 @@ from dreamstride_bringup.graph import (
     node_graph,
     ros_environment,
 )
-from dreamstride_bringup.process_supervisor import Supervisor
+from dreamstride_bringup.process_supervisor import GraphOccupiedError, Supervisor
 from dreamstride_bringup.subcommands import Command, discover
 import yaml
 
@@ -208,15 +208,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     commands = installed_commands()
     name = argv[0] if argv else ''
-    if name in commands and commands[name].main is not None:
-        return commands[name].main(argv[1:])
-    if not commands and name and not name.startswith('-') and name not in OWN_MODES:
-        print(f'dreamstride: no command {name!r} here. {LAB_MISSING}', file=sys.stderr)
+    try:
+        if name in commands and commands[name].main is not None:
+            return commands[name].main(argv[1:])
+        if not commands and name and not name.startswith('-') and name not in OWN_MODES:
+            print(f'dreamstride: no command {name!r} here. {LAB_MISSING}', file=sys.stderr)
+            return 2
+        args = build_parser(commands).parse_args(argv)
+        if args.mode in commands:
+            return commands[args.mode].run(args)
+        return run_graph(args)
+    except GraphOccupiedError as error:
+        print(f'dreamstride: not started: {error}', file=sys.stderr)
         return 2
-    args = build_parser(commands).parse_args(argv)
-    if args.mode in commands:
-        return commands[args.mode].run(args)
-    return run_graph(args)
 
 
 def run_graph(

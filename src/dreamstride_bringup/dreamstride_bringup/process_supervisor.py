@@ -22,6 +22,7 @@ import time
 from typing import IO, Any
 
 from dreamstride_bringup.graph import NodeSpec
+from dreamstride_bringup.graph_check import LEAVE, occupied_message, running_nodes
 import yaml
 
 # Shut down in this order so that steps in flight reach the recorder and the learner
@@ -50,6 +51,16 @@ def node_parameters_file(
 def node_namespace(spec: NodeSpec, namespace: str) -> str:
     """Return the namespace ``spec`` runs in: its own, or else the run's ``namespace``."""
     return namespace if spec.namespace is None else spec.namespace
+
+
+class GraphOccupiedError(RuntimeError):
+    """Nodes of this run already exist in its ROS graph: another run is up."""
+
+
+def node_fqn(spec: NodeSpec, namespace: str) -> str:
+    """Return the node's fully qualified name in a run with namespace ``namespace``."""
+    ns = node_namespace(spec, namespace).strip('/')
+    return f'/{ns}/{spec.name}' if ns else f'/{spec.name}'
 
 
 def node_overrides(spec: NodeSpec, overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -106,8 +117,11 @@ class Supervisor:
         env: dict[str, str],
         overrides: dict[str, dict[str, Any]] | None = None,
         out: IO[str] = sys.stdout,
+        check_graph: bool = True,
     ) -> None:
         self.nodes = nodes
+        # Look for another run with these node names before starting (graph_check).
+        self.check_graph = check_graph
         self.namespace = namespace
         self.run_dir = run_dir
         self.env = env
@@ -122,7 +136,21 @@ class Supervisor:
         print(f'[dreamstride] {text}', file=self.out, flush=True)
 
     def start(self) -> None:
-        """Start every node, each in its own process group, logging to logs/<node>.log."""
+        """Start every node, each in its own process group, logging to logs/<node>.log.
+
+        Raises :class:`GraphOccupiedError`, starting nothing, when nodes with these names are
+        already up in the run's ROS graph.
+        """
+        if self.check_graph:
+            names = running_nodes([node_fqn(s, self.namespace) for s in self.nodes], self.env)
+            if names:
+                self.say(
+                    f'{", ".join(names)} already in the ROS graph; waiting up to '
+                    f'{LEAVE:g} s in case it is a run that was just stopped'
+                )
+                names = running_nodes(names, self.env, until_gone=LEAVE)
+            if names:
+                raise GraphOccupiedError(occupied_message(names, self.env))
         logs = self.run_dir / 'logs'
         logs.mkdir(parents=True, exist_ok=True)
         description = []

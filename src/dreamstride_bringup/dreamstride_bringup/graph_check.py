@@ -1,0 +1,128 @@
+# Copyright 2026 DreamStride contributors
+# SPDX-License-Identifier: Apache-2.0
+"""Is another run already using these node names? Asked before a run starts its nodes.
+
+Two runs on one machine in the same ROS domain and namespace become one graph: each
+agent takes the other learner's policies, each recorder stores the other robot's steps,
+and the simulation's ratio lock counts both agents' steps and can wait for ever. (It
+happened: a one-minute check run beside a training experiment left the experiment's
+simulation waiting on 36,235 counted steps against a budget of 18,516.) So the
+supervisor looks first: a node with the fully qualified name of one it would start,
+seen in the graph within a moment of discovery, stops the start with a message that
+says how to run beside it (another ROS_DOMAIN_ID or namespace).
+
+The look runs in a child process with the run's own environment (domain, discovery
+range, transports), so that it sees what the nodes will see and leaves this process's
+environment alone:
+
+    python -m dreamstride_bringup.graph_check /spot/agent /spot/learner
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+import json
+import subprocess
+import sys
+import time
+
+# How long to listen for the graph. Discovery on one host takes well under a second.
+LISTEN = 1.5
+# A process killed outright stays in the graph until its DDS lease runs out (Fast DDS:
+# 20 s), so names seen at first get this long to leave before a start is refused.
+LEAVE = 30.0
+
+
+def running_nodes(
+    fqns: Iterable[str], env: Mapping[str, str], listen: float = LISTEN, until_gone: float = 0.0
+) -> list[str]:
+    """Return the names among ``fqns`` that nodes in the graph of ``env`` already have.
+
+    ``until_gone`` > 0: wait up to that many seconds for them to leave the graph and
+    return those still there.
+    """
+    wanted = sorted(set(fqns))
+    if not wanted:
+        return []
+    result = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'dreamstride_bringup.graph_check',
+            f'--listen={listen}',
+            f'--until-gone={until_gone}',
+            *wanted,
+        ],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=30 + listen + until_gone,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            'could not look at the ROS graph before starting: '
+            + (result.stderr.strip().splitlines() or ['no output'])[-1]
+        )
+    return json.loads(result.stdout)
+
+
+def occupied_message(names: list[str], env: Mapping[str, str]) -> str:
+    """Explain a refused start: who is there and how to run beside it."""
+    domain = env.get('ROS_DOMAIN_ID', '0')
+    return (
+        f'another run is already up in ROS domain {domain} (nodes {", ".join(names)}). '
+        'Two runs with the same domain and namespace join into one graph (policies, steps '
+        'and the ratio lock cross). Stop it, or run beside it with another ROS_DOMAIN_ID '
+        '(e.g. ROS_DOMAIN_ID=42 dreamstride ...) or another --namespace.'
+    )
+
+
+def _look(wanted: list[str], listen: float, until_gone: float) -> list[str]:
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.signals import SignalHandlerOptions
+
+    context = Context()
+    rclpy.init(context=context, signal_handler_options=SignalHandlerOptions.NO)
+    try:
+        node = rclpy.create_node('dreamstride_graph_check', context=context)
+
+        def present() -> set[str]:
+            names = node.get_node_names_and_namespaces()
+            return {f'{ns.rstrip("/")}/{name}' for name, ns in names} & set(wanted)
+
+        start = time.monotonic()
+        if until_gone > 0:
+            # Let discovery fill the graph, then wait for the names to leave it.
+            time.sleep(listen)
+            while present() and time.monotonic() < start + listen + until_gone:
+                time.sleep(0.5)
+            found = present()
+        else:
+            found = present()
+            while not found and time.monotonic() < start + listen:
+                time.sleep(0.1)
+                found = present()
+        node.destroy_node()
+        return sorted(found)
+    finally:
+        rclpy.try_shutdown(context=context)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print, as JSON, which of the given node names the graph already has."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('names', nargs='+', help='fully qualified node names')
+    parser.add_argument('--listen', type=float, default=LISTEN)
+    parser.add_argument(
+        '--until-gone', type=float, default=0.0, help='wait up to S seconds for them to leave'
+    )
+    args = parser.parse_args(argv)
+    print(json.dumps(_look(args.names, args.listen, args.until_gone)))
+
+
+if __name__ == '__main__':
+    main()
