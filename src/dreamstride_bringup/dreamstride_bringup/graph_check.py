@@ -26,8 +26,10 @@ import subprocess
 import sys
 import time
 
-# How long to listen for the graph. Discovery on one host takes well under a second.
-LISTEN = 1.5
+# How long to listen for the graph. Discovery on one host usually takes well under a
+# second, but a fresh participant on a loaded machine (Jazzy's Fast DDS, CI beside a
+# training run) missed a running node within 1.5 s.
+LISTEN = 3.0
 # A process killed outright stays in the graph until its DDS lease runs out (Fast DDS:
 # 20 s), so names seen at first get this long to leave before a start is refused.
 LEAVE = 30.0
