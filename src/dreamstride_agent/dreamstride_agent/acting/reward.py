@@ -30,10 +30,11 @@ The velocity term, ``velocity_reward`` in :class:`RewardConfig`:
 
   ``v`` and ``w_z`` are moving averages (:class:`VelocityAverage`, time constant
   ``velocity_average_time``, 1 s), not the instantaneous readings. A trot sways the body:
-  the open-loop trot of gait_probe covers 0.42 m/s straight, yet its yaw rate swings
-  with an RMS of 0.36 rad/s and its velocity by 0.13 m/s at the step frequency, so on
-  instantaneous readings the term paid it 0.09 of 1 (9.26 per step, against 9.03 for
-  standing still and more for creeping forward without swaying: run 8 learned to creep).
+  the open-loop trot of gait_probe covers 0.42 m/s straight, yet its yaw rate and
+  velocity swing at the step frequency, so on instantaneous readings the term paid it
+  almost nothing (9.26 per step, against 9.03 for standing still and more for creeping
+  forward without swaying: run 8 learned to creep; ``gait_probe -p
+  tracking_average_time=0``).
   Averaged over about a gait cycle the sway cancels and what the body covers remains;
   circling keeps its mean yaw rate and is still refused.
 - ``heading`` is DayDreamer's original term, kept to reproduce runs 1 to 7:
