@@ -84,7 +84,8 @@ def follow_control_rate(
     return result
 
 
-def _node_fqn(namespace: str, name: str) -> str:
+def node_fqn(namespace: str, name: str) -> str:
+    """Return the fully qualified name of node ``name`` in ``namespace`` ('' for the root)."""
     namespace = namespace.strip('/')
     return f'/{namespace}/{name}' if namespace else f'/{name}'
 
@@ -104,12 +105,12 @@ def _sim_follows_agent_files(nodes: list[NodeSpec], namespace: str, sim_defaults
         if agent is None:
             continue
         ns = sim.namespace or namespace
-        agent_values = read_parameter_files(agent.param_files, _node_fqn(ns, agent.name))
+        agent_values = read_parameter_files(agent.param_files, node_fqn(ns, agent.name))
         rate = {**agent_values, **agent.parameters}.get('control_rate')
         if rate is None:
             continue
         own_files = [f for f in sim.param_files if Path(f) != sim_defaults]
-        own = {**read_parameter_files(own_files, _node_fqn(ns, sim.name)), **sim.parameters}
+        own = {**read_parameter_files(own_files, node_fqn(ns, sim.name)), **sim.parameters}
         for name in SIM_RATES_OF_CONTROL:
             if name not in own:
                 sim.parameters[name] = float(rate)

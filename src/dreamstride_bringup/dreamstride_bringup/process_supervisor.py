@@ -21,7 +21,7 @@ import tempfile
 import time
 from typing import IO, Any
 
-from dreamstride_bringup.graph import NodeSpec
+from dreamstride_bringup.graph import NodeSpec, node_fqn
 from dreamstride_bringup.graph_check import LEAVE, occupied_message, running_nodes
 import yaml
 
@@ -55,12 +55,6 @@ def node_namespace(spec: NodeSpec, namespace: str) -> str:
 
 class GraphOccupiedError(RuntimeError):
     """Nodes of this run already exist in its ROS graph: another run is up."""
-
-
-def node_fqn(spec: NodeSpec, namespace: str) -> str:
-    """Return the node's fully qualified name in a run with namespace ``namespace``."""
-    ns = node_namespace(spec, namespace).strip('/')
-    return f'/{ns}/{spec.name}' if ns else f'/{spec.name}'
 
 
 def node_overrides(spec: NodeSpec, overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -142,7 +136,10 @@ class Supervisor:
         already up in the run's ROS graph.
         """
         if self.check_graph:
-            names = running_nodes([node_fqn(s, self.namespace) for s in self.nodes], self.env)
+            names = running_nodes(
+                [node_fqn(node_namespace(s, self.namespace), s.name) for s in self.nodes],
+                self.env,
+            )
             if names:
                 self.say(
                     f'{", ".join(names)} already in the ROS graph; waiting up to '

@@ -153,7 +153,7 @@ def agent_parameter_values(
     ``overrides``, where they are a typo.
     """
     from dreamstride_agent.acting.agent_parameters import parameter_defaults
-    from dreamstride_bringup.graph import node_graph
+    from dreamstride_bringup.graph import node_fqn, node_graph
 
     defaults = parameter_defaults()
     overrides = dict(overrides or {})
@@ -169,7 +169,7 @@ def agent_parameter_values(
         for n in node_graph('eval', 'mujoco', config=config, policy='in-process')
         if n.name == 'agent'
     ][0]
-    fqn = f'/{namespace.strip("/")}/{agent.name}' if namespace.strip('/') else f'/{agent.name}'
+    fqn = node_fqn(namespace, agent.name)
     given = {**read_parameter_files(agent.param_files, fqn), **agent.parameters, **overrides}
     return {**defaults, **{k: v for k, v in given.items() if k in defaults}}
 
