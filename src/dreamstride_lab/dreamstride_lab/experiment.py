@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+import sys
 import time
 
 from dreamstride_lab.experiment_analysis import analyse, analyse_existing, snapshot
@@ -67,7 +68,11 @@ def run_experiment(args: argparse.Namespace) -> int:
     run_dir = results / 'run'
     (results / 'checkpoints').mkdir(parents=True, exist_ok=True)
     config = config_dir() / TRAIN_RECIPE  # every train graph applies it; recorded below
-    run = settings(args)
+    try:
+        run = settings(args)
+    except ValueError as error:
+        print(f'dreamstride experiment: {error}', file=sys.stderr)
+        return 2
     overrides = run.overrides
     if args.analyse_only:
         return analyse_existing(args, run, results, run_dir, config)

@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 import shutil
 
-from dreamstride_lab.experiment_arguments import Settings, observation_overrides
+from dreamstride_lab.experiment_arguments import Settings, evaluation_overrides
 from dreamstride_lab.experiment_plots import plot_curves
 from dreamstride_lab.experiment_status import StatusWatcher, read_status_rows
 from dreamstride_lab.experiment_summary import eval_numbers, run_summary
@@ -173,7 +173,7 @@ def analyse(
     from dreamstride_lab.evaluate import evaluate, evaluation_agent_config
     from dreamstride_lab.learner_curve import write_learner_curve
 
-    agent_config = evaluation_agent_config(overrides=observation_overrides(run.overrides))
+    agent_config = evaluation_agent_config(overrides=evaluation_overrides(run.overrides))
 
     curve, stats = training_curve(run_dir, status_rows, bin_steps=100 if args.smoke else 1000)
     _write_csv(results / 'curve.csv', curve)

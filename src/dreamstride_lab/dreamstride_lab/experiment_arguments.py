@@ -14,8 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dreamstride_agent.acting.agent_parameters import NODE_PARAMETERS, parameter_defaults
 from dreamstride_agent.acting.observation import ORIENTATION_INPUTS
+from dreamstride_bringup.cli import add_param_option
+from dreamstride_bringup.graph import LEARNER_NODES, RECORDER_NODE, ROBOT_NODES
 from dreamstride_lab.locomotion_metrics import WALK
+
+# The nodes of the experiment's graph (MuJoCo backend), which -p may address.
+TRAINING_NODES = (*ROBOT_NODES, RECORDER_NODE, *LEARNER_NODES)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,6 +105,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         '(its status.csv, checkpoints/ and run/), e.g. after a crash; give the options '
         'the run was started with',
     )
+    add_param_option(
+        parser,
+        "override one node parameter of the training graph after the recipe's, e.g. "
+        '-p agent:tracking_yaw_rate_sigma=0.15 (repeatable; recorded in summary.json, and '
+        "the evaluating agent takes the agent's too)",
+    )
     parser.add_argument(
         '--smoke',
         action='store_true',
@@ -121,7 +133,10 @@ class Settings:
 
 
 def settings(args: argparse.Namespace) -> Settings:
-    """Return the settings of a run with the parsed options ``args``."""
+    """Return the settings of a run with the parsed options ``args``.
+
+    Raises ValueError for a ``-p`` that names no node of the graph or no agent parameter.
+    """
     overrides: dict[str, dict[str, Any]] = {
         'spot_mujoco': {'real_time_factor': args.speed, 'seed': args.seed + 1},
         'agent': {'seed': args.seed + 1},
@@ -131,6 +146,16 @@ def settings(args: argparse.Namespace) -> Settings:
         overrides['agent']['orientation_input'] = args.orientation_input
     if args.model:
         overrides['learner']['model'] = args.model
+    for node, name, value in args.param:
+        if node not in TRAINING_NODES:
+            raise ValueError(
+                f'-p {node}:{name}: the training graph has no node {node!r} '
+                f'(it runs {", ".join(TRAINING_NODES)})'
+            )
+        if node == 'agent' and name not in parameter_defaults():
+            # The node would ignore it, and the evaluations refuse it after the training.
+            raise ValueError(f'-p agent:{name}: the agent has no parameter {name!r}')
+        overrides.setdefault(node, {})[name] = value
     if not args.smoke:
         return Settings(
             args.duration, args.snapshot_every, args.eval_episodes, WALK.steps, overrides
@@ -152,6 +177,17 @@ def settings(args: argparse.Namespace) -> Settings:
         episode_length=40,
         overrides=overrides,
     )
+
+
+def evaluation_overrides(overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Return the run's agent overrides that the in-process evaluating agent applies.
+
+    Everything that shapes the agent's observation, actions and reward, so the evaluations
+    observe what the training agent observed and score what it was paid for; not the
+    node's own parameters (seed, camera, ...), which the in-process evaluation does not use.
+    """
+    node_only = {p.name for p in NODE_PARAMETERS}
+    return {k: v for k, v in overrides.get('agent', {}).items() if k not in node_only}
 
 
 def observation_overrides(overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:

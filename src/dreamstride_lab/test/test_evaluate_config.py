@@ -103,3 +103,26 @@ def test_experiment_orientation_input_reaches_training_and_evaluation():
     assert 'orientation_input' not in default['agent']
     with pytest.raises(SystemExit):
         parser.parse_args(['--orientation-input', 'quaternion'])
+
+
+def test_experiment_param_reaches_training_and_evaluation():
+    """-p NODE:NAME=VALUE overrides the graph's nodes; the evaluating agent takes the agent's."""
+    import argparse
+
+    from dreamstride_lab import experiment_arguments
+
+    parser = argparse.ArgumentParser()
+    experiment_arguments.add_arguments(parser)
+    args = parser.parse_args(
+        ['-p', 'agent:tracking_yaw_rate_sigma=0.15', '-p', 'learner:checkpoint_every=30']
+    )
+    overrides = experiment_arguments.settings(args).overrides
+    assert overrides['agent']['tracking_yaw_rate_sigma'] == 0.15
+    assert overrides['learner']['checkpoint_every'] == 30
+    assert overrides['learner']['train_ratio'] == 256.0  # the experiment's own stay
+    evaluated = experiment_arguments.evaluation_overrides(overrides)
+    assert evaluated == {'tracking_yaw_rate_sigma': 0.15}  # not the node-only seed
+    assert evaluation_agent_config(overrides=evaluated).reward.yaw_rate_sigma == 0.15
+    for bad, named in (('simulator:x=1', "no node 'simulator'"), ('agent:yaw=1', "'yaw'")):
+        with pytest.raises(ValueError, match=named):
+            experiment_arguments.settings(parser.parse_args(['-p', bad]))
