@@ -66,8 +66,10 @@ def with_updates(core: LearnerCore, steps_stored: int, updates: int) -> LearnerC
         ('run.threads=1', "learner parameter 'torch_threads'"),
         ('run.log_every=5', "learner parameter 'log_every'"),
         ('run.checkpoint_every=10', "learner parameter 'checkpoint_every'"),
-        ('run.eval_every=10', 'gym_train only'),
-        ('run.eval_episodes=1', 'gym_train only'),
+        ('run.eval_every=10', 'gym_train'),
+        ('run.replay_capacity=1234', "learner parameter 'replay_capacity'"),
+        ('run.eval_episodes=1', 'gym_train'),
+        ('run.no_such_setting=1', 'gym_train'),
     ],
 )
 def test_a_run_override_the_learner_would_ignore_is_an_error(tmp_path, override, parameter):
@@ -77,9 +79,13 @@ def test_a_run_override_the_learner_would_ignore_is_an_error(tmp_path, override,
     assert override.split('=')[0].strip() in str(refused.value)
 
 
-def test_the_run_overrides_the_learner_reads_still_apply(tmp_path):
-    core = make_core(tmp_path, overrides=['run.replay_capacity=1234', 'train.batch=3'])
-    assert core.config.run.replay_capacity == 1234 and core.config.train.batch == 3
+def test_the_replay_holds_replay_capacity_steps_and_model_overrides_apply(tmp_path):
+    core = make_core(tmp_path, replay_capacity=5000, overrides=['train.batch=3'])
+    assert core.config.train.batch == 3
+    core._load(records(10))
+    # Whole blocks of the replay's block size, at least the capacity asked for.
+    blocks = core.replay.num_blocks * core.replay.block_size
+    assert 5000 <= blocks < 5000 + core.replay.block_size
 
 
 # --- the ratio lock: how many environment steps the learner allows ---------------------

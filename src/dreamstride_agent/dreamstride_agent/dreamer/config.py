@@ -89,7 +89,11 @@ class TrainConfig:
 
 @dataclass
 class RunConfig:
-    """Training loop (Gymnasium entry point, learner node)."""
+    """gym_train's training loop.
+
+    The learner node has its own parameters for each of these (LearnerSettings) and
+    refuses ``run.*`` overrides, so one setting never has two homes in one process.
+    """
 
     seed: int = 0
     device: str = 'auto'  # 'auto', 'cpu' or 'cuda' (a missing CUDA is an error)

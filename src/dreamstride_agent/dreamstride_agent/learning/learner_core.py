@@ -51,14 +51,19 @@ class LearnerSettings:
         "Dreamer configuration preset ('tiny', 'cpu', 'daydreamer', 'small').", 'daydreamer'
     )
     overrides: list[str] = described(
-        "Overrides of the preset, e.g. ['train.batch=16']; run.* keys other than "
-        'run.replay_capacity are refused: the parameters here set them.',
+        "Overrides of the preset, e.g. ['train.batch=16']; run.* keys are refused: they "
+        "configure gym_train's loop, and the parameters here set the learner's.",
         factory=list,
     )
     device: str = described(
         "Torch device: 'cpu', 'cuda' or 'auto' (a missing cuda is an error).", 'cpu'
     )
     prefill_steps: int = described('Environment steps in the store before training starts.', 5000)
+    replay_capacity: int = described(
+        'Most environment steps the replay holds in memory; beyond it the oldest go first '
+        "(the store on disk keeps every step). DreamerV3's and DayDreamer's 10^6.",
+        1_000_000,
+    )
     prefill_policy: bool = described(
         'Push the untrained policy as soon as the store has its first steps, so the prefill '
         'is collected by the initial actor instead of uniform random actions.',
@@ -99,6 +104,7 @@ SETTINGS_PARAMETERS = {
     'device': 'device',
     'prefill_steps': 'prefill_steps',
     'prefill_policy': 'prefill_policy',
+    'replay_capacity': 'replay_capacity',
     'train_ratio': 'train_ratio',
     'ratio_slack_steps': 'ratio_slack_steps',
     'sync_every': 'sync_every',
@@ -141,9 +147,9 @@ def learner_settings_from_parameters(values: Mapping[str, Any]) -> LearnerSettin
     return LearnerSettings(**kwargs)
 
 
-# Dreamer ``run.*`` settings the learner takes from its own parameters instead (or, for
-# evaluation, has none of): as a model override they would do nothing, so they are refused.
-# The learner reads only run.replay_capacity from the Dreamer configuration's run section.
+# The Dreamer configuration's ``run.*`` section is gym_train's training loop. The learner
+# takes each of these from its own parameters (or, for evaluation, has none of them): as a
+# model override they would do nothing, so they are refused, naming the parameter.
 _RUN_OVERRIDES_OWNED = {
     'run.train_ratio': 'train_ratio',
     'run.prefill': 'prefill_steps',
@@ -152,6 +158,7 @@ _RUN_OVERRIDES_OWNED = {
     'run.threads': 'torch_threads',
     'run.log_every': 'log_every',
     'run.checkpoint_every': 'checkpoint_every',  # in seconds there, not updates
+    'run.replay_capacity': 'replay_capacity',
     'run.eval_every': None,
     'run.eval_episodes': None,
 }
@@ -164,13 +171,13 @@ def check_model_overrides(overrides: list[str]) -> None:
     """
     for item in overrides:
         key = str(item).partition('=')[0].strip()
-        if key not in _RUN_OVERRIDES_OWNED:
+        if not key.startswith('run.'):
             continue
-        parameter = _RUN_OVERRIDES_OWNED[key]
+        parameter = _RUN_OVERRIDES_OWNED.get(key)
         instead = (
             f"set the learner parameter '{parameter}' instead"
             if parameter
-            else 'it applies to gym_train only (the learner does not evaluate)'
+            else "it configures gym_train's loop only (the learner does not evaluate)"
         )
         raise ValueError(
             f'model_overrides {item!r}: the learner does not read {key} from the Dreamer '
@@ -200,8 +207,6 @@ class LearnerCore:
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
         self.config = load_config(settings.model, settings.overrides)
-        self.config.run.device = settings.device
-        self.config.run.seed = settings.seed
         self._DreamerLearner = DreamerLearner
         self._Replay = Replay
         # Built when the first stored steps tell the observation and action sizes.
@@ -271,7 +276,7 @@ class LearnerCore:
             self.layout = StepLayout.of(records[0])
         if records and self.replay is None:
             self.replay = self._Replay(
-                self.config.run.replay_capacity,
+                self.s.replay_capacity,
                 self.layout.observation_size,
                 self.layout.action_size,
                 image_shape=self.layout.image_shape,
