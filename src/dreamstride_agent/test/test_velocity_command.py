@@ -4,13 +4,15 @@
 
 import math
 
-from dreamstride_agent.acting.agent_core import AgentConfig, AgentCore, SensorBoard
-from dreamstride_agent.acting.observation import ObservationSpec
+from dreamstride_agent.acting.agent_core import AgentConfig, AgentCore, Sensor, SensorBoard
+from dreamstride_agent.acting.observation import ObservationSpec, imu_reading
 from dreamstride_agent.acting.policy_slot import PolicySlot
 from dreamstride_agent.acting.velocity_command import (
     CommandBoard,
     CommandSampler,
+    HeadingHold,
     VelocityCommandConfig,
+    yaw_from_quaternion,
 )
 import numpy as np
 import pytest
@@ -81,6 +83,7 @@ def test_uniform_sampler_holds_each_draw_for_its_period_within_the_ranges():
         ('fixed_vx', 2.0, 'fixed sampler command'),
         ('range_wz', 5.0, 'uniform sampler ranges'),
         ('zero_probability', 1.5, 'zero_probability'),
+        ('heading_hold_gain', -1.0, 'heading_hold_gain'),
     ],
 )
 def test_bad_configuration_is_refused_by_name(field, value, match):
@@ -126,3 +129,70 @@ def test_the_reward_pays_for_the_command_the_agent_was_given():
     assert rewards['exact'] == pytest.approx(14.0)
     assert rewards['walk'] == pytest.approx(4.0 + 5.0 * (2.0 - 0.1 / 0.3))
     assert rewards['stand'] == pytest.approx(4.0 + 5.0 * (2.0 - 0.2 / 0.3))
+
+
+def _yawed(yaw: float) -> tuple[float, float, float, float]:
+    return (0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2))
+
+
+def test_yaw_from_quaternion():
+    for yaw in (0.0, 0.3, -2.0, 3.1):
+        assert yaw_from_quaternion(*_yawed(yaw)) == pytest.approx(yaw)
+
+
+def test_heading_hold_steers_back_to_the_heading_it_started_with():
+    hold = HeadingHold(VelocityCommandConfig(heading_hold_gain=1.0, heading_hold_limit=0.5), 0.05)
+    straight = np.array([0.3, 0.0, 0.0], np.float32)
+    np.testing.assert_array_equal(hold.command(straight, 1.0), straight)  # holds 1.0 rad
+    assert hold.command(straight, 1.2)[2] == pytest.approx(-0.2)  # drifted left: turn right
+    assert hold.command(straight, 0.9)[2] == pytest.approx(0.1)
+    assert hold.command(straight, 0.0)[2] == pytest.approx(0.5)  # at most the limit
+    np.testing.assert_array_equal(hold.command(straight, 1.2)[:2], straight[:2])
+    # Across +-pi the error is the short way round.
+    hold.reset()
+    hold.command(straight, math.pi - 0.05)
+    assert hold.command(straight, -math.pi + 0.05)[2] == pytest.approx(-0.1, abs=1e-5)
+
+
+def test_heading_hold_follows_a_commanded_turn_and_holds_nothing_when_standing():
+    cfg = VelocityCommandConfig(heading_hold_gain=1.0, heading_hold_limit=0.5)
+    hold = HeadingHold(cfg, 0.05)
+    turn = np.array([0.3, 0.0, 0.4], np.float32)
+    yaw = 0.0
+    for _ in range(40):  # a body turning exactly as asked is not corrected
+        assert hold.command(turn, yaw)[2] == pytest.approx(0.4, abs=1e-5)
+        yaw += 0.4 * 0.05
+    # Asked only to stand, a robot pushed round is not asked to turn back ...
+    zero = np.zeros(3, np.float32)
+    np.testing.assert_array_equal(hold.command(zero, yaw + 1.0), zero)
+    # ... and a later straight command holds the heading it then has.
+    straight = np.array([0.3, 0.0, 0.0], np.float32)
+    assert hold.command(straight, yaw + 1.0)[2] == 0.0
+    assert hold.command(straight, yaw + 1.1)[2] == pytest.approx(-0.1, abs=1e-5)
+    # Never past max_angular, and off (gain 0) the command passes as it was.
+    near = VelocityCommandConfig(heading_hold_gain=1.0, max_angular=0.5)
+    capped = HeadingHold(near, 0.05)
+    capped.command(np.array([0.3, 0.0, 0.45], np.float32), 0.0)
+    assert capped.command(np.array([0.3, 0.0, 0.45], np.float32), -0.3)[2] == 0.5
+    off = HeadingHold(VelocityCommandConfig(), 0.05)
+    off.command(straight, 0.0)
+    assert off.command(straight, 1.0) is straight
+
+
+def test_the_agent_observes_and_is_paid_for_the_held_heading():
+    """A body turned 0.2 rad from the heading its episode started with, under vx 0.3."""
+    core, board = _core(source='sampler', sampler='fixed', heading_hold_gain=1.0)
+    for i, yaw in enumerate((0.0, 0.2)):
+        feed(board, i * PERIOD)
+        board.update(
+            Sensor.IMU, lambda yaw=yaw, t=i * PERIOD: imu_reading(_yawed(yaw), (0, 0, 0), t)
+        )
+        result = core.decide(i * PERIOD, board.snapshot())
+    np.testing.assert_allclose(result.velocity_command, (0.3, 0.0, -0.2), atol=1e-6)
+    np.testing.assert_array_equal(result.observation[-3:], result.velocity_command)
+    # Not turning (yaw rate 0) while asked to turn back by 0.2 rad/s costs the yaw factor.
+    unheld, board = _core(source='sampler', sampler='fixed')
+    for i in range(2):
+        feed(board, i * PERIOD)
+        baseline = unheld.decide(i * PERIOD, board.snapshot())
+    assert result.reward < baseline.reward - 1.0

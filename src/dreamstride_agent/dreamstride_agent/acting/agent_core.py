@@ -41,7 +41,9 @@ from dreamstride_agent.acting.self_right import SelfRight
 from dreamstride_agent.acting.velocity_command import (
     CommandBoard,
     CommandSampler,
+    HeadingHold,
     VelocityCommandConfig,
+    yaw_from_quaternion,
 )
 from dreamstride_agent.config_fields import described
 import numpy as np
@@ -293,6 +295,8 @@ class AgentCore:
         self.velocity_average = VelocityAverage(
             config.reward.velocity_average_time, 1.0 / config.command.control_rate
         )
+        # A straight command keeps the heading it started with (heading_hold_gain > 0).
+        self.heading_hold = HeadingHold(vc, 1.0 / config.command.control_rate)
         self.self_right = SelfRight(
             config.self_right_after, config.command.max_step, self.filter.lower, self.filter.upper
         )
@@ -393,12 +397,17 @@ class AgentCore:
             velocity_command = self.commands.command(imu.stamp)
         if self.policies.swap() and not self._state_carries_over():
             self._policy_state = None
+        is_first = self.episode_step == 0
+        if is_first or self._restart:
+            self.heading_hold.reset()
         if self._restart:
             self.filter.reset(joints.position)
             self.velocity_average.reset()
             self._restart = False
+        velocity_command = self.heading_hold.command(
+            velocity_command, yaw_from_quaternion(*imu.orientation)
+        )
         obs = self.spec.build(joints, imu, velocity_command)
-        is_first = self.episode_step == 0
         is_last = self.episode_step == self.config.episode_length - 1
         terms = None
         forward = odom.forward_velocity

@@ -76,6 +76,15 @@ class VelocityCommandConfig:
         'Uniform sampler: probability that a draw is the zero command (stand).', 0.1
     )
     resample_period: float = described('Uniform sampler: seconds between draws (node clock).', 5.0)
+    heading_hold_gain: float = described(
+        'Heading hold: yaw rate (rad/s) added per radian of heading error, so a straight '
+        'command means a straight path, not only no turning (legged_gym heading commands); '
+        'the commanded yaw rate moves the held heading. 0: off, the yaw rate as commanded.',
+        0.0,
+    )
+    heading_hold_limit: float = described(
+        'Heading hold: largest yaw rate (rad/s) the hold adds to the command.', 0.5
+    )
 
     def __post_init__(self) -> None:
         if self.source not in COMMAND_SOURCES:
@@ -88,6 +97,11 @@ class VelocityCommandConfig:
             raise ValueError(
                 f'max_linear and max_angular must be positive, got {self.max_linear}, '
                 f'{self.max_angular}'
+            )
+        if not (self.heading_hold_gain >= 0 and self.heading_hold_limit >= 0):
+            raise ValueError(
+                'heading_hold_gain and heading_hold_limit must be >= 0, got '
+                f'{self.heading_hold_gain}, {self.heading_hold_limit}'
             )
         if not self.resample_period > 0:
             raise ValueError(f'resample_period must be positive, got {self.resample_period}')
@@ -173,6 +187,53 @@ class CommandSampler:
                 self._command = self.rng.uniform(-limits, limits).astype(np.float32)
             self._next_draw = now + cfg.resample_period
         return self._command
+
+
+def yaw_from_quaternion(qx: float, qy: float, qz: float, qw: float) -> float:
+    """Return the body's yaw (rad, about the world vertical) from its orientation."""
+    return math.atan2(2.0 * (qw * qz + qx * qy), 1.0 - 2.0 * (qy * qy + qz * qz))
+
+
+def wrap_angle(angle: float) -> float:
+    """Return ``angle`` wrapped into [-pi, pi)."""
+    return (angle + math.pi) % (2.0 * math.pi) - math.pi
+
+
+class HeadingHold:
+    """Turns a command's yaw rate into one that also steers back to a held heading.
+
+    A yaw-rate command of zero asks for no turning, and a policy that curves slowly
+    satisfies it nearly; the heading it drifts to is never asked back. With a hold, the
+    heading at the start (:meth:`reset`) is held, moved by the commanded yaw rate each
+    tick, and the yaw rate in force is ``wz + clip(gain * wrap(held - yaw), +-limit)``,
+    within ``max_angular``: the observation shows it, the reward tracks it, so drift costs
+    reward until it is undone. A zero command (stand) holds nothing: the held heading
+    follows the body, so a robot that is only asked to stand is never asked to turn.
+    """
+
+    def __init__(self, config: VelocityCommandConfig, period: float) -> None:
+        self.config = config
+        self.period = period
+        self._held: float | None = None
+
+    def reset(self) -> None:
+        """Hold the heading of the next tick's body."""
+        self._held = None
+
+    def command(self, command: np.ndarray, yaw: float) -> np.ndarray:
+        """Return ``command`` with the hold's yaw rate added; the body's ``yaw`` (rad)."""
+        cfg = self.config
+        if cfg.heading_hold_gain == 0.0 or not math.isfinite(yaw):
+            return command
+        if self._held is None or not np.any(command):
+            self._held = yaw
+            return command
+        self._held = wrap_angle(self._held + float(command[2]) * self.period)
+        correction = cfg.heading_hold_gain * wrap_angle(self._held - yaw)
+        correction = max(-cfg.heading_hold_limit, min(cfg.heading_hold_limit, correction))
+        held = np.array(command, dtype=np.float32)
+        held[2] = max(-cfg.max_angular, min(cfg.max_angular, float(command[2]) + correction))
+        return held
 
 
 class CommandBoard:
