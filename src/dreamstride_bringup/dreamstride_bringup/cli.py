@@ -36,6 +36,7 @@ from dreamstride_bringup.graph import (
     PARTS,
     RECORDER_SIDES,
     SPLIT_RUN_TRANSPORTS,
+    NodeSpec,
     follow_control_rate,
     fresh_run_dir,
     node_graph,
@@ -232,6 +233,42 @@ def run_graph(
     ``in_process(args, run_dir)``, where given, runs instead of the graph once the options
     are checked and the run directory exists (the in-process evaluation does).
     """
+    part = getattr(args, 'part', 'all')
+    if _options_refused(args, part) or _resume_refused(args):
+        return 2
+    run_dir = _run_dir(args)
+    if in_process is not None:
+        return in_process(args, run_dir)
+    nodes = _graph_nodes(args, run_dir, part)
+    if nodes is None:
+        return 2
+    overrides = _parameter_overrides(args, nodes)
+    if overrides is None:
+        return 2
+    overrides = follow_control_rate(nodes, overrides)
+    resumed = resume_steps(nodes, run_dir, overrides) if args.mode == 'train' else 0
+    if args.backend == 'real':
+        print(
+            'dreamstride: backend real: start the spot_ros2 driver and spot_ros2_control '
+            'first (see the README, "Real Spot"); the agent starts in dry_run.',
+            file=sys.stderr,
+        )
+    env = ros_environment(
+        args.discovery_range, static_peers=args.static_peers, transports=_transports(args, part)
+    )
+    supervisor = Supervisor(nodes, args.namespace, run_dir, env, overrides)
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    _announce(supervisor, args, run_dir, nodes, env, part, resumed)
+    supervisor.start()
+    # A split run (--part) keeps exactly its nodes on the link: no extra participant.
+    if args.mode != 'train' or args.progress_every <= 0 or part != 'all':
+        return supervisor.watch(args.duration)
+    return _train_with_progress(supervisor, args, env, run_dir)
+
+
+def _options_refused(args: argparse.Namespace, part: str) -> bool:
+    """Say why the backend or the discovery options cannot run here (True); note --rviz."""
     if args.backend == 'webots':
         print(
             'dreamstride: the webots backend runs Webots through webots_ros2_driver, which '
@@ -239,12 +276,11 @@ def run_graph(
             'backend:=webots` on a full ROS 2 install with webots_ros2.',
             file=sys.stderr,
         )
-        return 2
+        return True
     if args.rviz and shutil.which('rviz2') is None:
         print(
             'dreamstride: --rviz skipped: rviz2 is not installed on this machine.', file=sys.stderr
         )
-    part = getattr(args, 'part', 'all')
     if (args.discovery_range == 'SUBNET' or args.static_peers) and (
         args.backend != 'real' and part == 'all'
     ):
@@ -254,7 +290,12 @@ def run_graph(
             'robot or a run split across machines (--part robot|learner).',
             file=sys.stderr,
         )
-        return 2
+        return True
+    return False
+
+
+def _resume_refused(args: argparse.Namespace) -> bool:
+    """Say why ``--resume`` cannot go on (True); else make its directory the run's."""
     resume = getattr(args, 'resume', None)
     if resume is not None:
         if args.run_dir is not None:
@@ -262,26 +303,33 @@ def run_graph(
                 'dreamstride: --resume RUN_DIR names the run directory; drop --run-dir',
                 file=sys.stderr,
             )
-            return 2
+            return True
         if not (resume / 'learner').is_dir():
             print(
                 f'dreamstride: --resume {resume}: no training run there (no learner/ directory)',
                 file=sys.stderr,
             )
-            return 2
+            return True
         args.run_dir = resume
+    return False
+
+
+def _run_dir(args: argparse.Namespace) -> Path:
+    """Return the run directory, created: ``--run-dir`` or a fresh one for the mode."""
     if args.run_dir is None:
-        run_dir = fresh_run_dir(args.mode)
-    else:
-        run_dir = args.run_dir.expanduser().resolve()
-        run_dir.mkdir(parents=True, exist_ok=True)
-    if in_process is not None:
-        return in_process(args, run_dir)
+        return fresh_run_dir(args.mode)
+    run_dir = args.run_dir.expanduser().resolve()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+def _graph_nodes(args: argparse.Namespace, run_dir: Path, part: str) -> list[NodeSpec] | None:
+    """Return the graph's nodes for the options; None, said why, if they make no graph."""
     if args.mode == 'eval' and args.policy is None:
         print('dreamstride: eval on a ROS backend needs --policy', file=sys.stderr)
-        return 2
+        return None
     try:
-        nodes = node_graph(
+        return node_graph(
             args.mode,
             args.backend,
             run_dir=run_dir,
@@ -295,7 +343,13 @@ def run_graph(
         )
     except ValueError as exc:
         print(f'dreamstride: {exc}', file=sys.stderr)
-        return 2
+        return None
+
+
+def _parameter_overrides(
+    args: argparse.Namespace, nodes: list[NodeSpec]
+) -> dict[str, dict[str, Any]] | None:
+    """Return the ``-p`` overrides by node; None, said why, if one names no node of the run."""
     overrides: dict[str, dict[str, Any]] = {}
     # By node name (every robot's node of that name) or by key (spot_1/agent: one robot's).
     known = {n.name for n in nodes} | {n.key for n in nodes}
@@ -306,16 +360,13 @@ def run_graph(
                 f'({", ".join(sorted(known))})',
                 file=sys.stderr,
             )
-            return 2
+            return None
         overrides.setdefault(node, {})[name] = value
-    overrides = follow_control_rate(nodes, overrides)
-    resumed = resume_steps(nodes, run_dir, overrides) if args.mode == 'train' else 0
-    if args.backend == 'real':
-        print(
-            'dreamstride: backend real: start the spot_ros2 driver and spot_ros2_control '
-            'first (see the README, "Real Spot"); the agent starts in dry_run.',
-            file=sys.stderr,
-        )
+    return overrides
+
+
+def _transports(args: argparse.Namespace, part: str) -> str | None:
+    """Return the Fast DDS transports of a split run (None: the default); note LOCALHOST."""
     transports = None
     if part != 'all':
         # Large policy pushes over TCP (graph.SPLIT_RUN_TRANSPORTS), unless the user
@@ -332,12 +383,19 @@ def run_graph(
                 ),
                 file=sys.stderr,
             )
-    env = ros_environment(
-        args.discovery_range, static_peers=args.static_peers, transports=transports
-    )
-    supervisor = Supervisor(nodes, args.namespace, run_dir, env, overrides)
-    signal.signal(signal.SIGINT, supervisor.request_stop)
-    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    return transports
+
+
+def _announce(
+    supervisor: Supervisor,
+    args: argparse.Namespace,
+    run_dir: Path,
+    nodes: list[NodeSpec],
+    env: dict[str, str],
+    part: str,
+    resumed: int,
+) -> None:
+    """Say what runs where before it starts: the run, a resume, a split side, TensorBoard."""
     robots = getattr(args, 'robots', 1)
     fleet = f' with {robots} robots' if robots > 1 else ''
     supervisor.say(f'{args.mode} on {args.backend}{fleet}, run directory {run_dir}')
@@ -353,11 +411,6 @@ def run_graph(
         )
     if args.mode == 'train':
         supervisor.say(f'watch it: tensorboard --logdir {run_dir / "learner"}')
-    supervisor.start()
-    # A split run (--part) keeps exactly its nodes on the link: no extra participant.
-    if args.mode != 'train' or args.progress_every <= 0 or part != 'all':
-        return supervisor.watch(args.duration)
-    return _train_with_progress(supervisor, args, env, run_dir)
 
 
 def resume_steps(nodes, run_dir: Path, overrides: dict[str, dict[str, Any]]) -> int:

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dreamstride_bringup.parameter_files import read_parameter_files
 from dreamstride_lab.locomotion_metrics import (
@@ -38,6 +38,10 @@ from dreamstride_lab.locomotion_metrics import (
 )
 import numpy as np
 from spot_description.contract import DEFAULT_NAMESPACE
+
+if TYPE_CHECKING:
+    from dreamstride_agent.acting.agent_core import AgentConfig, AgentCore
+    from spot_mujoco.simulation import SpotSimulation
 
 os.environ.setdefault('MUJOCO_GL', 'egl')
 
@@ -263,16 +267,35 @@ def evaluate(
     PolicySlot does (``active``, ``active_version``, ``swap``, ``drop_active``), e.g.
     gait_probe's scripted trot; ``checkpoint`` is then ignored.
     """
-    from dreamstride_agent.acting.agent_core import AgentCore, Hold
-    from dreamstride_agent.acting.reward import stood as stood_terms
-    from spot_description import mjcf
-    from spot_mujoco.simulation import SpotSimulation
     import torch
 
     torch.set_num_threads(1)
     config = agent_config or evaluation_agent_config()
     if policies is not None:
         checkpoint = None
+    config, slot, step = _policy_and_layout(config, checkpoint, seed, policies)
+    config = _commanded_config(config, command, episode_length)
+    rollout = _Rollout.open(config, slot, seed, initial_pose, command, video, video_size)
+    results = []
+    try:
+        for episode in range(episodes):
+            results.append(rollout.episode(initial_pose, seed, episode, randomise))
+    finally:
+        rollout.close()
+    return EvaluationResult(
+        results,
+        _policy_name(checkpoint, policies),
+        step,
+        initial_pose=initial_pose,
+        episode_length=config.episode_length,
+        command=command,
+    )
+
+
+def _policy_and_layout(
+    config: AgentConfig, checkpoint: Path | str | None, seed: int, policies: Any | None
+) -> tuple[AgentConfig, Any, int]:
+    """Return (config on the policy's observation layout, the policy holder, its step)."""
     if checkpoint is not None:
         # A policy that records its observation layout is evaluated on that layout,
         # whatever the agent parameters say (older files need the run's parameters).
@@ -283,9 +306,16 @@ def evaluate(
         slot, step = load_policy(checkpoint, seed, config.observation_spec().size)
     else:
         slot, step = policies, policies.active_version
+    return config, slot, step
+
+
+def _commanded_config(
+    config: AgentConfig, command: VelocityCommand, episode_length: int | None
+) -> AgentConfig:
+    """Return a copy of ``config`` that acts on ``command`` with the policy's mode."""
     # A copy: the caller's config stays as it was. Evaluation takes the policy's mode and
     # acts on ``command``.
-    config = replace(
+    return replace(
         config,
         velocity_command=replace(
             config.velocity_command,
@@ -298,90 +328,135 @@ def evaluate(
         sample_actions=False,
         episode_length=config.episode_length if episode_length is None else episode_length,
     )
-    episode_length = config.episode_length
-    rng = np.random.default_rng(seed)
-    core = AgentCore(config, slot, rng)
-    sim = SpotSimulation(seed=seed, pose=initial_pose)
-    substeps = max(1, round(1.0 / (config.command.control_rate * sim.timestep)))
-    period = substeps * sim.timestep
-    writer = None
-    if video is not None:
-        import imageio.v2 as imageio
 
-        Path(video).parent.mkdir(parents=True, exist_ok=True)
-        writer = imageio.get_writer(
-            str(video),
-            fps=config.command.control_rate,
-            **({'macro_block_size': 8} if str(video).endswith('.mp4') else {}),
-        )
-    results = []
-    try:
-        for episode in range(episodes):
-            start = np.random.default_rng((seed, episode))
-            yaw = float(start.uniform(-np.pi, np.pi)) if randomise else 0.0
-            sim.reset(
-                initial_pose,
-                seed=int(start.integers(2**31)) if randomise else seed + episode,
-                yaw=yaw,
-                joint_noise=START_JOINT_NOISE if randomise else 0.0,
-            )
-            core.interrupt()
-            rewards, speeds, stood, upright = [], [], [], []
-            body = sim.body_state()
-            meter = LocomotionMeter(period, body.position, sim.body_yaw(), command)
-            for _ in range(episode_length):
-                result = core.decide(sim.time, sensor_snapshot(sim))
-                if isinstance(result, Hold):
-                    # The agent refuses a reading (it would hold on the robot too) or runs
-                    # the self-right: the episode is cut and the simulation goes on.
-                    if result.command is not None:
-                        sim.set_position_targets(result.command)
-                    sim.step(substeps)
-                    _measure(meter, sim)
-                    if writer is not None:  # the self-right is part of what happened
-                        writer.append_data(sim.render(mjcf.TRACK_CAMERA, *video_size))
-                    continue
-                sim.set_position_targets(result.command)
-                sim.step(substeps)
-                _measure(meter, sim)
-                if writer is not None:
-                    writer.append_data(sim.render(mjcf.TRACK_CAMERA, *video_size))
-                if result.reward_terms is not None:
-                    rewards.append(result.reward)
-                    speeds.append(result.forward_velocity)
-                    stood.append(stood_terms(result.reward_terms, config.reward.gate))
-                    upright.append(result.reward_terms.upright > 0.95)
-            physics = meter.result()
-            failures = WALK.failures(physics)
-            results.append(
-                EpisodeResult(
-                    episode_return=float(np.sum(rewards)),
-                    mean_reward=float(np.mean(rewards)),
-                    speed_along_heading=float(np.mean(speeds)),
-                    stood_fraction=float(np.mean(stood)),
-                    upright_fraction=float(np.mean(upright)),
-                    start_yaw=yaw,
-                    physics=physics,
-                    walked=not failures,
-                    failures=failures,
-                )
-            )
-    finally:
-        if writer is not None:
-            writer.close()
-        sim.close()
-    if policies is not None:
-        name = str(getattr(policies, 'name', type(policies).__name__))
-    else:
-        name = str(checkpoint) if checkpoint else 'random'
-    return EvaluationResult(
-        results,
-        name,
-        step,
-        initial_pose=initial_pose,
-        episode_length=episode_length,
-        command=command,
+
+def _video_writer(video: Path | str | None, fps: float) -> Any | None:
+    """Open the video file at ``fps`` frames per second, its folder created; None: no film."""
+    if video is None:
+        return None
+    import imageio.v2 as imageio
+
+    Path(video).parent.mkdir(parents=True, exist_ok=True)
+    return imageio.get_writer(
+        str(video),
+        fps=fps,
+        **({'macro_block_size': 8} if str(video).endswith('.mp4') else {}),
     )
+
+
+def _policy_name(checkpoint: Path | str | None, policies: Any | None) -> str:
+    """Return the name the results give the policy: its holder's, the file or 'random'."""
+    if policies is not None:
+        return str(getattr(policies, 'name', type(policies).__name__))
+    return str(checkpoint) if checkpoint else 'random'
+
+
+@dataclass
+class _Rollout:
+    """What the episodes of one evaluation share: the agent, the simulation, the film."""
+
+    core: AgentCore
+    sim: SpotSimulation
+    config: AgentConfig  # the evaluation's: fixed command, policy's mode, episode length
+    command: VelocityCommand
+    substeps: int  # simulation steps per control period
+    period: float  # s, one control period
+    writer: Any | None  # the video's, None: no film
+    camera: str  # the camera that films it
+    video_size: tuple[int, int]
+
+    @classmethod
+    def open(
+        cls,
+        config: AgentConfig,
+        slot: Any,
+        seed: int,
+        initial_pose: str,
+        command: VelocityCommand,
+        video: Path | str | None,
+        video_size: tuple[int, int],
+    ) -> _Rollout:
+        """Create the agent, the simulation and the video of an evaluation."""
+        from dreamstride_agent.acting.agent_core import AgentCore
+        from spot_description import mjcf
+        from spot_mujoco.simulation import SpotSimulation
+
+        rng = np.random.default_rng(seed)
+        core = AgentCore(config, slot, rng)
+        sim = SpotSimulation(seed=seed, pose=initial_pose)
+        substeps = max(1, round(1.0 / (config.command.control_rate * sim.timestep)))
+        period = substeps * sim.timestep
+        writer = _video_writer(video, config.command.control_rate)
+        return cls(
+            core, sim, config, command, substeps, period, writer, mjcf.TRACK_CAMERA, video_size
+        )
+
+    def episode(
+        self, initial_pose: str, seed: int, episode: int, randomise: bool
+    ) -> EpisodeResult:
+        """Run episode ``episode`` from ``initial_pose``; the reward's and physics' view."""
+        from dreamstride_agent.acting.agent_core import Hold
+        from dreamstride_agent.acting.reward import stood as stood_terms
+
+        yaw = self._start(initial_pose, seed, episode, randomise)
+        rewards, speeds, stood, upright = [], [], [], []
+        body = self.sim.body_state()
+        meter = LocomotionMeter(self.period, body.position, self.sim.body_yaw(), self.command)
+        for _ in range(self.config.episode_length):
+            result = self.core.decide(self.sim.time, sensor_snapshot(self.sim))
+            if isinstance(result, Hold):
+                # The agent refuses a reading (it would hold on the robot too) or runs
+                # the self-right: the episode is cut and the simulation goes on.
+                if result.command is not None:
+                    self.sim.set_position_targets(result.command)
+                self._advance(meter)  # filmed too: the self-right is part of what happened
+                continue
+            self.sim.set_position_targets(result.command)
+            self._advance(meter)
+            if result.reward_terms is not None:
+                rewards.append(result.reward)
+                speeds.append(result.forward_velocity)
+                stood.append(stood_terms(result.reward_terms, self.config.reward.gate))
+                upright.append(result.reward_terms.upright > 0.95)
+        physics = meter.result()
+        failures = WALK.failures(physics)
+        return EpisodeResult(
+            episode_return=float(np.sum(rewards)),
+            mean_reward=float(np.mean(rewards)),
+            speed_along_heading=float(np.mean(speeds)),
+            stood_fraction=float(np.mean(stood)),
+            upright_fraction=float(np.mean(upright)),
+            start_yaw=yaw,
+            physics=physics,
+            walked=not failures,
+            failures=failures,
+        )
+
+    def _start(self, initial_pose: str, seed: int, episode: int, randomise: bool) -> float:
+        """Reset the simulation and the agent for an episode; the start's heading (rad)."""
+        start = np.random.default_rng((seed, episode))
+        yaw = float(start.uniform(-np.pi, np.pi)) if randomise else 0.0
+        self.sim.reset(
+            initial_pose,
+            seed=int(start.integers(2**31)) if randomise else seed + episode,
+            yaw=yaw,
+            joint_noise=START_JOINT_NOISE if randomise else 0.0,
+        )
+        self.core.interrupt()
+        return yaw
+
+    def _advance(self, meter: LocomotionMeter) -> None:
+        """Step the simulation one control period, measure it and film it."""
+        self.sim.step(self.substeps)
+        _measure(meter, self.sim)
+        if self.writer is not None:
+            self.writer.append_data(self.sim.render(self.camera, *self.video_size))
+
+    def close(self) -> None:
+        """Close the video, then the simulation."""
+        if self.writer is not None:
+            self.writer.close()
+        self.sim.close()
 
 
 def _measure(meter: LocomotionMeter, sim) -> None:

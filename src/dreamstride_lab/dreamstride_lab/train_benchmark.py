@@ -46,10 +46,14 @@ import sys
 import tempfile
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from spot_description.contract import DEFAULT_NAMESPACE
+
+if TYPE_CHECKING:
+    from dreamstride_bringup.graph import NodeSpec
+    from dreamstride_bringup.process_supervisor import Supervisor
 
 # Targets of the control-loop issue, on a quiet 2-core machine with the learner training.
 STORED_TARGET = 0.995
@@ -198,49 +202,17 @@ def run(
     robots: int = 1,
 ) -> dict[str, Any]:
     """Run the default training graph (``robots`` robots) for ``minutes``; the measurements."""
-    from dreamstride_bringup.graph import (
-        follow_control_rate,
-        node_graph,
-        robot_namespaces,
-        ros_environment,
-    )
+    from dreamstride_bringup.graph import node_graph, robot_namespaces, ros_environment
     from dreamstride_bringup.process_supervisor import Supervisor
 
     nodes = node_graph('train', 'mujoco', run_dir=run_dir, robots=robots, namespace=namespace)
-    # The training recipe's ratio lock pauses the simulation while the learner catches up,
-    # and the agent's self-right publishes no steps while it runs: both leave gaps in the
-    # steps on purpose. This measures the control loop itself, so both are off unless
-    # asked for (-p learner:train_ratio=256, -p agent:self_right_after=1.0).
-    params = {
-        'agent': {'control_rate': rate, 'self_right_after': 0.0},
-        'learner': {'prefill_steps': prefill, 'train_ratio': 0.0},
-    }
-    for node, values in (overrides or {}).items():
-        params.setdefault(node, {}).update(values)
-    params = follow_control_rate(nodes, params)
+    params = _benchmark_parameters(nodes, rate, prefill, overrides)
     supervisor = Supervisor(nodes, namespace, run_dir, ros_environment(), params)
     monitor = Monitor(namespace, robot_namespaces(namespace, robots))
     previous = signal.signal(signal.SIGINT, supervisor.request_stop)
     supervisor.start()
-    # Measure from the agents' first steps: start-up (imports, discovery) is not the job.
-    deadline = time.monotonic() + 120.0 + 30.0 * (robots - 1)
-    while (
-        not monitor.all_stepping()
-        and time.monotonic() < deadline
-        and all(r.proc.poll() is None for r in supervisor.running)
-    ):
-        time.sleep(0.1)
-    cpu_start = {r.spec.key: _cpu_seconds(r.proc.pid) for r in supervisor.running}
-    steps_start = monitor.steps()
-    wall_start = time.monotonic()
-    code = supervisor.watch(minutes * 60.0, stop_at_end=False)
-    wall = time.monotonic() - wall_start
-    steps_taken = monitor.steps() - steps_start
-    cpu = {}
-    for r in supervisor.running:
-        end = _cpu_seconds(r.proc.pid)
-        if end is not None and cpu_start[r.spec.key] is not None:
-            cpu[r.spec.key] = (end - cpu_start[r.spec.key]) / wall
+    _wait_for_first_steps(supervisor, monitor, robots)
+    code, wall, steps_taken, cpu = _measure_window(supervisor, monitor, minutes)
     agents, learner, recorders = dict(monitor.agents), monitor.learner, dict(monitor.recorders)
     supervisor.stop()
     signal.signal(signal.SIGINT, previous)
@@ -259,6 +231,65 @@ def run(
         'env_steps_per_second': steps_taken / wall if wall > 0 else 0.0,
     }
     result.update(store_statistics(run_dir / 'replay', rate))
+    result.update(_status_counts(agents, learner, recorders))
+    result.update(_learner_rates(monitor))
+    return result
+
+
+def _benchmark_parameters(
+    nodes: list[NodeSpec], rate: float, prefill: int, overrides: dict[str, dict[str, Any]] | None
+) -> dict[str, dict[str, Any]]:
+    """Return the nodes' parameters: the benchmark's own, then ``overrides``."""
+    from dreamstride_bringup.graph import follow_control_rate
+
+    # The training recipe's ratio lock pauses the simulation while the learner catches up,
+    # and the agent's self-right publishes no steps while it runs: both leave gaps in the
+    # steps on purpose. This measures the control loop itself, so both are off unless
+    # asked for (-p learner:train_ratio=256, -p agent:self_right_after=1.0).
+    params = {
+        'agent': {'control_rate': rate, 'self_right_after': 0.0},
+        'learner': {'prefill_steps': prefill, 'train_ratio': 0.0},
+    }
+    for node, values in (overrides or {}).items():
+        params.setdefault(node, {}).update(values)
+    return follow_control_rate(nodes, params)
+
+
+def _wait_for_first_steps(supervisor: Supervisor, monitor: Monitor, robots: int) -> None:
+    """Wait until every agent steps (or a node ends, or the start-up takes too long)."""
+    # Measure from the agents' first steps: start-up (imports, discovery) is not the job.
+    deadline = time.monotonic() + 120.0 + 30.0 * (robots - 1)
+    while (
+        not monitor.all_stepping()
+        and time.monotonic() < deadline
+        and all(r.proc.poll() is None for r in supervisor.running)
+    ):
+        time.sleep(0.1)
+
+
+def _measure_window(
+    supervisor: Supervisor, monitor: Monitor, minutes: float
+) -> tuple[int, float, int, dict[str, float]]:
+    """Run for ``minutes``; (exit code, wall seconds, steps taken, CPU cores per node)."""
+    cpu_start = {r.spec.key: _cpu_seconds(r.proc.pid) for r in supervisor.running}
+    steps_start = monitor.steps()
+    wall_start = time.monotonic()
+    code = supervisor.watch(minutes * 60.0, stop_at_end=False)
+    wall = time.monotonic() - wall_start
+    steps_taken = monitor.steps() - steps_start
+    cpu = {}
+    for r in supervisor.running:
+        end = _cpu_seconds(r.proc.pid)
+        if end is not None and cpu_start[r.spec.key] is not None:
+            cpu[r.spec.key] = (end - cpu_start[r.spec.key]) / wall
+    return code, wall, steps_taken, cpu
+
+
+def _status_counts(
+    agents: dict[str, Any], learner: Any, recorders: dict[str, Any]
+) -> dict[str, Any]:
+    """Return the agents' holds and steps, the recorders' and the learner's, summed."""
+    result: dict[str, Any] = {}
     if agents:
         a = list(agents.values())
         result['holds'] = {
@@ -275,6 +306,12 @@ def run(
     if learner is not None:
         result['learner_updates'] = int(learner.train_step)
         result['learner_state'] = learner.state
+    return result
+
+
+def _learner_rates(monitor: Monitor) -> dict[str, Any]:
+    """Return the learner's updates per second and the policy pushes' latency."""
+    result: dict[str, Any] = {}
     ups = monitor.updates_per_second
     result['learner_updates_per_second'] = float(np.mean(ups)) if ups else 0.0
     pushes = np.asarray(list(monitor.pushes.values()))
