@@ -70,7 +70,7 @@ class SummaryPlugin:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.table.rows:
             return
-        terminalreporter.write_sep('=', 'fault injection (tests/test_faults.py)')
+        terminalreporter.write_sep('=', 'fault injection (tests/test_faults_*.py)')
         for line in self.table.markdown().splitlines():
             terminalreporter.write_line(line)
         terminalreporter.write_line(f'(written to {self.path})')
