@@ -1,10 +1,11 @@
 # Copyright 2026 DreamStride contributors
 # SPDX-License-Identifier: Apache-2.0
-"""params.declare: each Param becomes a typed, described ROS parameter on the node."""
+"""params.declare: each ParameterSpec becomes a typed, described ROS parameter on the node."""
 
 from __future__ import annotations
 
-from dreamstride_agent.params import Param, declare
+from dreamstride_agent.config_fields import ParameterSpec
+from dreamstride_agent.params import declare
 import pytest
 import rclpy
 from rclpy.context import Context
@@ -12,10 +13,10 @@ from rclpy.exceptions import InvalidParameterTypeException
 from rclpy.parameter import Parameter
 
 PARAMS = [
-    Param('rate', 20.0, 'Control rate (Hz).'),
-    Param('name', 'spot', 'A name.'),
-    Param('count', 3, 'A count.'),
-    Param('flags', [True, False], 'Some flags.'),
+    ParameterSpec('rate', 20.0, 'Control rate (Hz).'),
+    ParameterSpec('name', 'spot', 'A name.'),
+    ParameterSpec('count', 3, 'A count.'),
+    ParameterSpec('flags', [True, False], 'Some flags.'),
 ]
 
 

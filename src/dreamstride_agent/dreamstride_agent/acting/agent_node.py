@@ -64,7 +64,7 @@ from dreamstride_agent.learning_topics import (
     STEP_QOS,
     STEPS,
 )
-from dreamstride_agent.params import Param, declare
+from dreamstride_agent.params import declare
 from dreamstride_agent.spinning import executor_name, make_executor, run_node
 from dreamstride_msgs.msg import AgentStatus, Step
 from dreamstride_msgs.srv import LoadPolicy
@@ -95,7 +95,7 @@ _HOLD_KIND_FIELD = {
 
 # Declared from the configuration dataclasses' fields (defaults and descriptions live
 # there, and the node-only ones in agent_parameters), so no default is restated here.
-PARAMS = [Param(*spec) for spec in agent_parameters()]
+PARAMS = agent_parameters()
 
 
 def _seconds(stamp) -> float:

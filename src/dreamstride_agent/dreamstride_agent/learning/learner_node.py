@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 import time
 
+from dreamstride_agent.config_fields import ParameterSpec
 from dreamstride_agent.learning.learner_core import (
     LearnerCore,
     learner_parameters,
@@ -34,7 +35,7 @@ from dreamstride_agent.learning_topics import (
     LOAD_POLICY_QOS,
     STATUS_QOS,
 )
-from dreamstride_agent.params import Param, declare
+from dreamstride_agent.params import declare
 from dreamstride_agent.spinning import run_node
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy
@@ -46,15 +47,15 @@ from std_msgs.msg import Header
 
 # The settings' parameters are declared from LearnerSettings' fields (default and
 # description live there); only the node's own push parameters are defined here.
-PARAMS = [Param(*spec) for spec in learner_parameters()] + [
-    Param('agents', [LOAD_POLICY], 'load_policy services to push the policy to.'),
-    Param(
+PARAMS = learner_parameters() + [
+    ParameterSpec('agents', [LOAD_POLICY], 'load_policy services to push the policy to.'),
+    ParameterSpec(
         'push_timeout',
         10.0,
         'Seconds to wait for an agent to answer a push before abandoning the call and '
         'retrying (plus push_timeout_per_mb for each megabyte of the policy).',
     ),
-    Param(
+    ParameterSpec(
         'push_timeout_per_mb',
         1.0,
         'Extra seconds to wait for each megabyte of a pushed policy: a 15 MB policy over a '

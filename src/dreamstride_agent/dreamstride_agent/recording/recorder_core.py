@@ -18,11 +18,12 @@ injected log, so all of this runs in a test without DDS or a subprocess. The nod
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 import time
 import uuid
 
+from dreamstride_agent.config_fields import ParameterSpec, described, description_of
 from dreamstride_agent.recording.replay_store import (
     OPEN_DIR,
     SegmentError,
@@ -39,12 +40,40 @@ WriterFactory = Callable[[Path, str, Typestore], SegmentWriter]
 
 @dataclass
 class RecorderSettings:
-    """What the recorder node's parameters configure (see recorder_node.PARAMS)."""
+    """What the recorder node's parameters configure (see :func:`recorder_parameters`)."""
 
-    segment_steps: int = 200
-    segment_seconds: float = 30.0
-    idle_close_seconds: float = 2.0
-    max_pending_steps: int = 200000
+    segment_steps: int = described('Close a segment after this many steps.', 200)
+    segment_seconds: float = described(
+        'Close a segment after this many seconds (wall clock).', 30.0
+    )
+    idle_close_seconds: float = described(
+        'Close the open segment when no step arrived for this long (agent stopped).', 2.0
+    )
+    max_pending_steps: int = described(
+        'Steps kept in memory while the store is not writable; beyond this the oldest '
+        'are dropped and counted as missing.',
+        200000,
+    )
+
+
+# The store's directory: a node parameter, given to RecorderCore beside its settings.
+REPLAY_DIR = ParameterSpec(
+    'replay_dir', 'replay', 'Directory of the replay store (created if missing).'
+)
+
+
+def recorder_parameters() -> list[ParameterSpec]:
+    """Return the recorder node's parameters, defaults and descriptions from the fields."""
+    defaults = RecorderSettings()
+    return [REPLAY_DIR] + [
+        ParameterSpec(f.name, getattr(defaults, f.name), description_of(RecorderSettings, f.name))
+        for f in fields(RecorderSettings)
+    ]
+
+
+def recorder_settings_from_parameters(values: dict) -> RecorderSettings:
+    """Build RecorderSettings from the recorder's parameter values (others are ignored)."""
+    return RecorderSettings(**{f.name: values[f.name] for f in fields(RecorderSettings)})
 
 
 @dataclass

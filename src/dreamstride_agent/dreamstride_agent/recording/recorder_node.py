@@ -15,8 +15,13 @@ from pathlib import Path
 import time
 
 from dreamstride_agent.learning_topics import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
-from dreamstride_agent.params import Param, declare
-from dreamstride_agent.recording.recorder_core import IncomingStep, RecorderCore, RecorderSettings
+from dreamstride_agent.params import declare
+from dreamstride_agent.recording.recorder_core import (
+    IncomingStep,
+    RecorderCore,
+    recorder_parameters,
+    recorder_settings_from_parameters,
+)
 from dreamstride_agent.recording.replay_store import make_typestore
 from dreamstride_agent.spinning import make_executor, run_node
 from dreamstride_msgs.msg import RecorderStatus, Step
@@ -25,22 +30,8 @@ from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 
-PARAMS = [
-    Param('replay_dir', 'replay', 'Directory of the replay store (created if missing).'),
-    Param('segment_steps', 200, 'Close a segment after this many steps.'),
-    Param('segment_seconds', 30.0, 'Close a segment after this many seconds (wall clock).'),
-    Param(
-        'idle_close_seconds',
-        2.0,
-        'Close the open segment when no step arrived for this long (agent stopped).',
-    ),
-    Param(
-        'max_pending_steps',
-        200000,
-        'Steps kept in memory while the store is not writable; beyond this the oldest '
-        'are dropped and counted as missing.',
-    ),
-]
+# Defaults and descriptions live on RecorderSettings' fields (recorder_core).
+PARAMS = recorder_parameters()
 
 
 class ReplayRecorder(Node):
@@ -50,12 +41,7 @@ class ReplayRecorder(Node):
         super().__init__('replay_recorder')
         self.p = declare(self, PARAMS)
         self.replay_dir = Path(self.p['replay_dir']).expanduser().resolve()
-        settings = RecorderSettings(
-            segment_steps=self.p['segment_steps'],
-            segment_seconds=self.p['segment_seconds'],
-            idle_close_seconds=self.p['idle_close_seconds'],
-            max_pending_steps=self.p['max_pending_steps'],
-        )
+        settings = recorder_settings_from_parameters(self.p)
         self.core = RecorderCore(
             self.replay_dir, make_typestore(), settings, clock=time.monotonic, log=self._log
         )
