@@ -3,8 +3,11 @@
 """Dataclass fields that carry their description, so a default and its meaning live once.
 
 The agent's configuration dataclasses declare every field with :func:`described`; the
-agent's and the learner's ROS parameters (their defaults and descriptions) are read
-from these fields (see :mod:`dreamstride_agent.acting.agent_parameters` and
+agent's, the recorder's and the learner's ROS parameters (their defaults and
+descriptions) are read from these fields into tables of
+:class:`spot_description.parameters.ParameterSpec` (see
+:mod:`dreamstride_agent.acting.agent_parameters`,
+:func:`dreamstride_agent.recording.recorder_core.recorder_parameters` and
 :func:`dreamstride_agent.learning.learner_core.learner_parameters`), so nothing restates them.
 """
 
@@ -12,17 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import dataclasses
-from typing import Any, NamedTuple
+from typing import Any
 
 DESCRIPTION = 'description'
-
-
-class ParameterSpec(NamedTuple):
-    """One ROS parameter of a node: name, default (which fixes its type), meaning."""
-
-    name: str
-    default: Any
-    description: str
 
 
 def described(

@@ -21,7 +21,8 @@ from typing import Any
 from dreamstride_agent.acting.agent_core import AgentConfig
 from dreamstride_agent.acting.observation import TWIST_FRAMES
 from dreamstride_agent.acting.velocity_command import VelocityCommandConfig
-from dreamstride_agent.config_fields import ParameterSpec, description_of
+from dreamstride_agent.config_fields import description_of
+from spot_description.parameters import ParameterSpec
 
 # ROS parameter name -> path of the AgentConfig field it sets (a dict field's key last).
 CONFIG_PARAMETERS: dict[str, tuple[str, ...]] = {

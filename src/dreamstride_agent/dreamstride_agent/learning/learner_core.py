@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from dreamstride_agent.config_fields import ParameterSpec, described, description_of
+from dreamstride_agent.config_fields import described, description_of
 from dreamstride_agent.every import Every
 from dreamstride_agent.recording.replay_store import (
     SegmentError,
@@ -27,6 +27,7 @@ from dreamstride_agent.recording.replay_store import (
     segment_key,
 )
 import numpy as np
+from spot_description.parameters import ParameterSpec
 
 CHECKPOINT = 'checkpoint.safetensors'
 # The last policy version exported, written at every export. Pushes are more frequent than

@@ -22,7 +22,6 @@ from __future__ import annotations
 import threading
 import time
 
-from dreamstride_agent.config_fields import ParameterSpec
 from dreamstride_agent.learning.learner_core import (
     LearnerCore,
     learner_parameters,
@@ -35,7 +34,6 @@ from dreamstride_agent.learning_topics import (
     LOAD_POLICY_QOS,
     STATUS_QOS,
 )
-from dreamstride_agent.params import declare
 from dreamstride_agent.spinning import run_node
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy
@@ -43,6 +41,7 @@ import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from spot_description.parameters import ParameterSpec, declare
 from std_msgs.msg import Header
 
 # The settings' parameters are declared from LearnerSettings' fields (default and

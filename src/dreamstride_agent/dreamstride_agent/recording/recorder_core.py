@@ -23,7 +23,7 @@ from pathlib import Path
 import time
 import uuid
 
-from dreamstride_agent.config_fields import ParameterSpec, described, description_of
+from dreamstride_agent.config_fields import described, description_of
 from dreamstride_agent.recording.replay_store import (
     OPEN_DIR,
     SegmentError,
@@ -33,6 +33,7 @@ from dreamstride_agent.recording.replay_store import (
     read_segment,
 )
 from rosbags.typesys.store import Typestore
+from spot_description.parameters import ParameterSpec
 
 Log = Callable[[str, str], None]
 WriterFactory = Callable[[Path, str, Typestore], SegmentWriter]

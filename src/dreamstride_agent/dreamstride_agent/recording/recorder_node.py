@@ -15,7 +15,6 @@ from pathlib import Path
 import time
 
 from dreamstride_agent.learning_topics import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
-from dreamstride_agent.params import declare
 from dreamstride_agent.recording.recorder_core import (
     IncomingStep,
     RecorderCore,
@@ -29,6 +28,7 @@ import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
+from spot_description.parameters import declare
 
 # Defaults and descriptions live on RecorderSettings' fields (recorder_core).
 PARAMS = recorder_parameters()
