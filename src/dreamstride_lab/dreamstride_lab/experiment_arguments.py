@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dreamstride_agent.acting.agent_parameters import NODE_PARAMETERS, parameter_defaults
 from dreamstride_agent.acting.observation import ORIENTATION_INPUTS
 from dreamstride_bringup.cli import add_param_option
 from dreamstride_bringup.graph import LEARNER_NODES, RECORDER_NODE, ROBOT_NODES
@@ -146,6 +145,10 @@ def settings(args: argparse.Namespace) -> Settings:
         overrides['agent']['orientation_input'] = args.orientation_input
     if args.model:
         overrides['learner']['model'] = args.model
+    # Imported here: the agent's parameters import torch, and the dreamstride command
+    # builds this parser for every subcommand, train and --help included.
+    from dreamstride_agent.acting.agent_parameters import parameter_defaults
+
     for node, name, value in args.param:
         if node not in TRAINING_NODES:
             raise ValueError(
@@ -186,6 +189,8 @@ def evaluation_overrides(overrides: dict[str, dict[str, Any]]) -> dict[str, Any]
     observe what the training agent observed and score what it was paid for; not the
     node's own parameters (seed, camera, ...), which the in-process evaluation does not use.
     """
+    from dreamstride_agent.acting.agent_parameters import NODE_PARAMETERS
+
     node_only = {p.name for p in NODE_PARAMETERS}
     return {k: v for k, v in overrides.get('agent', {}).items() if k not in node_only}
 

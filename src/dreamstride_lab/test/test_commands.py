@@ -46,3 +46,21 @@ def test_each_lab_command_parses_its_options(command, expected):
     out = dreamstride(command, '--help')
     assert out.returncode == 0, out.stderr
     assert expected in out.stdout
+
+
+def test_building_the_command_line_imports_no_torch():
+    """`dreamstride train` and `--help` build every lab command's parser; none loads torch.
+
+    torch takes seconds to import on a small machine and is the learner's, not the
+    command line's; a lab module that imports it at the top would also make every
+    subcommand fail where the learning stack is broken.
+    """
+    code = (
+        'import sys\n'
+        'from dreamstride_bringup.cli import build_parser, installed_commands\n'
+        "build_parser(installed_commands()).parse_args(['experiment', '-p', 'agent:seed=3'])\n"
+        "print(sorted(m for m in ('torch', 'mujoco') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == '[]'
