@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import json
 from pathlib import Path
 import time
-from typing import Any
+from typing import Any, TextIO
 
 import gymnasium as gym
 import numpy as np
@@ -79,15 +79,64 @@ def evaluate(agent: DreamerLearner, env: gym.Env, episodes: int, seed: int) -> f
     return float(np.mean(returns))
 
 
-def train(
-    env_fn: Callable[[], gym.Env],
-    config: DreamerConfig,
-    steps: int,
-    logdir: str | Path | None = None,
-    verbose: bool = True,
-    stop: Callable[[dict[str, float]], bool] | None = None,
-) -> TrainResult:
-    """Run the training loop for ``steps`` environment steps (or until ``stop(eval)``)."""
+@dataclass
+class _Episode:
+    """The episode in progress: latest observation, policy state and running totals."""
+
+    obs: np.ndarray
+    state: Any = None
+    is_first: bool = True
+    reward: float = 0.0
+    episode_return: float = 0.0
+    episode_length: int = 0
+
+
+@dataclass
+class _Loop:
+    """What the training loop's steps share: environments, agent, replay and logs."""
+
+    config: DreamerConfig
+    logdir: str | Path | None
+    env: gym.Env
+    eval_env: gym.Env
+    act_dim: int
+    scale: ActionScaler
+    agent: DreamerLearner
+    replay: Replay
+    policy: Any
+    rng: np.random.Generator
+    writer: Any
+    scores: TextIO | None
+    result: TrainResult
+    start: float
+    updates_per_step: float
+    owed: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def log(self, tag: str, value: float, step: int) -> None:
+        """Write a scalar to TensorBoard when there is a log directory."""
+        if self.writer is not None:
+            self.writer.add_scalar(tag, value, step)
+
+
+def _open_logs(config: DreamerConfig, logdir: str | Path | None) -> tuple[Any, TextIO | None]:
+    """Open the TensorBoard writer and ``scores.jsonl``, and write ``config.json``."""
+    writer = None
+    scores = None
+    if logdir is not None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        Path(logdir).mkdir(parents=True, exist_ok=True)
+        writer = SummaryWriter(str(logdir))
+        scores = (Path(logdir) / 'scores.jsonl').open('a')
+        (Path(logdir) / 'config.json').write_text(json.dumps(config.to_dict(), indent=2))
+    return writer, scores
+
+
+def _start(
+    env_fn: Callable[[], gym.Env], config: DreamerConfig, logdir: str | Path | None
+) -> _Loop:
+    """Seed, make the environments, agent, replay and logs (in that order)."""
     run = config.run
     if run.threads:
         torch.set_num_threads(run.threads)
@@ -102,123 +151,176 @@ def train(
         run.replay_capacity, obs_dim, act_dim, max_length=T, block_size=max(1024, 2 * T)
     )
     policy = agent.policy(seed=run.seed)
-    writer = None
-    scores = None
-    if logdir is not None:
-        from torch.utils.tensorboard import SummaryWriter
-
-        Path(logdir).mkdir(parents=True, exist_ok=True)
-        writer = SummaryWriter(str(logdir))
-        scores = (Path(logdir) / 'scores.jsonl').open('a')
-        (Path(logdir) / 'config.json').write_text(json.dumps(config.to_dict(), indent=2))
+    writer, scores = _open_logs(config, logdir)
     result = TrainResult(agent=agent)
     start = time.perf_counter()
     updates_per_step = run.train_ratio / (B * T)
-    owed = 0.0
-    metrics: dict[str, float] = {}
+    return _Loop(
+        config=config,
+        logdir=logdir,
+        env=env,
+        eval_env=eval_env,
+        act_dim=act_dim,
+        scale=scale,
+        agent=agent,
+        replay=replay,
+        policy=policy,
+        rng=rng,
+        writer=writer,
+        scores=scores,
+        result=result,
+        start=start,
+        updates_per_step=updates_per_step,
+    )
 
-    def log(tag: str, value: float, step: int) -> None:
-        if writer is not None:
-            writer.add_scalar(tag, value, step)
 
-    obs, _ = env.reset(seed=run.seed)
-    state, is_first, reward, episode_return, episode_length = None, True, 0.0, 0.0, 0
-    for env_step in range(1, steps + 1):
-        if env_step <= run.prefill:
-            action = rng.uniform(-1.0, 1.0, act_dim).astype(np.float32)
-        else:
-            action, state = policy.step(obs, state, is_first or state is None)
-        replay.add(
-            {
-                'obs': obs,
-                'action': action,
-                'reward': reward,
-                'is_first': is_first,
-                'is_last': False,
-                'is_terminal': False,
-            }
+def _act(loop: _Loop, episode: _Episode, env_step: int) -> _Episode:
+    """Act (randomly during prefill), store the step and advance the environment."""
+    run = loop.config.run
+    if env_step <= run.prefill:
+        action = loop.rng.uniform(-1.0, 1.0, loop.act_dim).astype(np.float32)
+    else:
+        action, episode.state = loop.policy.step(
+            episode.obs, episode.state, episode.is_first or episode.state is None
         )
-        obs, reward, terminated, truncated, _ = env.step(scale(action))
-        reward = float(reward)
-        episode_return += reward
-        episode_length += 1
-        is_first = False
-        if terminated or truncated:
-            replay.add(
-                {
-                    'obs': obs,
-                    'action': np.zeros(act_dim, np.float32),
-                    'reward': reward,
-                    'is_first': False,
-                    'is_last': True,
-                    'is_terminal': bool(terminated),
-                }
-            )
-            result.episodes.append(
-                {'env_step': env_step, 'return': episode_return, 'length': episode_length}
-            )
-            log('episode/return', episode_return, env_step)
-            log('episode/length', episode_length, env_step)
-            obs, _ = env.reset()
-            state, is_first, reward, episode_return, episode_length = None, True, 0.0, 0.0, 0
+    loop.replay.add(
+        {
+            'obs': episode.obs,
+            'action': action,
+            'reward': episode.reward,
+            'is_first': episode.is_first,
+            'is_last': False,
+            'is_terminal': False,
+        }
+    )
+    episode.obs, reward, terminated, truncated, _ = loop.env.step(loop.scale(action))
+    episode.reward = float(reward)
+    episode.episode_return += episode.reward
+    episode.episode_length += 1
+    episode.is_first = False
+    if terminated or truncated:
+        return _end_episode(loop, episode, env_step, bool(terminated))
+    return episode
 
-        if env_step >= run.prefill and replay.num_windows(T) > 0:
-            owed += updates_per_step
-            while owed >= 1.0:
-                owed -= 1.0
-                metrics = agent.train_step(replay.sample(B, T, rng))
-                if agent.step % run.log_every == 0:
-                    for key, value in metrics.items():
-                        log(f'train/{key}', value, env_step)
-                    log('train/updates', agent.step, env_step)
-                if (
-                    run.checkpoint_every
-                    and logdir is not None
-                    and agent.step % run.checkpoint_every == 0
-                ):
-                    agent.save_checkpoint(
-                        Path(logdir) / 'checkpoint.safetensors', {'env_steps': env_step}
-                    )
 
+def _end_episode(loop: _Loop, episode: _Episode, env_step: int, terminated: bool) -> _Episode:
+    """Store the last step, record and log the episode, and reset the environment."""
+    loop.replay.add(
+        {
+            'obs': episode.obs,
+            'action': np.zeros(loop.act_dim, np.float32),
+            'reward': episode.reward,
+            'is_first': False,
+            'is_last': True,
+            'is_terminal': terminated,
+        }
+    )
+    loop.result.episodes.append(
+        {
+            'env_step': env_step,
+            'return': episode.episode_return,
+            'length': episode.episode_length,
+        }
+    )
+    loop.log('episode/return', episode.episode_return, env_step)
+    loop.log('episode/length', episode.episode_length, env_step)
+    obs, _ = loop.env.reset()
+    return _Episode(obs)
+
+
+def _update(loop: _Loop, env_step: int) -> None:
+    """Make the updates owed so far, logging losses and checkpointing as configured."""
+    run = loop.config.run
+    B, T = loop.config.train.batch, loop.config.train.length
+    agent = loop.agent
+    loop.owed += loop.updates_per_step
+    while loop.owed >= 1.0:
+        loop.owed -= 1.0
+        loop.metrics = agent.train_step(loop.replay.sample(B, T, loop.rng))
+        if agent.step % run.log_every == 0:
+            for key, value in loop.metrics.items():
+                loop.log(f'train/{key}', value, env_step)
+            loop.log('train/updates', agent.step, env_step)
+        if (
+            run.checkpoint_every
+            and loop.logdir is not None
+            and agent.step % run.checkpoint_every == 0
+        ):
+            agent.save_checkpoint(
+                Path(loop.logdir) / 'checkpoint.safetensors', {'env_steps': env_step}
+            )
+
+
+def _evaluate(loop: _Loop, env_step: int, verbose: bool) -> dict[str, float]:
+    """Evaluate the policy, record and log the score, and print progress if verbose."""
+    run, agent = loop.config.run, loop.agent
+    score = evaluate(agent, loop.eval_env, run.eval_episodes, run.seed + 10_000)
+    wall = time.perf_counter() - loop.start
+    recent = [e['return'] for e in loop.result.episodes[-5:]]
+    entry = {
+        'env_step': env_step,
+        'eval_return': score,
+        'updates': agent.step,
+        'train_return': float(np.mean(recent)) if recent else float('nan'),
+        'wall_s': round(wall, 1),
+    }
+    loop.result.evaluations.append(entry)
+    loop.log('eval/return', score, env_step)
+    if loop.scores is not None:
+        loop.scores.write(json.dumps(entry) + '\n')
+        loop.scores.flush()
+    if verbose:
+        losses = ' '.join(
+            f'{k}={loop.metrics[k]:.3g}'
+            for k in ('world_model_loss', 'actor_loss', 'critic_loss')
+            if k in loop.metrics
+        )
+        print(
+            f'[gym_train] step {env_step} eval {score:.1f} train '
+            f'{entry["train_return"]:.1f} updates {agent.step} '
+            f'({agent.step / max(wall, 1e-9):.2f}/s) {losses} {wall:.0f}s',
+            flush=True,
+        )
+    return entry
+
+
+def _close(loop: _Loop) -> None:
+    """Close the logs and both environments."""
+    if loop.writer is not None:
+        loop.writer.close()
+    if loop.scores is not None:
+        loop.scores.close()
+    loop.env.close()
+    loop.eval_env.close()
+
+
+def train(
+    env_fn: Callable[[], gym.Env],
+    config: DreamerConfig,
+    steps: int,
+    logdir: str | Path | None = None,
+    verbose: bool = True,
+    stop: Callable[[dict[str, float]], bool] | None = None,
+) -> TrainResult:
+    """Run the training loop for ``steps`` environment steps (or until ``stop(eval)``)."""
+    run = config.run
+    loop = _start(env_fn, config, logdir)
+    obs, _ = loop.env.reset(seed=run.seed)
+    episode = _Episode(obs)
+    for env_step in range(1, steps + 1):
+        episode = _act(loop, episode, env_step)
+        if env_step >= run.prefill and loop.replay.num_windows(config.train.length) > 0:
+            _update(loop, env_step)
         if run.eval_every and (env_step % run.eval_every == 0 or env_step == steps):
-            score = evaluate(agent, eval_env, run.eval_episodes, run.seed + 10_000)
-            wall = time.perf_counter() - start
-            recent = [e['return'] for e in result.episodes[-5:]]
-            entry = {
-                'env_step': env_step,
-                'eval_return': score,
-                'updates': agent.step,
-                'train_return': float(np.mean(recent)) if recent else float('nan'),
-                'wall_s': round(wall, 1),
-            }
-            result.evaluations.append(entry)
-            log('eval/return', score, env_step)
-            if scores is not None:
-                scores.write(json.dumps(entry) + '\n')
-                scores.flush()
-            if verbose:
-                losses = ' '.join(
-                    f'{k}={metrics[k]:.3g}'
-                    for k in ('world_model_loss', 'actor_loss', 'critic_loss')
-                    if k in metrics
-                )
-                print(
-                    f'[gym_train] step {env_step} eval {score:.1f} train '
-                    f'{entry["train_return"]:.1f} updates {agent.step} '
-                    f'({agent.step / max(wall, 1e-9):.2f}/s) {losses} {wall:.0f}s',
-                    flush=True,
-                )
+            entry = _evaluate(loop, env_step, verbose)
             if stop is not None and stop(entry):
                 break
     if logdir is not None:
-        agent.save_checkpoint(Path(logdir) / 'checkpoint.safetensors', {'env_steps': env_step})
-    if writer is not None:
-        writer.close()
-    if scores is not None:
-        scores.close()
-    env.close()
-    eval_env.close()
-    return result
+        loop.agent.save_checkpoint(
+            Path(logdir) / 'checkpoint.safetensors', {'env_steps': env_step}
+        )
+    _close(loop)
+    return loop.result
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
