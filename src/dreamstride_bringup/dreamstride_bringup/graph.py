@@ -219,6 +219,33 @@ def node_graph(
     With one robot the graph is the same as without the argument: every node in the
     run's namespace.
     """
+    _check_graph_arguments(mode, backend, policy, part, recorder_on, robots)
+    cfg = config_dir()
+    extra = [Path(config).expanduser().resolve()] if config else []
+    # Each node's files: its defaults, the recipe, the backend's (real_spot.yaml), --config.
+    recipe = [cfg / TRAIN_RECIPE] if mode == 'train' else []
+    run_dir = Path(run_dir).expanduser().resolve()
+    sim_time = (backend != 'real') if use_sim_time is None else use_sim_time
+    common = {'use_sim_time': sim_time}
+    if robots == 1:
+        nodes = _robot_nodes(mode, backend, cfg, extra, common, run_dir / 'replay', policy, recipe)
+    else:
+        nodes = _robots(mode, cfg, extra, common, run_dir, policy, robots, namespace, recipe)
+    _sim_follows_agent_files(nodes, namespace, cfg / 'spot_mujoco.yaml')
+    if mode == 'train':
+        nodes.append(_learner_node(cfg, extra, common, run_dir, robots, namespace, recipe))
+    return graph_part(nodes, part, recorder_on)
+
+
+def _check_graph_arguments(
+    mode: str,
+    backend: str,
+    policy: Path | str | None,
+    part: str,
+    recorder_on: str,
+    robots: int,
+) -> None:
+    """Raise ValueError for arguments of :func:`node_graph` that make no graph."""
     if part not in PARTS:
         raise ValueError(f'unknown part {part!r}; choose one of {", ".join(PARTS)}')
     if recorder_on not in RECORDER_SIDES:
@@ -245,44 +272,40 @@ def node_graph(
             f'a policy ({policy}) is only used in eval mode; mode {mode!r} '
             'does not load one (train resumes from its run directory)'
         )
-    cfg = config_dir()
-    extra = [Path(config).expanduser().resolve()] if config else []
-    # Each node's files: its defaults, the recipe, the backend's (real_spot.yaml), --config.
-    recipe = [cfg / TRAIN_RECIPE] if mode == 'train' else []
-    run_dir = Path(run_dir).expanduser().resolve()
-    sim_time = (backend != 'real') if use_sim_time is None else use_sim_time
-    common = {'use_sim_time': sim_time}
-    if robots == 1:
-        nodes = _robot_nodes(mode, backend, cfg, extra, common, run_dir / 'replay', policy, recipe)
-    else:
-        nodes = _robots(mode, cfg, extra, common, run_dir, policy, robots, namespace, recipe)
-    _sim_follows_agent_files(nodes, namespace, cfg / 'spot_mujoco.yaml')
-    if mode == 'train':
-        learner_params: dict[str, Any] = {
-            **common,
-            'replay_dir': str(run_dir / 'replay'),
-            'logdir': str(run_dir / 'learner'),
-        }
-        if robots > 1:
-            from dreamstride_agent.learning_topics import LOAD_POLICY
 
-            learner_params['agents'] = [
-                f'/{ns}/{LOAD_POLICY}' for ns in robot_namespaces(namespace, robots)
-            ]
-            # Each simulation runs its own clock; none of them is the learner's (its
-            # timers run on the steady clock anyway), so it stamps its status in wall time.
-            learner_params['use_sim_time'] = False
-        nodes.append(
-            NodeSpec(
-                'learner',
-                'dreamstride_agent',
-                'learner',
-                'dreamstride_agent.learning.learner_node',
-                [cfg / 'learner.yaml', *recipe, *extra],
-                learner_params,
-            )
-        )
-    return graph_part(nodes, part, recorder_on)
+
+def _learner_node(
+    cfg: Path,
+    extra: list[Path],
+    common: dict[str, Any],
+    run_dir: Path,
+    robots: int,
+    namespace: str,
+    recipe: list[Path],
+) -> NodeSpec:
+    """Return the learner's node, training on every robot's replay in ``run_dir``."""
+    learner_params: dict[str, Any] = {
+        **common,
+        'replay_dir': str(run_dir / 'replay'),
+        'logdir': str(run_dir / 'learner'),
+    }
+    if robots > 1:
+        from dreamstride_agent.learning_topics import LOAD_POLICY
+
+        learner_params['agents'] = [
+            f'/{ns}/{LOAD_POLICY}' for ns in robot_namespaces(namespace, robots)
+        ]
+        # Each simulation runs its own clock; none of them is the learner's (its
+        # timers run on the steady clock anyway), so it stamps its status in wall time.
+        learner_params['use_sim_time'] = False
+    return NodeSpec(
+        'learner',
+        'dreamstride_agent',
+        'learner',
+        'dreamstride_agent.learning.learner_node',
+        [cfg / 'learner.yaml', *recipe, *extra],
+        learner_params,
+    )
 
 
 def _ratio_lock(learner_status: str, agent_statuses: list[str]) -> dict[str, Any]:
@@ -351,28 +374,55 @@ def _robot_nodes(
     """
     nodes: list[NodeSpec] = []
     if backend == 'mujoco':
-        sim_params: dict[str, Any] = {}
-        if mode == 'train':
-            # The train-ratio lock: the simulation pauses while the agent is ahead of the
-            # learner's env_step_budget (no effect with train_ratio 0).
-            from dreamstride_agent.learning_topics import AGENT_STATUS, LEARNER_STATUS
-
-            sim_params = _ratio_lock(LEARNER_STATUS, [AGENT_STATUS])
-        nodes.append(
-            NodeSpec(
-                'spot_mujoco',
-                'spot_mujoco',
-                'sim_node',
-                'spot_mujoco.sim_node',
-                [cfg / 'spot_mujoco.yaml', *recipe, *extra],
-                sim_params,
-            )
-        )
+        nodes.append(_sim_node(mode, cfg, extra, recipe))
     # webots: the simulator and its driver are started by the launch file (webots_ros2);
     # real: the spot_ros2 driver runs on its own (it holds the robot's lease).
     if mode == 'sim':
         return nodes
+    nodes.append(_agent_node(mode, backend, cfg, extra, common, policy, recipe))
+    if mode == 'train':
+        nodes.append(
+            NodeSpec(
+                'replay_recorder',
+                'dreamstride_agent',
+                'replay_recorder',
+                'dreamstride_agent.recording.recorder_node',
+                [cfg / 'replay_recorder.yaml', *recipe, *extra],
+                {**common, 'replay_dir': str(replay_dir)},
+            )
+        )
+    return nodes
 
+
+def _sim_node(mode: str, cfg: Path, extra: list[Path], recipe: list[Path]) -> NodeSpec:
+    """Return the MuJoCo simulation's node, with the train-ratio lock in train graphs."""
+    sim_params: dict[str, Any] = {}
+    if mode == 'train':
+        # The train-ratio lock: the simulation pauses while the agent is ahead of the
+        # learner's env_step_budget (no effect with train_ratio 0).
+        from dreamstride_agent.learning_topics import AGENT_STATUS, LEARNER_STATUS
+
+        sim_params = _ratio_lock(LEARNER_STATUS, [AGENT_STATUS])
+    return NodeSpec(
+        'spot_mujoco',
+        'spot_mujoco',
+        'sim_node',
+        'spot_mujoco.sim_node',
+        [cfg / 'spot_mujoco.yaml', *recipe, *extra],
+        sim_params,
+    )
+
+
+def _agent_node(
+    mode: str,
+    backend: str,
+    cfg: Path,
+    extra: list[Path],
+    common: dict[str, Any],
+    policy: Path | str | None,
+    recipe: list[Path],
+) -> NodeSpec:
+    """Return the agent's node: its files, parameters and remappings for mode and backend."""
     agent_files = [cfg / 'agent.yaml', *recipe]
     remaps: list[tuple[str, str]] = []
     if backend == 'real':
@@ -390,29 +440,15 @@ def _robot_nodes(
 
     if mode == 'train':
         agent_params['wait_for_recorder'] = True
-    nodes.append(
-        NodeSpec(
-            'agent',
-            'dreamstride_agent',
-            'agent',
-            'dreamstride_agent.acting.agent_node',
-            [*agent_files, *extra],
-            agent_params,
-            remaps,
-        )
+    return NodeSpec(
+        'agent',
+        'dreamstride_agent',
+        'agent',
+        'dreamstride_agent.acting.agent_node',
+        [*agent_files, *extra],
+        agent_params,
+        remaps,
     )
-    if mode == 'train':
-        nodes.append(
-            NodeSpec(
-                'replay_recorder',
-                'dreamstride_agent',
-                'replay_recorder',
-                'dreamstride_agent.recording.recorder_node',
-                [cfg / 'replay_recorder.yaml', *recipe, *extra],
-                {**common, 'replay_dir': str(replay_dir)},
-            )
-        )
-    return nodes
 
 
 def graph_part(nodes: list[NodeSpec], part: str, recorder_on: str = 'learner') -> list[NodeSpec]:

@@ -126,14 +126,35 @@ def _evaluate_omni(args: argparse.Namespace, run_dir: Path, config) -> int:
 
 def evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     """Evaluate ``args.policy`` in-process into ``run_dir``; print it; the exit code."""
-    import json
-
-    from dreamstride_agent.acting.agent_parameters import NODE_PARAMETERS
-    from dreamstride_lab.evaluate import evaluate, evaluation_agent_config
+    from dreamstride_lab.evaluate import evaluation_agent_config
 
     if args.policy is not None and not args.policy.is_file():
         print(f'dreamstride: --policy {args.policy}: no such checkpoint file', file=sys.stderr)
         return 2
+    overrides = _agent_overrides(args)
+    if overrides is None:
+        return 2
+    try:
+        config = evaluation_agent_config(args.config, overrides, args.namespace)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        print(f'dreamstride: {exc}', file=sys.stderr)
+        return 2
+    from dreamstride_lab.locomotion_metrics import FORWARD_COMMAND, VelocityCommand
+
+    try:
+        command = VelocityCommand(*args.command) if args.command else FORWARD_COMMAND
+    except ValueError as exc:
+        print(f'dreamstride: --command: {exc}', file=sys.stderr)
+        return 2
+    if args.omni:
+        return _evaluate_omni(args, run_dir, config)
+    return _evaluate_walk(args, run_dir, config, command)
+
+
+def _agent_overrides(args: argparse.Namespace) -> dict[str, Any] | None:
+    """Return the agent's overrides from ``-p`` and the options; None after a bad ``-p``."""
+    from dreamstride_agent.acting.agent_parameters import NODE_PARAMETERS
+
     overrides: dict[str, Any] = {}
     for node, name, value in args.param:
         if node != 'agent':
@@ -142,7 +163,7 @@ def evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
                 "agent's logic; use --ros to set other nodes' parameters",
                 file=sys.stderr,
             )
-            return 2
+            return None
         overrides[name] = value
     node_only = sorted(set(overrides) & {p.name for p in NODE_PARAMETERS})
     if node_only:
@@ -153,21 +174,15 @@ def evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
         )
     if args.episode_length is not None:  # the explicit option wins over -p and files
         overrides['episode_length'] = args.episode_length
-    try:
-        config = evaluation_agent_config(args.config, overrides, args.namespace)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
-        print(f'dreamstride: {exc}', file=sys.stderr)
-        return 2
-    from dreamstride_lab.evaluate import LONG_RUN_STEPS
-    from dreamstride_lab.locomotion_metrics import FORWARD_COMMAND, WALK, VelocityCommand
+    return overrides
 
-    try:
-        command = VelocityCommand(*args.command) if args.command else FORWARD_COMMAND
-    except ValueError as exc:
-        print(f'dreamstride: --command: {exc}', file=sys.stderr)
-        return 2
-    if args.omni:
-        return _evaluate_omni(args, run_dir, config)
+
+def _evaluate_walk(args: argparse.Namespace, run_dir: Path, config, command) -> int:
+    """Evaluate the starts (and the long run) against ``command``; print and save them."""
+    import json
+
+    from dreamstride_lab.evaluate import evaluate
+
     video = args.video or run_dir / 'eval.mp4'
     result = evaluate(
         args.policy,
@@ -186,6 +201,22 @@ def evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     )
     for i, e in enumerate(result.episodes):
         _print_episode(f'start {i}', e)
+    print(
+        f'mean reward/step {summary["mean_reward_per_step"]:.2f}; net speed along the command '
+        f'{summary["net_speed_along_command"]:+.3f} m/s; worst heading drift '
+        f'{summary["max_abs_heading_drift_deg"]:.0f} deg; walked: {_walk_verdict(result, summary)}'
+    )
+    if args.long:
+        summary['long_run'] = _evaluate_long_run(args, config, command)
+    (run_dir / 'eval.json').write_text(json.dumps(summary, indent=2))
+    print(f'video: {video}\nresults: {run_dir / "eval.json"}')
+    return 0
+
+
+def _walk_verdict(result, summary: dict[str, Any]) -> str:
+    """Return the walk criterion's verdict on the starts, or why it was not judged."""
+    from dreamstride_lab.locomotion_metrics import WALK
+
     walked = result.walked
     if walked is None:
         verdict = (
@@ -194,26 +225,24 @@ def evaluate_in_process(args: argparse.Namespace, run_dir: Path) -> int:
     else:
         verdict = f'{"yes" if walked else "no"} ({summary["walked_episodes"]} of '
         verdict += f'{summary["episodes"]} starts pass)'
-    print(
-        f'mean reward/step {summary["mean_reward_per_step"]:.2f}; net speed along the command '
-        f'{summary["net_speed_along_command"]:+.3f} m/s; worst heading drift '
-        f'{summary["max_abs_heading_drift_deg"]:.0f} deg; walked: {verdict}'
+    return verdict
+
+
+def _evaluate_long_run(args: argparse.Namespace, config, command) -> dict[str, Any]:
+    """Evaluate one long run from standing; print it and return its summary."""
+    from dreamstride_lab.evaluate import LONG_RUN_STEPS, evaluate
+
+    long = evaluate(
+        args.policy,
+        episodes=1,
+        episode_length=LONG_RUN_STEPS,
+        initial_pose='standing',
+        seed=args.seed,
+        agent_config=config,
+        command=command,
     )
-    if args.long:
-        long = evaluate(
-            args.policy,
-            episodes=1,
-            episode_length=LONG_RUN_STEPS,
-            initial_pose='standing',
-            seed=args.seed,
-            agent_config=config,
-            command=command,
-        )
-        _print_episode(f'long run ({LONG_RUN_STEPS} steps from standing)', long.episodes[0])
-        summary['long_run'] = long.summary()
-    (run_dir / 'eval.json').write_text(json.dumps(summary, indent=2))
-    print(f'video: {video}\nresults: {run_dir / "eval.json"}')
-    return 0
+    _print_episode(f'long run ({LONG_RUN_STEPS} steps from standing)', long.episodes[0])
+    return long.summary()
 
 
 def _print_episode(label: str, e) -> None:
