@@ -397,8 +397,8 @@ class AgentCore:
             velocity_command = self.commands.command(imu.stamp)
         if self.policies.swap() and not self._state_carries_over():
             self._policy_state = None
-        is_first = self.episode_step == 0
-        if is_first or self._restart:
+        is_first = self.episode_step == 0  # also after every hold (interrupt)
+        if is_first:
             self.heading_hold.reset()
         if self._restart:
             self.filter.reset(joints.position)
