@@ -220,3 +220,20 @@ def test_open_loop_prediction_is_an_rgb_image():
     figure = agent.open_loop_prediction(random_batch(3, 6, (64, 64, 3)), context=2)
     assert figure.dtype == np.uint8 and figure.ndim == 3 and figure.shape[2] == 3
     assert figure.shape[0] > 64 and figure.shape[1] >= 6
+
+
+def test_profile_names_every_phase_of_an_update_and_counts_its_products():
+    # benchmarks/ sits beside this folder; the profile reads the phases train_step names.
+    from pathlib import Path
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.profile import PHASES, profile_update
+
+    result = profile_update('tiny', ['train.actor_grad=reinforce'], updates=1)
+    assert list(result['phases_s']) == list(PHASES)
+    assert all(seconds > 0 for seconds in result['phases_s'].values())
+    # A tiny update multiplies a few hundred million floats: the count must be the
+    # profiler's, not zero (no flop counting) and not absurd.
+    assert 0.1 < result['matmul_gflop'] < 10
+    assert 0 < result['matmul_s'] <= result['profiled_cpu_s'] * 2

@@ -16,6 +16,7 @@ import math
 
 import torch
 from torch import nn
+from torch.profiler import record_function
 
 from .config import DreamerConfig
 from .nets import Head, TwoHot
@@ -181,7 +182,8 @@ class ActorCritic(nn.Module):
         self.critic.requires_grad_(not backprop)
         try:
             with torch.set_grad_enabled(backprop):
-                traj = self.imagine(wm, deter.detach(), stoch.detach(), actor_graph=True)
+                with record_function('actor_critic.imagine'):
+                    traj = self.imagine(wm, deter.detach(), stoch.detach(), actor_graph=True)
                 feat = traj['feat']  # (H + 1, N, F)
                 # Heads read all H + 1 states and their outputs are sliced: slicing the
                 # large feature tensor instead costs a zero-filled copy of it per head in

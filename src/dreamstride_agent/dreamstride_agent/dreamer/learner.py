@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch.profiler import record_function
 
 from . import checkpoint as ckpt
 from .behavior import ActorCritic
@@ -116,14 +117,18 @@ class DreamerLearner:
         t = self.config.train
         data = self._to_tensors(batch)
         self.wm.train()
-        with self._autocast():
+        # The phases are named for the profiler (python -m benchmarks.profile); outside a
+        # profile a scope costs about a microsecond.
+        with record_function('world_model.forward'), self._autocast():
             wm_loss, metrics, states = self.wm.loss(data)
-        self.wm_opt.zero_grad(set_to_none=True)
-        wm_loss.backward()
-        metrics['wm_grad_norm'] = torch.nn.utils.clip_grad_norm_(
-            self.wm.parameters(), t.wm_clip, foreach=True
-        )
-        self.wm_opt.step()
+        with record_function('world_model.backward'):
+            self.wm_opt.zero_grad(set_to_none=True)
+            wm_loss.backward()
+        with record_function('world_model.step'):
+            metrics['wm_grad_norm'] = torch.nn.utils.clip_grad_norm_(
+                self.wm.parameters(), t.wm_clip, foreach=True
+            )
+            self.wm_opt.step()
 
         deter = states['deter'].detach().flatten(0, 1)
         stoch = states['stoch'].detach().flatten(0, 1)
@@ -131,20 +136,22 @@ class DreamerLearner:
         if 0 < t.imag_starts < deter.shape[0]:
             index = torch.randperm(deter.shape[0], device=self.device)[: t.imag_starts]
             deter, stoch, start_cont = deter[index], stoch[index], start_cont[index]
-        with self._autocast():
+        with record_function('actor_critic.forward'), self._autocast():
             ac_loss, ac_metrics = self.ac.loss(self.wm, deter, stoch, start_cont)
-        self.actor_opt.zero_grad(set_to_none=True)
-        self.critic_opt.zero_grad(set_to_none=True)
-        ac_loss.backward()
-        metrics['actor_grad_norm'] = torch.nn.utils.clip_grad_norm_(
-            self.ac.actor.parameters(), t.actor_clip, foreach=True
-        )
-        metrics['critic_grad_norm'] = torch.nn.utils.clip_grad_norm_(
-            self.ac.critic.parameters(), t.critic_clip, foreach=True
-        )
-        self.actor_opt.step()
-        self.critic_opt.step()
-        self.ac.update_slow_critic()
+        with record_function('actor_critic.backward'):
+            self.actor_opt.zero_grad(set_to_none=True)
+            self.critic_opt.zero_grad(set_to_none=True)
+            ac_loss.backward()
+        with record_function('actor_critic.step'):
+            metrics['actor_grad_norm'] = torch.nn.utils.clip_grad_norm_(
+                self.ac.actor.parameters(), t.actor_clip, foreach=True
+            )
+            metrics['critic_grad_norm'] = torch.nn.utils.clip_grad_norm_(
+                self.ac.critic.parameters(), t.critic_clip, foreach=True
+            )
+            self.actor_opt.step()
+            self.critic_opt.step()
+            self.ac.update_slow_critic()
         self.step += 1
         metrics.update(ac_metrics)
         values = torch.stack([v.detach().float().reshape(()) for v in metrics.values()])
