@@ -5,6 +5,7 @@
     cd src/dreamstride_agent && python -m benchmarks.speed
     python -m benchmarks.speed --sizes daydreamer tiny --updates 10 --json speed.json
     python -m benchmarks.speed --sizes cpu --threads 1 --compile-rssm   # torch.compile
+    python -m benchmarks.speed --sizes cpu --threads 1 --compile-mlps
 
 Each update is a full ``DreamerLearner.train_step`` (world model, imagination, actor,
 critic) on a random batch of the configured size (the numbers do not depend on the data).
@@ -125,6 +126,17 @@ def compile_rssm_steps() -> None:
         setattr(RSSM, name, torch.compile(getattr(RSSM, name), dynamic=False))
 
 
+def compile_mlps() -> None:
+    """Replace every MLP's forward (encoder, decoders, heads, actor, critic) with a compiled one.
+
+    Inductor fuses each block's LayerNorm and SiLU, and their backward, into one kernel;
+    the batch-16 filtering loop is left as it is (``--compile-rssm`` measures that).
+    """
+    from dreamstride_agent.dreamer.nets import MLP
+
+    MLP.forward = torch.compile(MLP.forward, dynamic=False)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and print a table."""
     parser = argparse.ArgumentParser(description='Dreamer update and policy speed')
@@ -148,9 +160,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         action='store_true',
         help="measure with the RSSM's per-step functions under torch.compile (inductor)",
     )
+    parser.add_argument(
+        '--compile-mlps',
+        action='store_true',
+        help='measure with every MLP block under torch.compile (inductor)',
+    )
     args = parser.parse_args(argv)
     if args.compile_rssm:
         compile_rssm_steps()
+    if args.compile_mlps:
+        compile_mlps()
     if args.threads:
         torch.set_num_threads(args.threads)
 
