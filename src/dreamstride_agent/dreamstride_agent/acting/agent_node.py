@@ -64,7 +64,7 @@ from dreamstride_agent.learning_topics import (
     STEP_QOS,
     STEPS,
 )
-from dreamstride_agent.spinning import executor_name, make_executor, run_node
+from dreamstride_agent.spinning import executor_name, make_executor
 from dreamstride_msgs.msg import AgentStatus, Step
 from dreamstride_msgs.srv import LoadPolicy
 from geometry_msgs.msg import Twist
@@ -78,6 +78,7 @@ from rclpy.task import Future
 from sensor_msgs.msg import Image, Imu, JointState
 from spot_description import contract
 from spot_description.parameters import declare
+from spot_description.spin_loop import run_node
 from spot_description.spot import JOINT_NAMES, NUM_JOINTS
 from std_msgs.msg import Header
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
