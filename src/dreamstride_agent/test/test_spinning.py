@@ -23,7 +23,8 @@ import gc, sys, threading
 import rclpy
 from rclpy.node import Node
 from rclpy.task import Future
-from dreamstride_agent.spinning import executor_name, make_executor, spin
+from dreamstride_agent.spinning import executor_name, make_executor
+from spot_description.spin_loop import spin
 
 rclpy.init()
 node = Node('spin_probe')
@@ -97,7 +98,8 @@ from rclpy.callback_groups import ReentrantCallbackGroup
 from rclpy.node import Node
 from rclpy.task import Future
 from std_srvs.srv import Trigger
-from dreamstride_agent.spinning import executor_name, make_executor, spin
+from dreamstride_agent.spinning import executor_name, make_executor
+from spot_description.spin_loop import spin
 
 rclpy.init()
 node = Node('coroutine_service_probe')

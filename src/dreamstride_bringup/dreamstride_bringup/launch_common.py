@@ -202,7 +202,21 @@ def _rviz(namespace: str, use_sim_time: bool, backend: str):
 def generate_graph_launch_description(mode: str):
     """Return a LaunchDescription for ``mode`` with DreamStride's launch arguments."""
     from launch import LaunchDescription
-    from launch.actions import DeclareLaunchArgument, OpaqueFunction
+    from launch.actions import OpaqueFunction
+
+    return LaunchDescription(
+        [
+            *_mode_arguments(mode),
+            *_graph_arguments(),
+            *_run_arguments(),
+            OpaqueFunction(function=lambda context: _nodes_for(context, mode)),
+        ]
+    )
+
+
+def _mode_arguments(mode: str) -> list:
+    """Return the launch arguments only ``mode`` has (train: robots)."""
+    from launch.actions import DeclareLaunchArgument
 
     per_mode = []
     if mode == 'train':
@@ -214,63 +228,74 @@ def generate_graph_launch_description(mode: str):
                 'namespace <namespace>_0 ... (mujoco only; 1: all in <namespace>)',
             )
         )
-    return LaunchDescription(
-        [
-            *per_mode,
-            DeclareLaunchArgument(
-                'backend',
-                default_value='mujoco',
-                choices=list(BACKENDS),
-                description='robot backend',
-            ),
-            DeclareLaunchArgument(
-                'rviz',
-                default_value='false',
-                choices=['true', 'false'],
-                description='start RViz 2 (and, in simulation, robot_state_publisher)',
-            ),
-            DeclareLaunchArgument(
-                'namespace',
-                default_value=DEFAULT_NAMESPACE,
-                description='robot namespace (on a real Spot: its spot_name)',
-            ),
-            DeclareLaunchArgument(
-                'config',
-                default_value='',
-                description='extra parameter file applied after the defaults',
-            ),
-            DeclareLaunchArgument(
-                'use_sim_time',
-                default_value='auto',
-                choices=['auto', 'true', 'false'],
-                description='auto: true on simulation backends',
-            ),
-            DeclareLaunchArgument(
-                'run_dir',
-                default_value='',
-                description='replay store, checkpoints and TensorBoard logs; '
-                'empty: a fresh runs/<mode>-<time>; an existing '
-                'run directory resumes that run',
-            ),
-            DeclareLaunchArgument(
-                'policy',
-                default_value='',
-                description='checkpoint to act with (eval only: '
-                'RUN_DIR/learner/checkpoint.safetensors)',
-            ),
-            DeclareLaunchArgument(
-                'part',
-                default_value='all',
-                choices=list(PARTS),
-                description='train only: robot (backend + agent) or learner side of a run '
-                'split across two machines',
-            ),
-            DeclareLaunchArgument(
-                'recorder_on',
-                default_value='learner',
-                choices=list(RECORDER_SIDES),
-                description='side of a split run that records the replay store',
-            ),
-            OpaqueFunction(function=lambda context: _nodes_for(context, mode)),
-        ]
-    )
+    return per_mode
+
+
+def _graph_arguments() -> list:
+    """Return the graph's launch arguments: backend, rviz, namespace, config, use_sim_time."""
+    from launch.actions import DeclareLaunchArgument
+
+    return [
+        DeclareLaunchArgument(
+            'backend',
+            default_value='mujoco',
+            choices=list(BACKENDS),
+            description='robot backend',
+        ),
+        DeclareLaunchArgument(
+            'rviz',
+            default_value='false',
+            choices=['true', 'false'],
+            description='start RViz 2 (and, in simulation, robot_state_publisher)',
+        ),
+        DeclareLaunchArgument(
+            'namespace',
+            default_value=DEFAULT_NAMESPACE,
+            description='robot namespace (on a real Spot: its spot_name)',
+        ),
+        DeclareLaunchArgument(
+            'config',
+            default_value='',
+            description='extra parameter file applied after the defaults',
+        ),
+        DeclareLaunchArgument(
+            'use_sim_time',
+            default_value='auto',
+            choices=['auto', 'true', 'false'],
+            description='auto: true on simulation backends',
+        ),
+    ]
+
+
+def _run_arguments() -> list:
+    """Return the launch arguments of the run: run_dir, policy, part and recorder_on."""
+    from launch.actions import DeclareLaunchArgument
+
+    return [
+        DeclareLaunchArgument(
+            'run_dir',
+            default_value='',
+            description='replay store, checkpoints and TensorBoard logs; '
+            'empty: a fresh runs/<mode>-<time>; an existing '
+            'run directory resumes that run',
+        ),
+        DeclareLaunchArgument(
+            'policy',
+            default_value='',
+            description='checkpoint to act with (eval only: '
+            'RUN_DIR/learner/checkpoint.safetensors)',
+        ),
+        DeclareLaunchArgument(
+            'part',
+            default_value='all',
+            choices=list(PARTS),
+            description='train only: robot (backend + agent) or learner side of a run '
+            'split across two machines',
+        ),
+        DeclareLaunchArgument(
+            'recorder_on',
+            default_value='learner',
+            choices=list(RECORDER_SIDES),
+            description='side of a split run that records the replay store',
+        ),
+    ]

@@ -34,43 +34,60 @@ def plot(runs: list[Path], out: Path) -> None:
 
     fig, (reward_ax, speed_ax) = plt.subplots(1, 2, figsize=(13, 4.5))
     for i, run in enumerate(runs):
-        color = f'C{i}'
-        curve = _rows(run / 'curve.csv')
-        steps = [float(r['env_step_end']) for r in curve]
+        _plot_run(reward_ax, speed_ax, run, f'C{i}')
+    _finish_reward_axis(reward_ax)
+    speed_ax.axhline(0.3, color='grey', ls='--', lw=0.8, label='velocity target 0.3 m/s')
+    speed_ax.set_xlabel('environment steps')
+    speed_ax.set_ylabel('forward velocity (m/s, heading frame)')
+    speed_ax.legend(fontsize=7)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def _plot_run(reward_ax, speed_ax, run: Path, color: str) -> None:
+    """Draw one run's training curve and evaluations from lying, in ``color``."""
+    curve = _rows(run / 'curve.csv')
+    steps = [float(r['env_step_end']) for r in curve]
+    reward_ax.plot(
+        steps,
+        [float(r['mean_reward']) for r in curve],
+        color=color,
+        label=f'{run.name}: training data',
+    )
+    speed_ax.plot(
+        steps,
+        [float(r['mean_forward_velocity']) for r in curve],
+        color=color,
+        label=f'{run.name}: training data',
+    )
+    evals = [e for e in _rows(run / 'eval.csv') if e['policy'] != 'random']
+    if evals:
+        xs = [float(e['env_steps']) for e in evals]
         reward_ax.plot(
-            steps,
-            [float(r['mean_reward']) for r in curve],
+            xs,
+            [float(e['mean_reward_per_step']) for e in evals],
+            'o--',
             color=color,
-            label=f'{run.name}: training data',
+            label=f'{run.name}: evaluation from lying',
         )
         speed_ax.plot(
-            steps,
-            [float(r['mean_forward_velocity']) for r in curve],
+            xs,
+            # speed along the heading: eval.csv's name since the physical
+            # measures came, and before them
+            [
+                float(e.get('mean_speed_along_heading') or e['mean_forward_velocity'])
+                for e in evals
+            ],
+            'o--',
             color=color,
-            label=f'{run.name}: training data',
+            label=f'{run.name}: evaluation from lying',
         )
-        evals = [e for e in _rows(run / 'eval.csv') if e['policy'] != 'random']
-        if evals:
-            xs = [float(e['env_steps']) for e in evals]
-            reward_ax.plot(
-                xs,
-                [float(e['mean_reward_per_step']) for e in evals],
-                'o--',
-                color=color,
-                label=f'{run.name}: evaluation from lying',
-            )
-            speed_ax.plot(
-                xs,
-                # speed along the heading: eval.csv's name since the physical
-                # measures came, and before them
-                [
-                    float(e.get('mean_speed_along_heading') or e['mean_forward_velocity'])
-                    for e in evals
-                ],
-                'o--',
-                color=color,
-                label=f'{run.name}: evaluation from lying',
-            )
+
+
+def _finish_reward_axis(reward_ax) -> None:
+    """Add DayDreamer's published A1 curve, the reward's landmarks, labels and legend."""
     for j, (start, end, value) in enumerate(DAYDREAMER_A1['reward_bins']):
         reward_ax.hlines(
             value,
@@ -92,14 +109,6 @@ def plot(runs: list[Path], out: Path) -> None:
     reward_ax.set_xlabel('environment steps')
     reward_ax.set_ylabel('reward per step')
     reward_ax.legend(fontsize=7)
-    speed_ax.axhline(0.3, color='grey', ls='--', lw=0.8, label='velocity target 0.3 m/s')
-    speed_ax.set_xlabel('environment steps')
-    speed_ax.set_ylabel('forward velocity (m/s, heading frame)')
-    speed_ax.legend(fontsize=7)
-    fig.tight_layout()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -122,27 +122,8 @@ def training_curve(
                 'policy_version': int(version[end - 1]),
             }
         )
-    # First stood: STAND_HOLD_STEPS consecutive standing steps. First walked: an episode
-    # standing > 90% of its steps at a mean forward velocity >= 0.3 m/s.
-    first_stood = None
-    run = 0
-    for i, s in enumerate(stood):
-        run = run + 1 if s else 0
-        if run >= STAND_HOLD_STEPS:
-            first_stood = i - STAND_HOLD_STEPS + 1
-            break
-    first_walked = None
-    episodes: dict[tuple[str, int], list[int]] = {}
-    index = 0
-    for r in records:
-        if r.is_first:
-            continue
-        episodes.setdefault((r.run_id, r.episode_id), []).append(index)
-        index += 1
-    for idx in episodes.values():
-        if len(idx) >= 200 and stood[idx].mean() > 0.9 and speed[idx].mean() >= 0.3:
-            first_walked = idx[0]
-            break
+    first_stood = _first_stood(stood)
+    first_walked = _first_walked(records, stood, speed)
     stats = {
         'env_steps': int(len(records)),
         'first_stood_step': first_stood,
@@ -157,6 +138,36 @@ def training_curve(
         'mean_reward_last_10k': round(float(reward[-10000:].mean()), 3) if len(reward) else None,
     }
     return rows, stats
+
+
+def _first_stood(stood: np.ndarray) -> int | None:
+    """Return the first step of STAND_HOLD_STEPS consecutive standing steps, or None."""
+    run = 0
+    for i, s in enumerate(stood):
+        run = run + 1 if s else 0
+        if run >= STAND_HOLD_STEPS:
+            return i - STAND_HOLD_STEPS + 1
+    return None
+
+
+def _first_walked(records: list, stood: np.ndarray, speed: np.ndarray) -> int | None:
+    """Return the first step of the first walking episode, or None.
+
+    Walking: an episode of at least 200 steps, standing > 90% of them at a mean forward
+    velocity >= 0.3 m/s. ``stood`` and ``speed`` are indexed by the steps of ``records``
+    that are not an episode's first.
+    """
+    episodes: dict[tuple[str, int], list[int]] = {}
+    index = 0
+    for r in records:
+        if r.is_first:
+            continue
+        episodes.setdefault((r.run_id, r.episode_id), []).append(index)
+        index += 1
+    for idx in episodes.values():
+        if len(idx) >= 200 and stood[idx].mean() > 0.9 and speed[idx].mean() >= 0.3:
+            return idx[0]
+    return None
 
 
 def analyse(

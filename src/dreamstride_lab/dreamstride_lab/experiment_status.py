@@ -19,6 +19,27 @@ from dreamstride_agent.acting.reward import upright_from_quaternion
 from dreamstride_lab.reset_schedule import ResetSchedule
 from spot_description.contract import DEFAULT_NAMESPACE
 
+# status.csv's columns, in the order they are written.
+STATUS_COLUMNS = (
+    'wall_s',
+    'env_steps',
+    'agent_mode',
+    'hold_reason',
+    'policy_version',
+    'deadline_misses',
+    'period_p99_ms',
+    'mean_reward',
+    'train_step',
+    'updates_per_second',
+    'replay_steps',
+    'world_model_loss',
+    'learner_state',
+    'rescues',
+    'lie_downs',
+    'self_rights',
+    'ticks_held',
+)
+
 
 def read_status_rows(path: Path) -> list[dict]:
     """Return status.csv's rows with numbers as floats."""
@@ -46,6 +67,18 @@ class StatusWatcher:
         earlier: list[dict] | None = None,
     ) -> None:
         """Log to ``path``; ``earlier``: the rows of the sittings before (a resumed run)."""
+        self._start_node(rescue_after, lie_down_every)
+        earlier = earlier or []
+        # A resumed run goes on where the last sitting's rows ended: its wall clock and
+        # its environment steps (this agent process counts from 0 again).
+        self.start = time.time() - (earlier[-1]['wall_s'] if earlier else 0.0)
+        self.steps_before = int(earlier[-1]['env_steps']) if earlier else 0
+        self.rows: list[dict] = list(earlier)
+        self._open_log(path, earlier)
+        self._last_row = 0.0
+
+    def _start_node(self, rescue_after: float, lie_down_every: float) -> None:
+        """Start rclpy and the watcher's node: status subscriptions, the reset client."""
         from dreamstride_agent.learning_topics import AGENT_STATUS, LEARNER_STATUS, STATUS_QOS
         from dreamstride_msgs.msg import AgentStatus, LearnerStatus
         from dreamstride_msgs.srv import ResetRobot
@@ -74,12 +107,9 @@ class StatusWatcher:
         self._pending = None
         if self.schedule.enabled:
             self.node.create_subscription(Imu, contract.IMU, self._on_imu, contract.SENSOR_QOS)
-        earlier = earlier or []
-        # A resumed run goes on where the last sitting's rows ended: its wall clock and
-        # its environment steps (this agent process counts from 0 again).
-        self.start = time.time() - (earlier[-1]['wall_s'] if earlier else 0.0)
-        self.steps_before = int(earlier[-1]['env_steps']) if earlier else 0
-        self.rows: list[dict] = list(earlier)
+
+    def _open_log(self, path: Path, earlier: list[dict]) -> None:
+        """Open status.csv at ``path`` and write its header and the earlier sittings' rows."""
         # Rewritten whole, the earlier sittings' rows first, as they were written: a file
         # written by an older version may have fewer columns (those stay empty).
         written = []
@@ -90,33 +120,11 @@ class StatusWatcher:
                 ]
         self.file = open(path, 'w', newline='')
         self.writer = csv.DictWriter(
-            self.file,
-            restval='',
-            extrasaction='ignore',
-            fieldnames=[
-                'wall_s',
-                'env_steps',
-                'agent_mode',
-                'hold_reason',
-                'policy_version',
-                'deadline_misses',
-                'period_p99_ms',
-                'mean_reward',
-                'train_step',
-                'updates_per_second',
-                'replay_steps',
-                'world_model_loss',
-                'learner_state',
-                'rescues',
-                'lie_downs',
-                'self_rights',
-                'ticks_held',
-            ],
+            self.file, restval='', extrasaction='ignore', fieldnames=list(STATUS_COLUMNS)
         )
         self.writer.writeheader()
         self.writer.writerows(written)
         self.file.flush()
-        self._last_row = 0.0
 
     def spin(self, seconds: float) -> None:
         """Take messages for ``seconds``, then write a status row if one is due (5 s)."""

@@ -47,8 +47,6 @@ def run_summary(
     baseline,
 ) -> dict:
     """Return summary.json's content: the run's command and settings, machine, outcome."""
-    import torch
-
     walking = [e for e in evals if e['policy'] != 'random' and e['walked'] is True]
     return {
         'command': ' '.join(['dreamstride', 'experiment', *sys.argv[2:]])
@@ -69,29 +67,8 @@ def run_summary(
             int(status_rows[-1].get('ticks_held') or 0) if status_rows else 0
         ),
         'wall_clock_s': round(wall, 1),
-        'machine': {
-            'cpus': os.cpu_count(),
-            'processor': cpu_model(),
-            'platform': platform.platform(),
-            'torch': torch.__version__,
-            'gpu': learner_on_gpu(run.overrides),
-        },
-        'learner': {
-            'updates': snapshots[-1]['train_step'] if snapshots else 0,
-            'mean_updates_per_second': round(
-                float(
-                    np.mean(
-                        [
-                            r['updates_per_second']
-                            for r in status_rows
-                            if r['learner_state'] == 'training'
-                        ]
-                        or [0]
-                    )
-                ),
-                3,
-            ),
-        },
+        'machine': _machine(run),
+        'learner': _learner_numbers(snapshots, status_rows),
         **stats,
         'final_eval': eval_numbers(final.summary()),
         'random_baseline_eval': eval_numbers(baseline.summary()),
@@ -99,6 +76,39 @@ def run_summary(
         'walk_criterion': asdict(WALK),
         'first_snapshot_walked_env_steps': walking[0]['env_steps'] if walking else None,
         'daydreamer_a1': DAYDREAMER_A1,
+    }
+
+
+def _machine(run: Settings) -> dict:
+    """Return the machine the run had: CPUs, processor, platform, torch, the learner's GPU."""
+    import torch
+
+    return {
+        'cpus': os.cpu_count(),
+        'processor': cpu_model(),
+        'platform': platform.platform(),
+        'torch': torch.__version__,
+        'gpu': learner_on_gpu(run.overrides),
+    }
+
+
+def _learner_numbers(snapshots: list[dict], status_rows: list[dict]) -> dict:
+    """Return the learner's updates and its mean update rate while training."""
+    return {
+        'updates': snapshots[-1]['train_step'] if snapshots else 0,
+        'mean_updates_per_second': round(
+            float(
+                np.mean(
+                    [
+                        r['updates_per_second']
+                        for r in status_rows
+                        if r['learner_state'] == 'training'
+                    ]
+                    or [0]
+                )
+            ),
+            3,
+        ),
     }
 
 

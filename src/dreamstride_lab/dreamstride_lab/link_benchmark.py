@@ -25,6 +25,7 @@ memory, ``LARGE_DATA`` what a split ``dreamstride train`` uses) is one run.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import json
 import os
 from pathlib import Path
@@ -32,9 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spot_description.contract import DEFAULT_NAMESPACE
+
+if TYPE_CHECKING:  # for the annotation only: measure() imports ROS where it runs
+    from dreamstride_msgs.msg import Step
 
 DEFAULT_MODELS = ('cpu', 'daydreamer')
 DISCOVERY = ('subnet', 'static-peers')
@@ -58,6 +62,102 @@ def side_environment(discovery: str, peer: str, domain: int, transports: str) ->
 
 
 # --- the learner's stand-in: runs inside a namespace ----------------------------------
+class _StandIn:
+    """The learner's stand-in: a node that sees the agent's steps and calls load_policy."""
+
+    def __init__(self, namespace: str, device: str | None) -> None:
+        """Start rclpy in ``namespace``; ``device``: the veth whose bytes sent count."""
+        from dreamstride_agent.learning_topics import (
+            LOAD_POLICY,
+            LOAD_POLICY_QOS,
+            STEP_QOS,
+            STEPS,
+        )
+        from dreamstride_msgs.msg import Step
+        from dreamstride_msgs.srv import LoadPolicy
+        import rclpy
+
+        self.rclpy = rclpy
+        self.device = device
+        rclpy.init(args=['--ros-args', '-r', f'__ns:=/{namespace}'])
+        self.node = rclpy.create_node('link_benchmark')
+        # The monotonic time the first Step of each policy version arrived.
+        self.seen: dict[int, float] = {}
+        self.obs_size: list[int] = []
+        # Subscribing to the steps also opens the agent's recorder gate: it acts for us.
+        self.node.create_subscription(Step, STEPS, self._on_step, STEP_QOS)
+        self.client = self.node.create_client(LoadPolicy, LOAD_POLICY, qos_profile=LOAD_POLICY_QOS)
+
+    def _on_step(self, msg: Step) -> None:
+        self.seen.setdefault(msg.policy_version, time.monotonic())
+        if not self.obs_size:
+            self.obs_size.append(len(msg.observation))
+
+    def sent(self) -> int:
+        """Bytes the veth has sent so far (0 without a device: loopback)."""
+        if self.device is None:
+            return 0
+        return int(Path(f'/sys/class/net/{self.device}/statistics/tx_bytes').read_text())
+
+    def spin_until(self, done: Callable[[], object], seconds: float) -> bool:
+        """Spin until ``done()`` or ``seconds`` have passed; return ``done()``."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not done():
+            self.rclpy.spin_once(self.node, timeout_sec=0.02)
+        return bool(done())
+
+    def push(self, version: int, data: bytes, sha256: str) -> dict[str, Any]:
+        """Push one policy; return its row (reply and acting times, bytes, or the error)."""
+        from dreamstride_msgs.srv import LoadPolicy
+
+        before = self.sent()
+        start = time.monotonic()
+        request = LoadPolicy.Request(
+            format='safetensors', version=version, sha256=sha256, weights=data
+        )
+        future = self.client.call_async(request)
+        answered = self.spin_until(future.done, PUSH_LIMIT)
+        reply = time.monotonic() - start
+        if not answered or not future.result().accepted:
+            message = future.result().message if answered else 'no reply'
+            self.client.remove_pending_request(future)
+            return {'bytes': len(data), 'error': message, 'reply_s': reply}
+        acted = self.spin_until(lambda: version in self.seen, 30.0)
+        return {
+            'bytes': len(data),
+            'reply_s': reply,
+            'act_s': (self.seen[version] - start) if acted else None,
+            'sent_bytes': self.sent() - before,
+        }
+
+    def close(self) -> None:
+        """Destroy the node and shut rclpy down."""
+        self.node.destroy_node()
+        self.rclpy.try_shutdown()
+
+
+def _model_summary(rows: list[dict], policy_bytes: int, device: str | None) -> dict[str, Any]:
+    """Summarise one model's push ``rows``: sizes, failures, reply and acting times."""
+    import numpy as np
+
+    ok = [r for r in rows if 'error' not in r]
+    reply = np.array([r['reply_s'] for r in ok]) if ok else np.zeros(0)
+    act = np.array([r['act_s'] for r in ok if r['act_s'] is not None])
+    return {
+        'policy_mb': policy_bytes / 1e6,
+        'pushes': len(rows),
+        'failed': len(rows) - len(ok),
+        'reply_ms_p50': float(np.percentile(reply, 50) * 1e3) if reply.size else None,
+        'reply_ms_max': float(reply.max() * 1e3) if reply.size else None,
+        'act_ms_p50': float(np.percentile(act, 50) * 1e3) if act.size else None,
+        'act_ms_max': float(act.max() * 1e3) if act.size else None,
+        'wire_mb_per_push': (
+            float(np.mean([r['sent_bytes'] for r in ok]) / 1e6) if ok and device else None
+        ),
+        'errors': sorted({r['error'] for r in rows if 'error' in r}),
+    }
+
+
 def measure(
     models: list[str],
     pushes: int,
@@ -73,90 +173,24 @@ def measure(
     """
     from dreamstride_agent.dreamer.config import load_config
     from dreamstride_agent.dreamer.learner import DreamerLearner
-    from dreamstride_agent.learning_topics import LOAD_POLICY, LOAD_POLICY_QOS, STEP_QOS, STEPS
-    from dreamstride_msgs.msg import Step
-    from dreamstride_msgs.srv import LoadPolicy
-    import numpy as np
-    import rclpy
     from spot_description.spot import NUM_JOINTS
 
-    def sent() -> int:
-        if device is None:
-            return 0
-        return int(Path(f'/sys/class/net/{device}/statistics/tx_bytes').read_text())
-
-    rclpy.init(args=['--ros-args', '-r', f'__ns:=/{namespace}'])
-    node = rclpy.create_node('link_benchmark')
-    seen: dict[int, float] = {}
-    obs_size: list[int] = []
-
-    def on_step(msg: Step) -> None:
-        seen.setdefault(msg.policy_version, time.monotonic())
-        if not obs_size:
-            obs_size.append(len(msg.observation))
-
-    # Subscribing to the steps also opens the agent's recorder gate: it acts for us.
-    node.create_subscription(Step, STEPS, on_step, STEP_QOS)
-    client = node.create_client(LoadPolicy, LOAD_POLICY, qos_profile=LOAD_POLICY_QOS)
-
-    def spin_until(done, seconds: float) -> bool:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end and not done():
-            rclpy.spin_once(node, timeout_sec=0.02)
-        return bool(done())
-
+    link = _StandIn(namespace, device)
     results: dict[str, Any] = {'models': {}}
     t0 = time.monotonic()
-    if not spin_until(lambda: client.service_is_ready() and obs_size, wait):
+    if not link.spin_until(lambda: link.client.service_is_ready() and link.obs_size, wait):
         raise SystemExit(f'no agent (load_policy and steps) in /{namespace} within {wait:g} s')
     results['discovery_s'] = time.monotonic() - t0
     version = first_version - 1
     for model in models:
-        learner = DreamerLearner(load_config(model), obs_size[0], NUM_JOINTS, device='cpu')
+        learner = DreamerLearner(load_config(model), link.obs_size[0], NUM_JOINTS, device='cpu')
         rows = []
         for _ in range(pushes):
             version += 1
             data, sha256 = learner.export_policy(version)
-            before = sent()
-            start = time.monotonic()
-            request = LoadPolicy.Request(
-                format='safetensors', version=version, sha256=sha256, weights=data
-            )
-            future = client.call_async(request)
-            answered = spin_until(future.done, PUSH_LIMIT)
-            reply = time.monotonic() - start
-            if not answered or not future.result().accepted:
-                message = future.result().message if answered else 'no reply'
-                rows.append({'bytes': len(data), 'error': message, 'reply_s': reply})
-                client.remove_pending_request(future)
-                continue
-            acted = spin_until(lambda v=version: v in seen, 30.0)
-            rows.append(
-                {
-                    'bytes': len(data),
-                    'reply_s': reply,
-                    'act_s': (seen[version] - start) if acted else None,
-                    'sent_bytes': sent() - before,
-                }
-            )
-        ok = [r for r in rows if 'error' not in r]
-        reply = np.array([r['reply_s'] for r in ok]) if ok else np.zeros(0)
-        act = np.array([r['act_s'] for r in ok if r['act_s'] is not None])
-        results['models'][model] = {
-            'policy_mb': len(data) / 1e6,
-            'pushes': len(rows),
-            'failed': len(rows) - len(ok),
-            'reply_ms_p50': float(np.percentile(reply, 50) * 1e3) if reply.size else None,
-            'reply_ms_max': float(reply.max() * 1e3) if reply.size else None,
-            'act_ms_p50': float(np.percentile(act, 50) * 1e3) if act.size else None,
-            'act_ms_max': float(act.max() * 1e3) if act.size else None,
-            'wire_mb_per_push': (
-                float(np.mean([r['sent_bytes'] for r in ok]) / 1e6) if ok and device else None
-            ),
-            'errors': sorted({r['error'] for r in rows if 'error' in r}),
-        }
-    node.destroy_node()
-    rclpy.try_shutdown()
+            rows.append(link.push(version, data, sha256))
+        results['models'][model] = _model_summary(rows, len(data), device)
+    link.close()
     return results
 
 

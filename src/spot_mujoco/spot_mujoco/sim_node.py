@@ -15,7 +15,6 @@ real_time_factor times the wall clock, or, at real_time_factor 0, as fast as it 
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import time
@@ -29,7 +28,7 @@ import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
@@ -38,6 +37,7 @@ from sensor_msgs.msg import CameraInfo, Image, Imu, JointState
 from spot_description import contract, mjcf, spot
 from spot_description.contract import targets_from_trajectory
 from spot_description.parameters import ParameterSpec, declare
+from spot_description.spin_loop import run_node
 from spot_mujoco.ratio_lock import RatioLock
 from spot_mujoco.simulation import POSES, ImuNoise, RenderingUnavailableError, SpotSimulation
 from trajectory_msgs.msg import JointTrajectory
@@ -554,32 +554,35 @@ def _diagonal(std: float) -> list[float]:
 
 
 def main(args: list[str] | None = None) -> None:
-    """Run the simulation node until shut down."""
+    """Run the simulation node until shut down (``run_node``, as every node does)."""
     rclpy.init(args=args)
-    node = None
+    node = executor = None
     try:
         node = SimNode()
-        # Keep start-up's objects (MuJoCo, rclpy) out of full GC passes, which otherwise
-        # walk them all and stall the physics and /clock for tens of milliseconds.
-        gc.collect()
-        gc.freeze()
-        rclpy.spin(node)
+        # rclpy.spin's kind of executor, built here so that a SIGINT while it is built
+        # is handled like one during start-up.
+        executor = SingleThreadedExecutor()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except ValueError as error:  # a parameter out of range
         rclpy.logging.get_logger('sim_node').fatal(f'cannot start: {error}')
         raise SystemExit(1) from None
     except Exception:
-        # A SIGINT that lands while start-up finishes (during the GC freeze or while
-        # rclpy.spin builds its executor) shuts the context down under rclpy, which then
-        # raises 'context is not valid'. With the context down that is a clean stop;
-        # with it still up the error is real.
+        # A SIGINT that lands while start-up finishes shuts the context down under
+        # rclpy, which then raises 'context is not valid'. With the context down that
+        # is a clean stop; with it still up the error is real.
         if rclpy.ok():
             raise
     finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+        if executor is None:  # start-up stopped: run_node will not clean up
+            if node is not None:
+                node.destroy_node()
+            rclpy.try_shutdown()
+    if executor is not None:
+        # run_node freezes start-up's objects (MuJoCo, rclpy) out of full GC passes,
+        # which otherwise walk them all and stall the physics and /clock for tens of
+        # milliseconds.
+        run_node(node, executor)
 
 
 if __name__ == '__main__':

@@ -395,34 +395,11 @@ class AgentCore:
         """Act on one set of valid readings and a velocity command (default: the source's)."""
         if velocity_command is None:
             velocity_command = self.commands.command(imu.stamp)
-        if self.policies.swap() and not self._state_carries_over():
-            self._policy_state = None
-        is_first = self.episode_step == 0  # also after every hold (interrupt)
-        if is_first:
-            self.heading_hold.reset()
-        if self._restart:
-            self.filter.reset(joints.position)
-            self.velocity_average.reset()
-            self._restart = False
-        velocity_command = self.heading_hold.command(
-            velocity_command, yaw_from_quaternion(*imu.orientation)
-        )
+        is_first, velocity_command = self._begin_tick(joints, imu, velocity_command)
         obs = self.spec.build(joints, imu, velocity_command)
         is_last = self.episode_step == self.config.episode_length - 1
-        terms = None
         forward = odom.forward_velocity
-        velocity, yaw_rate = odom.heading_velocity, float(imu.angular_velocity[2])
-        if self.config.reward.velocity_reward == 'tracking':
-            velocity, yaw_rate = self.velocity_average.update(velocity, yaw_rate)
-        if not is_first:
-            terms = gated_reward(
-                joints.position,
-                upright_from_quaternion(*imu.orientation),
-                velocity,
-                self.config.reward,
-                yaw_rate=yaw_rate,
-                command=velocity_command,
-            )
+        terms = self._step_reward(joints, imu, odom, velocity_command, is_first)
         action, version, dropped = self._act(obs, is_first, image)
         command = self.filter(action)
         self._commanded = True
@@ -442,12 +419,64 @@ class AgentCore:
             dropped,
             np.asarray(velocity_command, dtype=np.float32),
         )
+        self._advance_episode(is_last)
+        return result
+
+    def _begin_tick(
+        self, joints: JointReading, imu: ImuReading, velocity_command: np.ndarray
+    ) -> tuple[bool, np.ndarray]:
+        """Swap in a waiting policy, reset what an episode or a restart starts afresh.
+
+        Returns whether this tick is an episode's first and the velocity command in force
+        (the heading hold's correction applied).
+        """
+        if self.policies.swap() and not self._state_carries_over():
+            self._policy_state = None
+        is_first = self.episode_step == 0  # also after every hold (interrupt)
+        if is_first:
+            self.heading_hold.reset()
+        if self._restart:
+            self.filter.reset(joints.position)
+            self.velocity_average.reset()
+            self._restart = False
+        velocity_command = self.heading_hold.command(
+            velocity_command, yaw_from_quaternion(*imu.orientation)
+        )
+        return is_first, velocity_command
+
+    def _step_reward(
+        self,
+        joints: JointReading,
+        imu: ImuReading,
+        odom: OdometryReading,
+        velocity_command: np.ndarray,
+        is_first: bool,
+    ) -> RewardTerms | None:
+        """Return the reward of the step that led here; None on an episode's first tick.
+
+        The tracking reward's velocity average takes every tick's reading, the first's too.
+        """
+        velocity, yaw_rate = odom.heading_velocity, float(imu.angular_velocity[2])
+        if self.config.reward.velocity_reward == 'tracking':
+            velocity, yaw_rate = self.velocity_average.update(velocity, yaw_rate)
+        if is_first:
+            return None
+        return gated_reward(
+            joints.position,
+            upright_from_quaternion(*imu.orientation),
+            velocity,
+            self.config.reward,
+            yaw_rate=yaw_rate,
+            command=velocity_command,
+        )
+
+    def _advance_episode(self, is_last: bool) -> None:
+        """Count the tick: the next step of this episode, or the first of the next one."""
         if is_last:
             self.episode_id += 1
             self.episode_step = 0
         else:
             self.episode_step += 1
-        return result
 
     def _state_carries_over(self) -> bool:
         """Whether the newly swapped-in policy continues from the current latent state."""

@@ -35,6 +35,7 @@ import time
 import uuid
 
 from dreamstride_agent.acting.agent_core import (
+    AgentConfig,
     AgentCore,
     Hold,
     HoldKind,
@@ -56,6 +57,7 @@ from dreamstride_agent.acting.observation import (
 )
 from dreamstride_agent.acting.policy_file import read_policy_file
 from dreamstride_agent.acting.policy_slot import PolicySlot
+from dreamstride_agent.acting.velocity_command import VelocityCommandConfig
 from dreamstride_agent.learning_topics import (
     AGENT_STATUS,
     LOAD_POLICY,
@@ -64,7 +66,7 @@ from dreamstride_agent.learning_topics import (
     STEP_QOS,
     STEPS,
 )
-from dreamstride_agent.spinning import executor_name, make_executor, run_node
+from dreamstride_agent.spinning import executor_name, make_executor
 from dreamstride_msgs.msg import AgentStatus, Step
 from dreamstride_msgs.srv import LoadPolicy
 from geometry_msgs.msg import Twist
@@ -78,6 +80,7 @@ from rclpy.task import Future
 from sensor_msgs.msg import Image, Imu, JointState
 from spot_description import contract
 from spot_description.parameters import declare
+from spot_description.spin_loop import run_node
 from spot_description.spot import JOINT_NAMES, NUM_JOINTS
 from std_msgs.msg import Header
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
@@ -115,6 +118,30 @@ class Agent(Node):
                 f'odometry_twist_frame must be one of {list(TWIST_FRAMES)}, got '
                 f'{self.p["odometry_twist_frame"]!r}'
             )
+        config = self._make_core()
+        self.run_id = uuid.uuid4().hex[:12]
+        self.seq = 0
+        self.sensors = SensorBoard()
+        self.recorder = RecorderGate(required=self.p['wait_for_recorder'], settle=RECORDER_SETTLE)
+        self._stamp_from_header = bool(self.get_parameter('use_sim_time').value)
+        self._image: Image | None = None
+        self._ticks_held = 0
+        self.stats = PeriodStats(self.period)
+        # Fixed for the node's life: built once, not on every tick.
+        self._observation_keys = self.core.spec.describe()
+        self._joint_names = list(JOINT_NAMES)
+        self._rewards: list[float] = []
+        # One worker validates offered policies in turn, outside the executor's thread.
+        self._validator = ThreadPoolExecutor(max_workers=1, thread_name_prefix='policy_validation')
+        self._create_interfaces(config.velocity_command)
+        self._log_start(config.velocity_command)
+
+    def _make_core(self) -> AgentConfig:
+        """Build the policy slot and the core; load ``policy_checkpoint`` if one is named.
+
+        Returns the configuration the core runs, observing the layout the checkpoint's
+        policy was trained on where there is one.
+        """
         config = agent_config_from_parameters(self.p)
         policy = None
         if self.p['policy_checkpoint']:
@@ -134,21 +161,10 @@ class Agent(Node):
             if not accepted:
                 raise RuntimeError(f'policy_checkpoint {policy.path}: {message}')
             self.policies.swap()
-        self.run_id = uuid.uuid4().hex[:12]
-        self.seq = 0
-        self.sensors = SensorBoard()
-        self.recorder = RecorderGate(required=self.p['wait_for_recorder'], settle=RECORDER_SETTLE)
-        self._stamp_from_header = bool(self.get_parameter('use_sim_time').value)
-        self._image: Image | None = None
-        self._ticks_held = 0
-        self.stats = PeriodStats(self.period)
-        # Fixed for the node's life: built once, not on every tick.
-        self._observation_keys = self.core.spec.describe()
-        self._joint_names = list(JOINT_NAMES)
-        self._rewards: list[float] = []
-        # One worker validates offered policies in turn, outside the executor's thread.
-        self._validator = ThreadPoolExecutor(max_workers=1, thread_name_prefix='policy_validation')
+        return config
 
+    def _create_interfaces(self, vc: VelocityCommandConfig) -> None:
+        """Create the subscriptions, publishers, the load_policy service and the timers."""
         qos = contract.SENSOR_QOS
         self.create_subscription(JointState, contract.JOINT_STATES, self._on_joint_states, qos)
         self.create_subscription(Imu, contract.IMU, self._on_imu, qos)
@@ -156,7 +172,6 @@ class Agent(Node):
         if self.p['camera']:
             self.create_subscription(Image, contract.CAMERA_IMAGE, self._on_image, qos)
         self._command_refusal_logged = -float('inf')
-        vc = config.velocity_command
         if vc.source == 'topic':
             self.create_subscription(
                 Twist, contract.CMD_VEL, self._on_cmd_vel, contract.CMD_VEL_QOS
@@ -177,6 +192,9 @@ class Agent(Node):
         )
         self.create_timer(self.period, self._tick)
         self.create_timer(1.0, self._publish_status)
+
+    def _log_start(self, vc: VelocityCommandConfig) -> None:
+        """Log the one start-up line: run id, rate, observation, policy, command source."""
         acting = (
             f'policy v{self.policies.active_version}'
             if self.p['policy_checkpoint']

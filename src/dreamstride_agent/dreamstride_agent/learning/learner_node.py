@@ -34,7 +34,6 @@ from dreamstride_agent.learning_topics import (
     LOAD_POLICY_QOS,
     STATUS_QOS,
 )
-from dreamstride_agent.spinning import run_node
 from dreamstride_msgs.msg import LearnerStatus
 from dreamstride_msgs.srv import LoadPolicy
 import rclpy
@@ -42,6 +41,7 @@ from rclpy.clock import Clock, ClockType
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from spot_description.parameters import ParameterSpec, declare
+from spot_description.spin_loop import run_node
 from std_msgs.msg import Header
 
 # The settings' parameters are declared from LearnerSettings' fields (default and

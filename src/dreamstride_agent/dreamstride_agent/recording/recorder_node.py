@@ -22,13 +22,14 @@ from dreamstride_agent.recording.recorder_core import (
     recorder_settings_from_parameters,
 )
 from dreamstride_agent.recording.replay_store import make_typestore
-from dreamstride_agent.spinning import make_executor, run_node
+from dreamstride_agent.spinning import make_executor
 from dreamstride_msgs.msg import RecorderStatus, Step
 import rclpy
 from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 from spot_description.parameters import declare
+from spot_description.spin_loop import run_node
 
 # Defaults and descriptions live on RecorderSettings' fields (recorder_core).
 PARAMS = recorder_parameters()
