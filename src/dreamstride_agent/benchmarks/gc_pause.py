@@ -7,8 +7,9 @@
 
 Imports the node's module (torch, rclpy, MuJoCo: what start-up loads), then times three
 full collections before and three after ``gc.freeze()``, which is what
-``spinning.freeze_startup_objects`` does before the nodes spin. A full pass walks every
-tracked object, so before the freeze it is the pause a control tick can meet.
+``spot_description.spin_loop.freeze_startup_objects`` does before the nodes spin. A full
+pass walks every tracked object, so before the freeze it is the pause a control tick can
+meet.
 """
 
 from __future__ import annotations
