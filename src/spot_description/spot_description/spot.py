@@ -58,6 +58,10 @@ STANDING_LEG = {'hip_x': 0.0, 'hip_y': 1.04, 'knee': -1.8}
 STANDING_POSE = np.array([STANDING_LEG[j] for _ in LEGS for j in LEG_JOINTS])
 STANDING_HEIGHT = 0.46  # m, body origin above the ground when standing
 
+# Lying on its belly with the legs folded under the body, as Spot rests (rad).
+LYING_LEG = {'hip_x': 0.0, 'hip_y': 1.55, 'knee': -2.75}
+LYING_POSE = np.array([LYING_LEG[j] for _ in LEGS for j in LEG_JOINTS])
+
 # The poses a simulated Spot can start or be reset in (the simulation builds them; the
 # command line offers them).
 START_POSES: tuple[str, ...] = ('standing', 'lying', 'on_back', 'random')

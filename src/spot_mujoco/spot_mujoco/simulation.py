@@ -26,8 +26,6 @@ POSES: tuple[str, ...] = spot.START_POSES
 RESET_CLEARANCE = 0.001
 RANDOM_DROP_HEIGHT = (0.05, 0.3)
 _UPSIDE_DOWN = np.array([0.0, 1.0, 0.0, 0.0])  # half a turn about the body x axis
-# Lying on its belly with the legs folded under the body, as Spot rests (rad, per leg).
-LYING_LEG = {'hip_x': 0.0, 'hip_y': 1.55, 'knee': -2.75}
 
 
 _GL_HINT = (
@@ -303,8 +301,7 @@ class SpotSimulation:
         if pose == 'standing':
             self._place(heading, joints(spot.STANDING_POSE), RESET_CLEARANCE)
         elif pose == 'lying':
-            lying = np.array([LYING_LEG[j] for _ in spot.LEGS for j in spot.LEG_JOINTS])
-            self._place(heading, joints(lying), RESET_CLEARANCE)
+            self._place(heading, joints(spot.LYING_POSE), RESET_CLEARANCE)
         elif pose == 'on_back':
             upside_down = np.empty(4)
             mujoco.mju_mulQuat(upside_down, heading, _UPSIDE_DOWN)
