@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from spot_description.spot import JOINT_NAMES, MAX_JOINT_NAME
+from spot_description.spot import JOINT_NAMES, MAX_JOINT_NAME, START_POSES
 
 DEFAULT_NAMESPACE = 'spot'
 
@@ -33,6 +33,20 @@ CMD_VEL = 'cmd_vel'
 RESET_SERVICE = 'reset'
 # simulation backend -> all: simulated time (rosgraph_msgs/Clock), absolute, for use_sim_time
 CLOCK = '/clock'
+
+
+def reset_poses(request_type: Any) -> dict[int, str]:
+    """Map the reset service's pose constants to the start poses they name.
+
+    ``request_type`` is dreamstride_msgs' ``ResetRobot.Request`` (this package does not
+    depend on the interfaces, so the backends pass it in). Its ``POSE_<NAME>``
+    constants name the poses of ``spot.START_POSES``; every backend offers them all.
+    """
+    missing = [name for name in START_POSES if not hasattr(request_type, f'POSE_{name.upper()}')]
+    if missing:
+        raise ValueError(f'{request_type.__name__} has no constant for the poses {missing}')
+    return {getattr(request_type, f'POSE_{name.upper()}'): name for name in START_POSES}
+
 
 # Body frame of the IMU and of the odometry twist; odometry's fixed frame.
 BODY_FRAME = 'body'

@@ -9,7 +9,7 @@ import math
 import time
 
 import pytest
-from spot_description import contract
+from spot_description import contract, spot
 from spot_description.contract import RejectionLog, targets_from_trajectory
 from spot_description.spot import JOINT_NAMES
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
@@ -139,3 +139,25 @@ def test_causes_that_alternate_are_each_logged():
     # An alternation is a new cause every time: logged until the window is full.
     log = RejectionLog(per_second=4)
     assert [log.should_log(c, 1.0) for c in 'ababab'] == [True] * 4 + [False] * 2
+
+
+class _Request:
+    POSE_STANDING, POSE_ON_BACK, POSE_RANDOM, POSE_LYING = 0, 1, 2, 3
+
+
+def test_reset_poses_map_every_constant_to_its_start_pose():
+    assert contract.reset_poses(_Request) == {
+        0: 'standing',
+        1: 'on_back',
+        2: 'random',
+        3: 'lying',
+    }
+    assert sorted(contract.reset_poses(_Request).values()) == sorted(spot.START_POSES)
+
+
+def test_reset_poses_refuse_a_request_without_a_start_pose():
+    class Old:
+        POSE_STANDING, POSE_ON_BACK, POSE_RANDOM = 0, 1, 2
+
+    with pytest.raises(ValueError, match="no constant for the poses \\['lying'\\]"):
+        contract.reset_poses(Old)

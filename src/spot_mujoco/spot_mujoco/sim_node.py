@@ -53,12 +53,7 @@ TF_QOS = QoSProfile(
     history=HistoryPolicy.KEEP_LAST, depth=100, reliability=ReliabilityPolicy.RELIABLE
 )
 
-RESET_POSES = {
-    ResetRobot.Request.POSE_STANDING: 'standing',
-    ResetRobot.Request.POSE_ON_BACK: 'on_back',
-    ResetRobot.Request.POSE_RANDOM: 'random',
-    ResetRobot.Request.POSE_LYING: 'lying',
-}
+RESET_POSES = contract.reset_poses(ResetRobot.Request)
 
 # The node's parameters; all but real_time_factor are read once, at start.
 PARAMETERS: tuple[ParameterSpec, ...] = (

@@ -16,7 +16,7 @@ import numpy as np
 from spot_description import spot
 from spot_webots.conversion import WEBOTS_LOWER, WEBOTS_UPPER, JointConversion
 
-POSES: tuple[str, ...] = ('standing', 'on_back', 'random')
+POSES: tuple[str, ...] = spot.START_POSES
 
 # --- SpotLeg.proto, m; x components mirror with the side (left -1, right +1) ------------
 # Each leg's Pose in the robot: translation per end, and a rotation of 120 degrees about
@@ -181,12 +181,16 @@ def reset_pose(
     """Body height, orientation and joint angles of a reset to ``pose`` (one of POSES).
 
     'standing': spot_description's standing pose, upright, feet just above the ground.
-    'on_back': the same joint angles, turned half a turn about the body x axis.
+    'lying': spot_description's lying pose (on the belly, legs folded), upright, the
+    lowest of knees, feet and body just above the ground.
+    'on_back': the standing joint angles, turned half a turn about the body x axis.
     'random': a uniformly random orientation and joint angles drawn within both
     spot_description's and the Webots motors' limits, dropped from RANDOM_DROP_HEIGHT.
     """
     if pose == 'standing':
         rotation, joints, clearance = np.array([0.0, 0.0, 1.0, 0.0]), spot.STANDING_POSE, None
+    elif pose == 'lying':
+        rotation, joints, clearance = np.array([0.0, 0.0, 1.0, 0.0]), spot.LYING_POSE, None
     elif pose == 'on_back':
         rotation, joints, clearance = np.array([1.0, 0.0, 0.0, np.pi]), spot.STANDING_POSE, None
     elif pose == 'random':

@@ -25,7 +25,7 @@ namespace           the driver's            ROS namespace of the plugin's node; 
                                             the ``__ns`` that WebotsController gave the
                                             driver process, so both nodes share it
 publishRate         50                      Hz (simulated) of joint_states and odometry
-initialPose         standing                standing, on_back or random, applied at start
+initialPose         standing                standing, lying, on_back or random, applied at start
 seed                0                       seed of the random resets; -1: from the OS
 cameraEnabled       false                   publish camera/image and camera/camera_info
 cameraName          left head camera        the PROTO camera to use
@@ -61,11 +61,7 @@ from spot_webots import conversion, image, poses
 from trajectory_msgs.msg import JointTrajectory
 
 NODE_NAME = 'spot_webots'
-RESET_POSES = {
-    ResetRobot.Request.POSE_STANDING: 'standing',
-    ResetRobot.Request.POSE_ON_BACK: 'on_back',
-    ResetRobot.Request.POSE_RANDOM: 'random',
-}
+RESET_POSES = contract.reset_poses(ResetRobot.Request)
 _OFFSET_PROPERTIES = {
     'zeroOffsetHipX': 'hip_x',
     'zeroOffsetHipY': 'hip_y',

@@ -103,3 +103,22 @@ def test_pinhole_matrix_of_the_downsampled_image():
     assert block == 11
     assert k[0] == pytest.approx(540 / block) and k[4] == k[0]
     assert k[2] == pytest.approx(32) and k[5] == pytest.approx(32)
+
+
+def test_lying_reset_rests_upright_on_the_folded_legs_within_the_motors_limits():
+    pose = poses.reset_pose('lying', CONVERSION)
+    np.testing.assert_array_equal(pose.rotation, [0, 0, 1, 0])
+    np.testing.assert_array_equal(pose.joints, spot.LYING_POSE)
+    lower, upper = CONVERSION.contract_limits()
+    assert np.all((pose.joints >= lower) & (pose.joints <= upper))
+    matrix = poses.axis_rotation(pose.rotation[:3], pose.rotation[3])
+    lowest = poses.lowest_point(matrix, CONVERSION.to_webots(pose.joints))
+    assert pose.height + lowest == pytest.approx(poses.RESET_CLEARANCE)
+    # Folded legs: the body sits far lower than standing.
+    assert pose.height < poses.reset_pose('standing', CONVERSION).height - 0.2
+
+
+def test_every_start_pose_has_a_webots_reset():
+    assert poses.POSES == spot.START_POSES
+    for name in spot.START_POSES:
+        poses.reset_pose(name, CONVERSION, np.random.default_rng(0))
