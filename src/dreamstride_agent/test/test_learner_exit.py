@@ -2,15 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """A learner whose training thread fails exits with code 1, so the run stops."""
 
-from pathlib import Path
 import subprocess
-import sys
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ros_helpers import start_node
-from test_replay_store import good
+from store_steps import good
 
 pytestmark = pytest.mark.slow
 
