@@ -68,7 +68,7 @@ from ros_helpers import spin_until, start_node, stop
 
 # The agent's self-right is off here: its ticks send joint commands and no steps, which
 # these checks of holds, postures and step counts would read as faults (it has its own
-# tests: src/dreamstride_agent/test/test_self_right.py, test_agent_self_right.py).
+# tests: src/dreamstride_agent/test/acting/test_self_right.py, test_agent_self_right.py).
 AGENT = {'self_right_after': 0.0}
 
 # The agent's defaults (agent_node.PARAMS): 20 Hz, 0.25 rad per tick, 0.075 s sensor age.

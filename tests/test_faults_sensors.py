@@ -232,7 +232,7 @@ def hold(robot: Robot, row: Row, reason: str, fault_at: float, misses_before: in
     Asserted: the agent holds, with the reason. Its latency (ticks acted after the
     fault) goes into the table only: across processes on a busy machine it measures
     the scheduler. That the decision holds at the first tick after a fault is
-    asserted with an injected clock in src/dreamstride_agent/test/test_agent_core.py.
+    asserted with an injected clock in src/dreamstride_agent/test/acting/test_agent_core.py.
     """
     w = robot.watch
     status = robot.status_after(

@@ -223,11 +223,11 @@ def test_open_loop_prediction_is_an_rgb_image():
 
 
 def test_profile_names_every_phase_of_an_update_and_counts_its_products():
-    # benchmarks/ sits beside this folder; the profile reads the phases train_step names.
+    # benchmarks/ sits two folders up; the profile reads the phases train_step names.
     from pathlib import Path
     import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from benchmarks.profile import PHASES, profile_update
 
     result = profile_update('tiny', ['train.actor_grad=reinforce'], updates=1)

@@ -2,16 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """On its back the agent runs the scripted self-right: joint commands, not a teleport."""
 
+from agent_ticks import PERIOD, UPRIGHT, make_core
 from dreamstride_agent.acting.agent_core import Hold, HoldKind, SensorBoard, TickResult
 from dreamstride_agent.acting.observation import imu_reading, joint_reading, odometry_reading
 from dreamstride_agent.acting.self_right import SelfRight
 import numpy as np
 from spot_description.self_right import self_right_schedule
 from spot_description.spot import JOINT_LOWER, JOINT_NAMES, JOINT_UPPER, STANDING_POSE
-from test_agent_core import PERIOD, make_core
 
 ON_BACK = (1.0, 0.0, 0.0, 0.0)  # (x, y, z, w): half a turn about x
-UPRIGHT = (0.0, 0.0, 0.0, 1.0)
 
 
 def _feed(board, t, orientation, sensors):

@@ -4,6 +4,7 @@
 
 import math
 
+from agent_ticks import MAX_AGE, PERIOD, feed
 from dreamstride_agent.acting.agent_core import AgentConfig, AgentCore, Sensor, SensorBoard
 from dreamstride_agent.acting.observation import ObservationSpec, imu_reading
 from dreamstride_agent.acting.policy_slot import PolicySlot
@@ -16,7 +17,6 @@ from dreamstride_agent.acting.velocity_command import (
 )
 import numpy as np
 import pytest
-from test_agent_core import MAX_AGE, PERIOD, feed
 
 ZERO = (0.0, 0.0, 0.0)
 
