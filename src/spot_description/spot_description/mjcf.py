@@ -15,14 +15,12 @@ Run ``python -m spot_description.mjcf [PATH]`` (console script ``generate_mjcf``
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
 from numpy.typing import ArrayLike
 from spot_description import spot
+from spot_description.model_output import write_model
 
 IMU_SITE = 'imu'
 IMU_SENSORS = ('imu_quat', 'imu_gyro', 'imu_accel')
@@ -297,14 +295,7 @@ def generate_mjcf(
 
 def main(argv: list[str] | None = None) -> None:
     """Write the MJCF to a file, or to standard output."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('path', nargs='?', type=Path, help='output file (default: stdout)')
-    args = parser.parse_args(argv)
-    text = generate_mjcf()
-    if args.path is None:
-        sys.stdout.write(text)
-    else:
-        args.path.write_text(text)
+    write_model(generate_mjcf, __doc__, argv)
 
 
 if __name__ == '__main__':

@@ -13,13 +13,11 @@ Run ``python -m spot_description.urdf [PATH]`` (console script ``generate_urdf``
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-import sys
 import xml.etree.ElementTree as ET
 
 import numpy as np
 from spot_description import spot
+from spot_description.model_output import write_model
 
 _COLOURS = {'black': '0.1 0.1 0.1 1', 'yellow': '0.878 0.667 0.227 1'}
 
@@ -201,14 +199,7 @@ def generate_urdf(name: str = 'spot') -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Write the URDF to a file, or to standard output."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('path', nargs='?', type=Path, help='output file (default: stdout)')
-    args = parser.parse_args(argv)
-    text = generate_urdf()
-    if args.path is None:
-        sys.stdout.write(text)
-    else:
-        args.path.write_text(text)
+    write_model(generate_urdf, __doc__, argv)
 
 
 if __name__ == '__main__':
