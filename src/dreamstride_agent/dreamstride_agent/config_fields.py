@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import dataclasses
+import math
 from typing import Any
 
 DESCRIPTION = 'description'
+RANGE = 'range'
 
 
 def described(
@@ -25,23 +27,52 @@ def described(
     default: Any = dataclasses.MISSING,
     *,
     factory: Callable[[], Any] | None = None,
+    low: float = -math.inf,
+    high: float = math.inf,
 ) -> Any:
-    """Return a dataclass field with ``default`` (or ``factory``) and its ``description``."""
+    """Return a dataclass field with ``default`` (or ``factory``) and its ``description``.
+
+    ``low`` and ``high`` (inclusive) bound a number: :func:`check_ranges` refuses a value
+    outside them, and the node's parameter carries them as its range.
+    """
     if not description.strip():
         raise ValueError('a described field needs a non-empty description')
     if (default is dataclasses.MISSING) == (factory is None):
         raise ValueError('a described field needs exactly one of default and factory')
-    metadata = {DESCRIPTION: description}
+    metadata: dict[str, Any] = {DESCRIPTION: description}
+    if (low, high) != (-math.inf, math.inf):
+        if not low <= default <= high:
+            raise ValueError(f'default {default!r} lies outside [{low}, {high}]')
+        metadata[RANGE] = (low, high)
     if factory is not None:
         return dataclasses.field(default_factory=factory, metadata=metadata)
     return dataclasses.field(default=default, metadata=metadata)
 
 
-def description_of(cls: type, name: str) -> str:
-    """Return the description of field ``name`` of dataclass ``cls``."""
+def range_of(cls: type, name: str) -> tuple[float, float] | None:
+    """Return the (low, high) bounds of field ``name`` of dataclass ``cls``, or None."""
+    return _field(cls, name).metadata.get(RANGE)
+
+
+def check_ranges(settings: Any) -> None:
+    """Raise ValueError naming the first field of ``settings`` outside its bounds."""
+    for f in dataclasses.fields(settings):
+        bounds = f.metadata.get(RANGE)
+        value = getattr(settings, f.name)
+        if bounds is not None and not bounds[0] <= value <= bounds[1]:  # NaN fails too
+            raise ValueError(f'{f.name} must be in [{bounds[0]}, {bounds[1]}], got {value}')
+
+
+def _field(cls: type, name: str) -> dataclasses.Field:
     for f in dataclasses.fields(cls):
         if f.name == name:
-            if DESCRIPTION not in f.metadata:
-                raise ValueError(f'{cls.__name__}.{name} has no description')
-            return f.metadata[DESCRIPTION]
+            return f
     raise KeyError(f'{cls.__name__} has no field {name!r}')
+
+
+def description_of(cls: type, name: str) -> str:
+    """Return the description of field ``name`` of dataclass ``cls``."""
+    metadata = _field(cls, name).metadata
+    if DESCRIPTION not in metadata:
+        raise ValueError(f'{cls.__name__}.{name} has no description')
+    return metadata[DESCRIPTION]

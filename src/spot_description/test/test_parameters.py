@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
 import pytest
 import rclpy
 from rclpy.context import Context
-from rclpy.exceptions import InvalidParameterTypeException
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.parameter import Parameter
 from spot_description.parameters import ParameterSpec, declare
 
@@ -106,3 +107,38 @@ def test_the_table_imports_without_ros():
         "assert ParameterSpec('a', 1, 'A.').read_only is False\n"
     )
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+RANGED = [
+    ParameterSpec('gate', 0.7, 'A gate.', range=(0.0, 1.0)),
+    ParameterSpec('period', 2.0, 'A period (s).', range=(0.0, math.inf)),
+    ParameterSpec('steps', 200, 'A count.', range=(1, math.inf)),
+]
+
+
+def test_a_range_is_in_the_descriptor_and_a_value_outside_it_is_refused(make_node):
+    node = make_node()
+    assert declare(node, RANGED) == {'gate': 0.7, 'period': 2.0, 'steps': 200}
+    gate, period, steps = node.describe_parameters(['gate', 'period', 'steps'])
+    assert (gate.floating_point_range[0].from_value, gate.floating_point_range[0].to_value) == (
+        0.0,
+        1.0,
+    )
+    assert period.floating_point_range[0].to_value == math.inf
+    assert (steps.integer_range[0].from_value, steps.integer_range[0].to_value) == (1, 2**63 - 1)
+    refused = node.set_parameters([Parameter('gate', value=1.5)])[0]
+    assert not refused.successful and 'gate out of range' in refused.reason
+    assert node.get_parameter('gate').value == 0.7
+    assert node.set_parameters([Parameter('steps', value=1)])[0].successful
+
+
+@pytest.mark.parametrize('name, value', [('gate', -0.1), ('steps', 0)])
+def test_a_start_value_outside_the_range_is_refused_by_name(make_node, name, value):
+    node = make_node([Parameter(name, value=value)])
+    with pytest.raises(InvalidParameterValueException, match=name):
+        declare(node, RANGED)
+
+
+def test_a_range_needs_a_number():
+    with pytest.raises(TypeError, match='flag: a range needs an integer or float default'):
+        declare(None, [ParameterSpec('flag', True, 'A flag.', range=(0, 1))])

@@ -21,7 +21,7 @@ from typing import Any
 from dreamstride_agent.acting.agent_core import AgentConfig
 from dreamstride_agent.acting.observation import TWIST_FRAMES
 from dreamstride_agent.acting.velocity_command import VelocityCommandConfig
-from dreamstride_agent.config_fields import description_of
+from dreamstride_agent.config_fields import description_of, range_of
 from spot_description.parameters import ParameterSpec
 
 # ROS parameter name -> path of the AgentConfig field it sets (a dict field's key last).
@@ -83,18 +83,18 @@ NODE_PARAMETERS: tuple[ParameterSpec, ...] = (
 
 
 def _field_spec(name: str, path: tuple[str, ...]) -> ParameterSpec:
-    """Read the default and description of the AgentConfig field at ``path``."""
+    """Read the default, description and range of the AgentConfig field at ``path``."""
     cls: type = AgentConfig
     value: Any = AgentConfig()
-    description = ''
+    description, bounds = '', None
     for key in path:
         if dataclasses.is_dataclass(value):
-            description = description_of(cls, key)
+            description, bounds = description_of(cls, key), range_of(cls, key)
             value = getattr(value, key)
             cls = type(value)
         else:  # a dict field: one parameter per key, sharing the field's description
             value = value[key]
-    return ParameterSpec(name, value, description)
+    return ParameterSpec(name, value, description, range=bounds)
 
 
 def agent_parameters() -> list[ParameterSpec]:

@@ -56,7 +56,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 import math
 
-from dreamstride_agent.config_fields import described
+from dreamstride_agent.config_fields import check_ranges, described
 import numpy as np
 from spot_description.spot import JOINT_GROUPS, STANDING_POSE
 
@@ -95,13 +95,16 @@ class RewardConfig:
         1.0,
     )
     velocity_weight: float = described('Weight w of the velocity term.', 10.0)
-    gate: float = described('Each reward term counts once the previous one exceeds this.', 0.7)
+    gate: float = described(
+        'Each reward term counts once the previous one exceeds this.', 0.7, low=0.0, high=1.0
+    )
     pose_normaliser: dict[str, float] = described(
         'Deviation from the standing pose (rad) at which a pose term reaches 0.',
         factory=lambda: {'hip_x': 0.8, 'hip_y': 1.6, 'knee': 1.6},
     )
 
     def __post_init__(self) -> None:
+        check_ranges(self)
         if self.velocity_reward not in VELOCITY_REWARDS:
             raise ValueError(
                 f'velocity_reward must be one of {list(VELOCITY_REWARDS)}, got '

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import math
 import threading
 
-from dreamstride_agent.config_fields import described
+from dreamstride_agent.config_fields import check_ranges, described
 import numpy as np
 from spot_description.contract import CMD_VEL
 
@@ -67,13 +67,20 @@ class VelocityCommandConfig:
     fixed_vx: float = described('Fixed sampler: forward speed (m/s).', 0.3)
     fixed_vy: float = described('Fixed sampler: leftward speed (m/s).', 0.0)
     fixed_wz: float = described('Fixed sampler: yaw rate (rad/s, counter-clockwise).', 0.0)
-    range_vx: float = described('Uniform sampler: vx drawn from [-range_vx, range_vx] (m/s).', 0.4)
-    range_vy: float = described('Uniform sampler: vy drawn from [-range_vy, range_vy] (m/s).', 0.2)
+    range_vx: float = described(
+        'Uniform sampler: vx drawn from [-range_vx, range_vx] (m/s).', 0.4, low=0.0
+    )
+    range_vy: float = described(
+        'Uniform sampler: vy drawn from [-range_vy, range_vy] (m/s).', 0.2, low=0.0
+    )
     range_wz: float = described(
-        'Uniform sampler: wz drawn from [-range_wz, range_wz] (rad/s).', 0.5
+        'Uniform sampler: wz drawn from [-range_wz, range_wz] (rad/s).', 0.5, low=0.0
     )
     zero_probability: float = described(
-        'Uniform sampler: probability that a draw is the zero command (stand).', 0.1
+        'Uniform sampler: probability that a draw is the zero command (stand).',
+        0.1,
+        low=0.0,
+        high=1.0,
     )
     resample_period: float = described('Uniform sampler: seconds between draws (node clock).', 5.0)
     heading_hold_gain: float = described(
@@ -81,9 +88,10 @@ class VelocityCommandConfig:
         'command means a straight path, not only no turning (legged_gym heading commands); '
         'the commanded yaw rate moves the held heading. 0: off, the yaw rate as commanded.',
         0.0,
+        low=0.0,
     )
     heading_hold_limit: float = described(
-        'Heading hold: largest yaw rate (rad/s) the hold adds to the command.', 0.5
+        'Heading hold: largest yaw rate (rad/s) the hold adds to the command.', 0.5, low=0.0
     )
 
     def __post_init__(self) -> None:
@@ -98,18 +106,10 @@ class VelocityCommandConfig:
                 f'max_linear and max_angular must be positive, got {self.max_linear}, '
                 f'{self.max_angular}'
             )
-        if not (self.heading_hold_gain >= 0 and self.heading_hold_limit >= 0):
-            raise ValueError(
-                'heading_hold_gain and heading_hold_limit must be >= 0, got '
-                f'{self.heading_hold_gain}, {self.heading_hold_limit}'
-            )
         if not self.resample_period > 0:
             raise ValueError(f'resample_period must be positive, got {self.resample_period}')
-        if not 0.0 <= self.zero_probability <= 1.0:
-            raise ValueError(f'zero_probability must be in [0, 1], got {self.zero_probability}')
+        check_ranges(self)
         ranges = (self.range_vx, self.range_vy, self.range_wz)
-        if min(ranges) < 0:
-            raise ValueError(f'range_vx, range_vy, range_wz must be >= 0, got {ranges}')
         # A training command the topic path would refuse could never be given at run time.
         self.check((self.fixed_vx, self.fixed_vy, self.fixed_wz), 'fixed sampler command')
         self.check(ranges, 'uniform sampler ranges')

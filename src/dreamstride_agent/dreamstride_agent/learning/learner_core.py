@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from dreamstride_agent.config_fields import described, description_of
+from dreamstride_agent.config_fields import described, description_of, range_of
 from dreamstride_agent.every import Every
 from dreamstride_agent.recording.replay_store import (
     SegmentError,
@@ -129,7 +129,14 @@ def learner_parameters() -> list[ParameterSpec]:
             value = str(value)
         elif isinstance(value, list) and not value:
             value = ['']  # an empty list would not fix the parameter's type
-        specs.append(ParameterSpec(name, value, description_of(LearnerSettings, attr)))
+        specs.append(
+            ParameterSpec(
+                name,
+                value,
+                description_of(LearnerSettings, attr),
+                range=range_of(LearnerSettings, attr),
+            )
+        )
     return specs
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import time
 import uuid
 
-from dreamstride_agent.config_fields import described, description_of
+from dreamstride_agent.config_fields import described, description_of, range_of
 from dreamstride_agent.recording.replay_store import (
     OPEN_DIR,
     SegmentError,
@@ -67,7 +67,12 @@ def recorder_parameters() -> list[ParameterSpec]:
     """Return the recorder node's parameters, defaults and descriptions from the fields."""
     defaults = RecorderSettings()
     return [REPLAY_DIR] + [
-        ParameterSpec(f.name, getattr(defaults, f.name), description_of(RecorderSettings, f.name))
+        ParameterSpec(
+            f.name,
+            getattr(defaults, f.name),
+            description_of(RecorderSettings, f.name),
+            range=range_of(RecorderSettings, f.name),
+        )
         for f in fields(RecorderSettings)
     ]
 
