@@ -175,11 +175,42 @@ class ActorCritic(nn.Module):
         """
         t = self.config.train
         backprop = t.actor_grad == 'dynamics'
+        traj, reward, cont, value = self._rollout(wm, deter, stoch, backprop)
+        value, critic_logits = self._critic_pass(traj['feat'], value)
+        returns = lambda_returns(reward, cont, value, t.discount, t.lam)
+        with torch.no_grad():
+            conts = torch.cat([start_cont.float()[None], cont.detach()], 0)
+            weight = torch.cumprod(t.discount * conts, 0)[:-1] / t.discount
+        offset, scale = self._update_return_scale(returns)
+        actor_loss, entropy = self._actor_loss(traj, returns, value, offset, scale, weight)
+        critic_loss, slow_value = self._critic_loss(traj['feat'], critic_logits, returns, weight)
+        metrics = {
+            'actor_loss': actor_loss.detach(),
+            'critic_loss': critic_loss.detach(),
+            'actor_entropy': entropy.mean().detach(),
+            'actor_std': traj['std'].mean().detach(),
+            'imag_return': returns.mean().detach(),
+            'imag_reward': reward.mean().detach(),
+            'imag_value': value.mean().detach(),
+            'imag_slow_value': slow_value.mean(),
+            'return_scale': scale,
+        }
+        return actor_loss + critic_loss, metrics
+
+    def _rollout(
+        self, wm: WorldModel, deter: torch.Tensor, stoch: torch.Tensor, backprop: bool
+    ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Imagine from the start states; return the trajectory, rewards, continues, values.
+
+        The values come from here only with backprop through the dynamics (they carry the
+        returns' gradient to the actor); with REINFORCE they are None, for the critic pass.
+        """
         # With backprop through the dynamics the world model and the critic are frozen
         # functions here: gradients flow through them to the actor but never into their
-        # parameters (the critic learns only from its own loss below).
+        # parameters (the critic learns only from its own loss).
         wm.requires_grad_(not backprop)
         self.critic.requires_grad_(not backprop)
+        value = None
         try:
             with torch.set_grad_enabled(backprop):
                 with record_function('actor_critic.imagine'):
@@ -191,53 +222,61 @@ class ActorCritic(nn.Module):
                 reward = self.twohot.mean(wm.reward(feat))[1:]
                 cont = torch.sigmoid(wm.cont(feat).float().squeeze(-1))[1:]
                 # The returns bootstrap from the critic itself, as in both DreamerV3
-                # releases; the slow critic only regularises the critic (below).
+                # releases; the slow critic only regularises the critic.
                 if backprop:
                     value = self.twohot.mean(self.critic(feat))
         finally:
             wm.requires_grad_(True)
             self.critic.requires_grad_(True)
-        if backprop:
-            # The returns' gradient reaches the actor through this critic pass, so the
-            # critic's own loss needs a second one on the detached states.
-            critic_logits = self.critic(feat[:-1].detach())
-        else:
-            # Nothing backpropagates through REINFORCE returns: one critic pass with
-            # gradients gives both the values (detached) and the critic loss's logits.
-            all_logits = self.critic(feat.detach())
-            value = self.twohot.mean(all_logits.detach())
-            critic_logits = all_logits[:-1]
-        returns = lambda_returns(reward, cont, value, t.discount, t.lam)
-        with torch.no_grad():
-            conts = torch.cat([start_cont.float()[None], cont.detach()], 0)
-            weight = torch.cumprod(t.discount * conts, 0)[:-1] / t.discount
-        offset, scale = self._update_return_scale(returns)
+        return traj, reward, cont, value
 
+    def _critic_pass(
+        self, feat: torch.Tensor, value: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the values (from the rollout, or from here) and the critic loss's logits."""
+        if value is not None:
+            # The returns' gradient reaches the actor through the rollout's critic pass,
+            # so the critic's own loss needs a second one on the detached states.
+            return value, self.critic(feat[:-1].detach())
+        # Nothing backpropagates through REINFORCE returns: one critic pass with
+        # gradients gives both the values (detached) and the critic loss's logits.
+        all_logits = self.critic(feat.detach())
+        return self.twohot.mean(all_logits.detach()), all_logits[:-1]
+
+    def _actor_loss(
+        self,
+        traj: dict[str, torch.Tensor],
+        returns: torch.Tensor,
+        value: torch.Tensor,
+        offset: torch.Tensor,
+        scale: torch.Tensor,
+        weight: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the actor loss and the policy's entropy over the imagined states."""
+        t = self.config.train
         # The imagination pass already has the actor's outputs with gradients.
         std = traj['std']
-        if backprop:
+        if t.actor_grad == 'dynamics':
             objective = (returns - offset) / scale
         else:
             advantage = ((returns - value[:-1]) / scale).detach()
             objective = self.actor.log_prob(traj['mean'], std, traj['sample'].detach())
             objective = objective * advantage
         entropy = self.actor.entropy(std)
-        actor_loss = -(weight * (objective + t.entropy * entropy)).mean()
+        return -(weight * (objective + t.entropy * entropy)).mean(), entropy
 
+    def _critic_loss(
+        self,
+        feat: torch.Tensor,
+        critic_logits: torch.Tensor,
+        returns: torch.Tensor,
+        weight: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the critic loss (returns plus the slow critic's pull) and slow values."""
         with torch.no_grad():
             slow_value = self.twohot.mean(self.slow_critic(feat[:-1].detach()))
         critic_loss = self.twohot.loss(critic_logits, returns.detach())
-        critic_loss = critic_loss + t.slow_reg * self.twohot.loss(critic_logits, slow_value)
-        critic_loss = (weight * critic_loss).mean()
-        metrics = {
-            'actor_loss': actor_loss.detach(),
-            'critic_loss': critic_loss.detach(),
-            'actor_entropy': entropy.mean().detach(),
-            'actor_std': std.mean().detach(),
-            'imag_return': returns.mean().detach(),
-            'imag_reward': reward.mean().detach(),
-            'imag_value': value.mean().detach(),
-            'imag_slow_value': slow_value.mean(),
-            'return_scale': scale,
-        }
-        return actor_loss + critic_loss, metrics
+        critic_loss = critic_loss + self.config.train.slow_reg * self.twohot.loss(
+            critic_logits, slow_value
+        )
+        return (weight * critic_loss).mean(), slow_value
