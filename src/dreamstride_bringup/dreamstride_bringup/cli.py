@@ -114,6 +114,23 @@ def build_parser(commands: Mapping[str, Command] | None = None) -> argparse.Argu
 
 def add_graph_arguments(cmd: argparse.ArgumentParser, mode: str) -> None:
     """Add the options of a run of the node graph in ``mode`` to the command ``cmd``."""
+    _add_robot_arguments(cmd)
+    _add_run_arguments(cmd)
+    _add_network_arguments(cmd)
+    if mode == 'train':
+        _add_split_arguments(cmd)
+    cmd.add_argument(
+        '--rviz',
+        action='store_true',
+        help='also start RViz (needs rviz2; only through ros2 launch)',
+    )
+    add_param_option(cmd, 'override one node parameter')
+    if mode == 'train':
+        _add_training_arguments(cmd)
+
+
+def _add_robot_arguments(cmd: argparse.ArgumentParser) -> None:
+    """Add which robot: backend, namespace, parameter file, clock."""
     cmd.add_argument(
         '--backend',
         choices=BACKENDS,
@@ -129,6 +146,10 @@ def add_graph_arguments(cmd: argparse.ArgumentParser, mode: str) -> None:
         choices=('true', 'false'),
         help='default: true on simulation backends',
     )
+
+
+def _add_run_arguments(cmd: argparse.ArgumentParser) -> None:
+    """Add where the run writes and how long it lasts."""
     cmd.add_argument(
         '--run-dir', type=Path, help='directory of this run (default: runs/<mode>-<time>)'
     )
@@ -138,6 +159,10 @@ def add_graph_arguments(cmd: argparse.ArgumentParser, mode: str) -> None:
         default=0.0,
         help='stop after this many seconds (default: until Ctrl-C)',
     )
+
+
+def _add_network_arguments(cmd: argparse.ArgumentParser) -> None:
+    """Add how the nodes find each other."""
     cmd.add_argument(
         '--discovery-range',
         default='LOCALHOST',
@@ -153,50 +178,50 @@ def add_graph_arguments(cmd: argparse.ArgumentParser, mode: str) -> None:
         help='ROS_STATIC_PEERS: the other machines of a split run, discovered by '
         'unicast (works with LOCALHOST and where multicast does not pass)',
     )
-    if mode == 'train':
-        cmd.add_argument(
-            '--part',
-            choices=PARTS,
-            default='all',
-            help='run one side of the graph: robot (backend + agent) or learner '
-            '(learner, and the recorder unless --recorder-on robot) (default: all)',
-        )
-        cmd.add_argument(
-            '--recorder-on',
-            choices=RECORDER_SIDES,
-            default='learner',
-            help='side of a split run that records the replay store (default: '
-            'learner; robot needs the store shared with the learner machine)',
-        )
+
+
+def _add_split_arguments(cmd: argparse.ArgumentParser) -> None:
+    """Add which side of a training run split across two machines runs here."""
     cmd.add_argument(
-        '--rviz',
-        action='store_true',
-        help='also start RViz (needs rviz2; only through ros2 launch)',
+        '--part',
+        choices=PARTS,
+        default='all',
+        help='run one side of the graph: robot (backend + agent) or learner '
+        '(learner, and the recorder unless --recorder-on robot) (default: all)',
     )
-    add_param_option(cmd, 'override one node parameter')
-    if mode == 'train':
-        cmd.add_argument(
-            '--resume',
-            type=Path,
-            metavar='RUN_DIR',
-            help='continue a run that was stopped or killed: the learner goes on from '
-            'its checkpoint and the store, and the ratio lock counts the steps stored',
-        )
-        cmd.add_argument(
-            '--progress-every',
-            type=float,
-            default=30.0,
-            metavar='S',
-            help='print a progress line every S seconds and warn when the robot stays '
-            "down (0: only the nodes' start and stop) (default: 30)",
-        )
-        cmd.add_argument(
-            '--robots',
-            type=int,
-            default=1,
-            help='simulated robots feeding the one learner, each in its own namespace '
-            'NAMESPACE_0 ... (default: 1, in NAMESPACE; mujoco only)',
-        )
+    cmd.add_argument(
+        '--recorder-on',
+        choices=RECORDER_SIDES,
+        default='learner',
+        help='side of a split run that records the replay store (default: '
+        'learner; robot needs the store shared with the learner machine)',
+    )
+
+
+def _add_training_arguments(cmd: argparse.ArgumentParser) -> None:
+    """Add the training-only options: resuming, progress lines, several robots."""
+    cmd.add_argument(
+        '--resume',
+        type=Path,
+        metavar='RUN_DIR',
+        help='continue a run that was stopped or killed: the learner goes on from '
+        'its checkpoint and the store, and the ratio lock counts the steps stored',
+    )
+    cmd.add_argument(
+        '--progress-every',
+        type=float,
+        default=30.0,
+        metavar='S',
+        help='print a progress line every S seconds and warn when the robot stays '
+        "down (0: only the nodes' start and stop) (default: 30)",
+    )
+    cmd.add_argument(
+        '--robots',
+        type=int,
+        default=1,
+        help='simulated robots feeding the one learner, each in its own namespace '
+        'NAMESPACE_0 ... (default: 1, in NAMESPACE; mujoco only)',
+    )
 
 
 def installed_commands() -> dict[str, Command]:

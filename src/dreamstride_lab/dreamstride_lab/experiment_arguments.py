@@ -25,6 +25,25 @@ TRAINING_NODES = (*ROBOT_NODES, RECORDER_NODE, *LEARNER_NODES)
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the experiment's options to ``parser``."""
+    _add_training_options(parser)
+    _add_result_options(parser)
+    _add_recipe_deviations(parser)
+    _add_sitting_options(parser)
+    add_param_option(
+        parser,
+        "override one node parameter of the training graph after the recipe's, e.g. "
+        '-p agent:tracking_yaw_rate_sigma=0.15 (repeatable; recorded in summary.json, and '
+        "the evaluating agent takes the agent's too)",
+    )
+    parser.add_argument(
+        '--smoke',
+        action='store_true',
+        help='a short run with a tiny model that checks every output file',
+    )
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    """Add how long and how fast it trains, and with which learner."""
     parser.add_argument(
         '--duration',
         type=float,
@@ -46,6 +65,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         'A1 ratio; 0: no lock, the learner trains as fast as it can)',
     )
     parser.add_argument('--model', default=None, help='learner preset (default: from config)')
+
+
+def _add_result_options(parser: argparse.ArgumentParser) -> None:
+    """Add where the results go, how often snapshots are taken and how they are judged."""
     parser.add_argument('--results', type=Path, help='results directory')
     parser.add_argument(
         '--snapshot-every',
@@ -60,6 +83,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='randomised starts per evaluation (the walk criterion wants at least 3)',
     )
     parser.add_argument('--seed', type=int, default=0)
+
+
+def _add_recipe_deviations(parser: argparse.ArgumentParser) -> None:
+    """Add the deliberate deviations from DayDreamer's setting (resets, orientation input)."""
     parser.add_argument(
         '--rescue-after',
         type=float,
@@ -89,6 +116,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "continuous where roll wraps at +-pi, on the back; 'roll_pitch' is DayDreamer's "
         'two angles). The evaluations use the same',
     )
+
+
+def _add_sitting_options(parser: argparse.ArgumentParser) -> None:
+    """Add continuing a run in another sitting, or analysing it again."""
     parser.add_argument(
         '--resume',
         action='store_true',
@@ -103,17 +134,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='do not train: write the results again from the run already in --results '
         '(its status.csv, checkpoints/ and run/), e.g. after a crash; give the options '
         'the run was started with',
-    )
-    add_param_option(
-        parser,
-        "override one node parameter of the training graph after the recipe's, e.g. "
-        '-p agent:tracking_yaw_rate_sigma=0.15 (repeatable; recorded in summary.json, and '
-        "the evaluating agent takes the agent's too)",
-    )
-    parser.add_argument(
-        '--smoke',
-        action='store_true',
-        help='a short run with a tiny model that checks every output file',
     )
 
 
