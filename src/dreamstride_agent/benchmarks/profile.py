@@ -27,10 +27,8 @@ import argparse
 import time
 from typing import Any
 
-from benchmarks.batches import random_batch
-from dreamstride_agent.dreamer.config import load_config
+from benchmarks.speed import seeded_learner
 from dreamstride_agent.dreamer.learner import DreamerLearner
-import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile
 
@@ -76,12 +74,9 @@ def profile_update(
     size: str, overrides: list[str], updates: int, obs_dim: int = 16, act_dim: int = 12
 ) -> dict[str, Any]:
     """Profile ``updates`` training steps of a learner of ``size`` on random batches."""
-    config = load_config(size, ['run.device=cpu', *overrides])
-    torch.manual_seed(0)
-    learner = DreamerLearner(config, obs_dim, act_dim)
-    rng = np.random.default_rng(0)
+    learner, batches = seeded_learner(size, overrides, obs_dim, act_dim)
+    config = learner.config
     B, T = config.train.batch, config.train.length
-    batches = [random_batch(B, T, obs_dim, act_dim, rng) for _ in range(3)]
     _timed(learner, batches, 2)  # warm-up
     cpu = _timed(learner, batches, updates)
     with profile(activities=[ProfilerActivity.CPU]) as light:

@@ -29,16 +29,25 @@ import numpy as np
 import torch
 
 
+def seeded_learner(
+    size: str, overrides: list[str], obs_dim: int, act_dim: int
+) -> tuple[DreamerLearner, list[dict[str, np.ndarray]]]:
+    """Build a CPU learner of ``size`` from seed 0, and three random batches of its shape."""
+    config = load_config(size, ['run.device=cpu', *overrides])
+    torch.manual_seed(0)
+    learner = DreamerLearner(config, obs_dim, act_dim)
+    rng = np.random.default_rng(0)
+    B, T = config.train.batch, config.train.length
+    return learner, [random_batch(B, T, obs_dim, act_dim, rng) for _ in range(3)]
+
+
 def measure_updates(
     size: str, overrides: list[str], updates: int, obs_dim: int, act_dim: int
 ) -> dict[str, Any]:
     """Time ``updates`` training steps after two warm-up steps."""
-    config = load_config(size, ['run.device=cpu', *overrides])
-    torch.manual_seed(0)
-    agent = DreamerLearner(config, obs_dim, act_dim)
-    rng = np.random.default_rng(0)
+    agent, batches = seeded_learner(size, overrides, obs_dim, act_dim)
+    config = agent.config
     B, T = config.train.batch, config.train.length
-    batches = [random_batch(B, T, obs_dim, act_dim, rng) for _ in range(3)]
     for batch in batches[:2]:
         agent.train_step(batch)
     times, cpu = [], time.process_time()
