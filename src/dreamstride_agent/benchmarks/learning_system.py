@@ -95,7 +95,24 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
 
     sub = node.create_subscription(Step, STEPS, on_step, STEP_QOS)
     ssub = node.create_subscription(AgentStatus, AGENT_STATUS, status.append, STATUS_QOS)
-    procs = [
+    procs = _start_sim_and_agent(tmp, rate)
+    model = _learner_model()
+    if with_learner:
+        procs += _start_recorder_and_learner(tmp, rate, model)
+    try:
+        misses = _measure_ticks(node, seconds, with_learner, periods, status, learner)
+    finally:
+        for p in reversed(procs):
+            stop(p)
+        node.destroy_subscription(sub)
+        node.destroy_subscription(ssub)
+        node.destroy_subscription(lsub)
+    return _tick_row(rate, with_learner, model, periods, misses, learner)
+
+
+def _start_sim_and_agent(tmp: Path, rate: float) -> list[subprocess.Popen]:
+    """Start the MuJoCo simulation (real-time factor 1) and the agent at ``rate`` Hz."""
+    return [
         start(
             'spot_mujoco.sim_node',
             {'real_time_factor': 1.0, 'use_sim_time': False},
@@ -107,45 +124,69 @@ def tick_stats(node, tmp: Path, rate: float, seconds: float, with_learner: bool)
             tmp / 'agent.log',
         ),
     ]
+
+
+def _learner_model() -> str:
+    """Return the model size the bringup's learner.yaml trains."""
     learner_cfg = yaml.safe_load((BRINGUP_CONFIG / 'learner.yaml').read_text())
-    model = learner_cfg['/**']['ros__parameters']['model']
-    if with_learner:
-        replay = tmp / f'replay_{rate:g}'
-        procs.append(
-            start(
-                'dreamstride_agent.recording.recorder_node',
-                {'replay_dir': str(replay), 'segment_steps': 100},
-                tmp / 'rec.log',
-            )
-        )
-        procs.append(
-            start(
-                'dreamstride_agent.learning.learner_node',
-                {
-                    'replay_dir': str(replay),
-                    'logdir': str(tmp / f'learner_{rate:g}'),
-                    'model': model,
-                    'prefill_steps': 100,
-                    'sync_every': 1e6,
-                },
-                tmp / 'learner.log',
-            )
-        )
-    try:
-        spin_for(node, 60.0, until=lambda: len(periods) > 20)
-        if with_learner:  # measure while the learner is busy training
-            spin_for(node, 180.0, until=lambda: learner and learner[-1].state == 'training')
-        periods.clear()
-        status.clear()
-        spin_for(node, seconds)
-        misses0 = status[0].deadline_misses if status else 0
-        misses = (status[-1].deadline_misses - misses0) if status else -1
-    finally:
-        for p in reversed(procs):
-            stop(p)
-        node.destroy_subscription(sub)
-        node.destroy_subscription(ssub)
-        node.destroy_subscription(lsub)
+    return learner_cfg['/**']['ros__parameters']['model']
+
+
+def _start_recorder_and_learner(tmp: Path, rate: float, model: str) -> list[subprocess.Popen]:
+    """Start a recorder and a learner on a replay of their own, to load the machine."""
+    replay = tmp / f'replay_{rate:g}'
+    recorder = start(
+        'dreamstride_agent.recording.recorder_node',
+        {'replay_dir': str(replay), 'segment_steps': 100},
+        tmp / 'rec.log',
+    )
+    learner = start(
+        'dreamstride_agent.learning.learner_node',
+        {
+            'replay_dir': str(replay),
+            'logdir': str(tmp / f'learner_{rate:g}'),
+            'model': model,
+            'prefill_steps': 100,
+            'sync_every': 1e6,
+        },
+        tmp / 'learner.log',
+    )
+    return [recorder, learner]
+
+
+def _measure_ticks(
+    node,
+    seconds: float,
+    with_learner: bool,
+    periods: list[float],
+    status: list[AgentStatus],
+    learner: list[LearnerStatus],
+) -> int:
+    """Collect ``seconds`` of tick periods once the agent runs; return its deadline misses.
+
+    ``periods``, ``status`` and ``learner`` are the subscriptions' lists; the periods and
+    status of the start are dropped, so that only the steady state is measured. -1: no
+    agent status arrived.
+    """
+    spin_for(node, 60.0, until=lambda: len(periods) > 20)
+    if with_learner:  # measure while the learner is busy training
+        spin_for(node, 180.0, until=lambda: learner and learner[-1].state == 'training')
+    periods.clear()
+    status.clear()
+    spin_for(node, seconds)
+    misses0 = status[0].deadline_misses if status else 0
+    return (status[-1].deadline_misses - misses0) if status else -1
+
+
+def _tick_row(
+    rate: float,
+    with_learner: bool,
+    model: str,
+    periods: list[float],
+    misses: int,
+    learner: list[LearnerStatus],
+) -> dict:
+    """Return the tick measurement's row: period percentiles (ms), misses, learner speed."""
     values = np.array(periods) * 1e3
     updates = learner[-1].updates_per_second if learner else 0.0
     return {

@@ -19,14 +19,27 @@ import platform
 import time
 from typing import Any
 
-from dreamstride_agent.dreamer.config import load_config
-from dreamstride_agent.dreamer.gym_train import train
+from dreamstride_agent.dreamer.config import DreamerConfig, load_config
+from dreamstride_agent.dreamer.gym_train import TrainResult, train
 import gymnasium as gym
 import torch
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark."""
+    args = _parser().parse_args(argv)
+    config = _config(args)
+    start = time.perf_counter()
+    result = _train(config, args, deadline=start + 60.0 * args.max_minutes)
+    summary = _summary(args, config, result, start)
+    _print_summary(summary)
+    with open(args.out, 'w') as handle:
+        json.dump(summary, handle, indent=2)
+    return summary
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Return the benchmark's command line."""
     parser = argparse.ArgumentParser(description='Dreamer on Pendulum-v1')
     parser.add_argument('--config', default='tiny')
     parser.add_argument('--set', action='append', default=[], metavar='KEY=VALUE')
@@ -38,9 +51,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--logdir', default=None, help='TensorBoard directory (optional)')
     parser.add_argument('--out', default='pendulum.json', help='JSON results file')
-    args = parser.parse_args(argv)
+    return parser
 
-    config = load_config(
+
+def _config(args: argparse.Namespace) -> DreamerConfig:
+    """Return the benchmark's Dreamer configuration; ``--set`` overrides come last."""
+    return load_config(
         args.config,
         [
             'run.prefill=1000',
@@ -52,19 +68,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             *args.set,
         ],
     )
-    start = time.perf_counter()
-    deadline = start + 60.0 * args.max_minutes
+
+
+def _train(config: DreamerConfig, args: argparse.Namespace, deadline: float) -> TrainResult:
+    """Train on Pendulum-v1 for ``--steps`` environment steps or until ``deadline``."""
 
     def stop(entry: dict[str, float]) -> bool:
         return time.perf_counter() > deadline
 
-    result = train(
+    return train(
         lambda: gym.make('Pendulum-v1'), config, args.steps, args.logdir, verbose=True, stop=stop
     )
+
+
+def _summary(
+    args: argparse.Namespace, config: DreamerConfig, result: TrainResult, start: float
+) -> dict[str, Any]:
+    """Return the JSON summary: the curve, the first step above the target, the machine."""
     reached = next(
         (e['env_step'] for e in result.evaluations if e['eval_return'] > args.target), None
     )
-    summary = {
+    return {
         'env': 'Pendulum-v1',
         'config': config.to_dict(),
         'target': args.target,
@@ -80,16 +104,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
         'evaluations': result.evaluations,
     }
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    """Print the benchmark's one-line result."""
+    reached = summary['first_step_above_target']
     print(
-        f'[pendulum] first evaluation above {args.target}: '
+        f'[pendulum] first evaluation above {summary["target"]}: '
         f'{reached if reached is not None else "not reached"} env steps; best '
         f'{summary["best_eval_return"]}, final {summary["final_eval_return"]}, '
         f'{summary["updates"]} updates in {summary["wall_minutes"]:.1f} min',
         flush=True,
     )
-    with open(args.out, 'w') as handle:
-        json.dump(summary, handle, indent=2)
-    return summary
 
 
 if __name__ == '__main__':

@@ -148,6 +148,24 @@ def compile_mlps() -> None:
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benchmark and print a table."""
+    args = _parser().parse_args(argv)
+    _apply_torch_options(args)
+    machine = {
+        'cpu': platform.processor() or platform.machine(),
+        'threads': torch.get_num_threads(),  # as --threads left it
+        'torch': torch.__version__,
+    }
+    updates = [_update_row(args, size) for size in args.sizes]
+    policy = [_policy_row(args, threads) for threads in (1, torch.get_num_threads())]
+    results: dict[str, Any] = {'machine': machine, 'updates': updates, 'policy': policy}
+    if args.json:
+        with open(args.json, 'w') as handle:
+            json.dump(results, handle, indent=2)
+    return results
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Return the benchmark's command line."""
     parser = argparse.ArgumentParser(description='Dreamer update and policy speed')
     parser.add_argument('--sizes', nargs='+', default=['tiny', 'cpu', 'daydreamer'])
     parser.add_argument(
@@ -174,7 +192,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         action='store_true',
         help='measure with every MLP block under torch.compile (inductor)',
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _apply_torch_options(args: argparse.Namespace) -> None:
+    """Compile what ``--compile-*`` asks for and set ``--threads``, before any measurement."""
     if args.compile_rssm:
         compile_rssm_steps()
     if args.compile_mlps:
@@ -182,48 +204,40 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    results: dict[str, Any] = {
-        'machine': {
-            'cpu': platform.processor() or platform.machine(),
-            'threads': torch.get_num_threads(),
-            'torch': torch.__version__,
-        },
-        'updates': [],
-        'policy': [],
-    }
-    for size in args.sizes:
-        # Sizes that pin their own thread count (tiny) are measured on it.
-        pinned = load_config(size).run.threads
-        previous = torch.get_num_threads()
-        if pinned and not args.threads:
-            torch.set_num_threads(pinned)
-        row = measure_updates(size, args.set, args.updates, args.obs_dim, args.act_dim)
-        torch.set_num_threads(previous)
-        results['updates'].append(row)
-        print(
-            f'update  {size:>11s}  batch {row["batch"]}x{row["length"]}  '
-            f'{row["parameters"] / 1e6:5.2f}M params  {row["precision"]:>8s}  '
-            f'{row["actor_grad"]:>9s}  {row["updates_per_s"]:6.2f} updates/s  '
-            f'(median {1e3 * row["median_s"]:.0f} ms, best {1e3 * row["best_s"]:.0f} ms, '
-            f'{row["cpu_s"]:.2f} CPU-s/update on {row["threads"]} threads)',
-            flush=True,
-        )
-    for threads in (1, torch.get_num_threads()):
-        row = measure_policy(
-            args.policy_size, args.set, args.policy_steps, args.obs_dim, args.act_dim, threads
-        )
-        results['policy'].append(row)
-        print(
-            f'policy  {row["size"]:>11s}  batch 1, {threads} thread(s)  '
-            f'median {row["median_ms"]:.3f} ms  p99 {row["p99_ms"]:.3f} ms  '
-            f'({row["bytes"] / 1e6:.1f} MB of weights; loading it: '
-            f'{row["load_cpu_ms"]:.0f} ms of CPU)',
-            flush=True,
-        )
-    if args.json:
-        with open(args.json, 'w') as handle:
-            json.dump(results, handle, indent=2)
-    return results
+
+def _update_row(args: argparse.Namespace, size: str) -> dict[str, Any]:
+    """Measure and print the training updates of ``size``; return its row."""
+    # Sizes that pin their own thread count (tiny) are measured on it.
+    pinned = load_config(size).run.threads
+    previous = torch.get_num_threads()
+    if pinned and not args.threads:
+        torch.set_num_threads(pinned)
+    row = measure_updates(size, args.set, args.updates, args.obs_dim, args.act_dim)
+    torch.set_num_threads(previous)
+    print(
+        f'update  {size:>11s}  batch {row["batch"]}x{row["length"]}  '
+        f'{row["parameters"] / 1e6:5.2f}M params  {row["precision"]:>8s}  '
+        f'{row["actor_grad"]:>9s}  {row["updates_per_s"]:6.2f} updates/s  '
+        f'(median {1e3 * row["median_s"]:.0f} ms, best {1e3 * row["best_s"]:.0f} ms, '
+        f'{row["cpu_s"]:.2f} CPU-s/update on {row["threads"]} threads)',
+        flush=True,
+    )
+    return row
+
+
+def _policy_row(args: argparse.Namespace, threads: int) -> dict[str, Any]:
+    """Measure and print the batch-1 policy step on ``threads`` threads; return its row."""
+    row = measure_policy(
+        args.policy_size, args.set, args.policy_steps, args.obs_dim, args.act_dim, threads
+    )
+    print(
+        f'policy  {row["size"]:>11s}  batch 1, {threads} thread(s)  '
+        f'median {row["median_ms"]:.3f} ms  p99 {row["p99_ms"]:.3f} ms  '
+        f'({row["bytes"] / 1e6:.1f} MB of weights; loading it: '
+        f'{row["load_cpu_ms"]:.0f} ms of CPU)',
+        flush=True,
+    )
+    return row
 
 
 if __name__ == '__main__':

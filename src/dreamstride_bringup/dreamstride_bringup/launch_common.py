@@ -82,10 +82,9 @@ def resolve_run_dir(mode: str, run_dir: str) -> Path | None:
     return fresh_run_dir(mode)
 
 
-def _nodes_for(context, mode: str):
-    from launch.actions import IncludeLaunchDescription, LogInfo
-    from launch.launch_description_sources import PythonLaunchDescriptionSource
-    from launch_ros.actions import Node
+def _nodes_for(context, mode: str) -> list:
+    """Return the launch actions of ``mode``'s graph for the launch arguments in ``context``."""
+    from launch.actions import LogInfo
 
     def arg(name: str) -> str:
         return context.launch_configurations[name]
@@ -93,19 +92,47 @@ def _nodes_for(context, mode: str):
     backend = arg('backend')
     use_sim_time = {'true': True, 'false': False}.get(arg('use_sim_time').lower())
     run_dir = resolve_run_dir(mode, arg('run_dir'))
-    nodes = node_graph(
+    nodes = _graph(context, mode, run_dir, use_sim_time)
+    namespace = arg('namespace')
+    actions = _node_actions(nodes, namespace)
+    sim_time = backend != 'real' if use_sim_time is None else use_sim_time
+    started = [s.name for s in nodes]
+    if backend == 'webots':
+        actions.insert(0, _webots_launch(namespace))
+        started.insert(0, 'webots + webots_ros2 driver (spot_webots.launch.py)')
+    if arg('rviz').lower() == 'true':
+        actions += _rviz(namespace, sim_time, backend)
+        started.append('rviz2' if backend == 'real' else 'robot_state_publisher, rviz2')
+    where = f', run directory {run_dir}' if run_dir is not None else ''
+    actions.insert(0, LogInfo(msg=f'DreamStride {mode} on {backend}: {", ".join(started)}{where}'))
+    return actions
+
+
+def _graph(context, mode: str, run_dir: Path | None, use_sim_time: bool | None) -> list:
+    """Return node_graph's nodes for ``mode`` and the launch arguments in ``context``.
+
+    The same node_graph as the ``dreamstride`` command's decides them, so that a launch
+    and the command start the same nodes for the same arguments.
+    """
+    settings = context.launch_configurations
+    return node_graph(
         mode,
-        backend,
+        settings['backend'],
         run_dir=run_dir or 'runs/unused',
         use_sim_time=use_sim_time,
-        config=arg('config') or None,
-        policy=arg('policy') or None,
-        part=arg('part'),
-        recorder_on=arg('recorder_on'),
-        robots=int(context.launch_configurations.get('robots', '1')),
-        namespace=arg('namespace'),
+        config=settings['config'] or None,
+        policy=settings['policy'] or None,
+        part=settings['part'],
+        recorder_on=settings['recorder_on'],
+        robots=int(settings.get('robots', '1')),  # only train declares it
+        namespace=settings['namespace'],
     )
-    namespace = arg('namespace')
+
+
+def _node_actions(nodes: list, namespace: str) -> list:
+    """Return a launch_ros Node per node spec, each required one followed by its stop handler."""
+    from launch_ros.actions import Node
+
     actions = []
     for spec in nodes:
         node = Node(
@@ -120,30 +147,24 @@ def _nodes_for(context, mode: str):
         actions.append(node)
         if spec.required:
             actions.append(stop_on_exit(node, spec.key))
-    sim_time = backend != 'real' if use_sim_time is None else use_sim_time
-    started = [s.name for s in nodes]
-    if backend == 'webots':
-        from ament_index_python.packages import get_package_share_directory
-
-        webots_launch = (
-            Path(get_package_share_directory('spot_webots')) / 'launch' / 'spot_webots.launch.py'
-        )
-        # spot_webots.launch.py stops the run (non-zero) when Webots, its supervisor or
-        # the driver exits, with the same mechanism as above.
-        actions.insert(
-            0,
-            IncludeLaunchDescription(
-                PythonLaunchDescriptionSource(str(webots_launch)),
-                launch_arguments={'namespace': namespace}.items(),
-            ),
-        )
-        started.insert(0, 'webots + webots_ros2 driver (spot_webots.launch.py)')
-    if arg('rviz').lower() == 'true':
-        actions += _rviz(namespace, sim_time, backend)
-        started.append('rviz2' if backend == 'real' else 'robot_state_publisher, rviz2')
-    where = f', run directory {run_dir}' if run_dir is not None else ''
-    actions.insert(0, LogInfo(msg=f'DreamStride {mode} on {backend}: {", ".join(started)}{where}'))
     return actions
+
+
+def _webots_launch(namespace: str):
+    """Return the inclusion of spot_webots.launch.py (Webots and its driver) in ``namespace``."""
+    from ament_index_python.packages import get_package_share_directory
+    from launch.actions import IncludeLaunchDescription
+    from launch.launch_description_sources import PythonLaunchDescriptionSource
+
+    webots_launch = (
+        Path(get_package_share_directory('spot_webots')) / 'launch' / 'spot_webots.launch.py'
+    )
+    # spot_webots.launch.py stops the run (non-zero) when Webots, its supervisor or
+    # the driver exits, with the same mechanism as stop_on_exit.
+    return IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(str(webots_launch)),
+        launch_arguments={'namespace': namespace}.items(),
+    )
 
 
 def rviz_config(namespace: str, frame_prefix: str = '', template: Path | None = None) -> str:

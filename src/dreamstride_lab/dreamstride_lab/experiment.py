@@ -40,11 +40,15 @@ import argparse
 from pathlib import Path
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from dreamstride_lab.experiment_analysis import analyse, analyse_existing, snapshot
 from dreamstride_lab.experiment_arguments import Settings, settings
 from dreamstride_lab.experiment_status import StatusWatcher, read_status_rows
 from spot_description.contract import DEFAULT_NAMESPACE
+
+if TYPE_CHECKING:  # for annotations only: the bringup side is imported when a run starts
+    from dreamstride_bringup.process_supervisor import Supervisor
 
 OUTPUTS = (
     'curve.csv',
@@ -60,11 +64,9 @@ OUTPUTS = (
 
 def run_experiment(args: argparse.Namespace) -> int:
     """Run the experiment described by parsed ``args``; return the exit code."""
-    from dreamstride_bringup.graph import TRAIN_RECIPE, config_dir, node_graph, ros_environment
-    from dreamstride_bringup.process_supervisor import Supervisor
+    from dreamstride_bringup.graph import TRAIN_RECIPE, config_dir, node_graph
 
-    results = args.results or Path('results') / f'walk-{time.strftime("%Y%m%d-%H%M%S")}'
-    results = results.expanduser().resolve()
+    results = _results_dir(args)
     run_dir = results / 'run'
     (results / 'checkpoints').mkdir(parents=True, exist_ok=True)
     config = config_dir() / TRAIN_RECIPE  # every train graph applies it; recorded below
@@ -73,32 +75,15 @@ def run_experiment(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f'dreamstride experiment: {error}', file=sys.stderr)
         return 2
-    overrides = run.overrides
     if args.analyse_only:
         return analyse_existing(args, run, results, run_dir, config)
-    earlier: list[dict] = []
-    if args.resume:
-        status = results / 'status.csv'
-        if not (run_dir / 'learner').is_dir() or not status.is_file():
-            print(
-                f'dreamstride experiment: --resume: no run in {results} (run/learner, status.csv)'
-            )
-            return 2
-        earlier = read_status_rows(status)
+    earlier = _earlier_rows(args, results, run_dir)
+    if earlier is None:
+        return 2
     nodes = node_graph('train', 'mujoco', run_dir=run_dir)
     if args.resume:
-        from dreamstride_bringup.cli import resume_steps
-
-        stored = resume_steps(nodes, run_dir, overrides)
-        print(
-            f'[dreamstride] resuming {results}: {stored} steps stored, '
-            f'{earlier[-1]["wall_s"] if earlier else 0:.0f} s of wall clock so far'
-        )
-    supervisor = Supervisor(nodes, DEFAULT_NAMESPACE, run_dir, ros_environment(), overrides)
-    import signal
-
-    signal.signal(signal.SIGINT, supervisor.request_stop)
-    signal.signal(signal.SIGTERM, supervisor.request_stop)
+        _announce_resume(nodes, run_dir, run.overrides, results, earlier)
+    supervisor = _supervisor(nodes, run_dir, run.overrides)
     supervisor.say(f'experiment: {run.duration:g} s at speed {args.speed:g}, results in {results}')
     started = time.time()
     supervisor.start()
@@ -112,6 +97,62 @@ def run_experiment(args: argparse.Namespace) -> int:
     if args.resume:  # the snapshots of every sitting, from the files
         return analyse_existing(args, run, results, run_dir, config)
     report = analyse(args, run, results, run_dir, snapshots, watcher.rows, wall, config)
+    return _check_outputs(supervisor, results, report)
+
+
+def _results_dir(args: argparse.Namespace) -> Path:
+    """Return the absolute results directory: ``--results`` or a new dated one."""
+    results = args.results or Path('results') / f'walk-{time.strftime("%Y%m%d-%H%M%S")}'
+    return results.expanduser().resolve()
+
+
+def _earlier_rows(args: argparse.Namespace, results: Path, run_dir: Path) -> list[dict] | None:
+    """Return the status rows of earlier sittings ([] without --resume); None: nothing to resume.
+
+    A resumed run goes on with the earlier sittings' clock and steps, so it needs their
+    learner directory and status.csv; without them it says so and the run exits with 2.
+    """
+    if not args.resume:
+        return []
+    status = results / 'status.csv'
+    if not (run_dir / 'learner').is_dir() or not status.is_file():
+        print(f'dreamstride experiment: --resume: no run in {results} (run/learner, status.csv)')
+        return None
+    return read_status_rows(status)
+
+
+def _announce_resume(
+    nodes: list, run_dir: Path, overrides: dict, results: Path, earlier: list[dict]
+) -> None:
+    """Point the graph at the stored run (resume_steps) and say how far it had got."""
+    from dreamstride_bringup.cli import resume_steps
+
+    stored = resume_steps(nodes, run_dir, overrides)
+    print(
+        f'[dreamstride] resuming {results}: {stored} steps stored, '
+        f'{earlier[-1]["wall_s"] if earlier else 0:.0f} s of wall clock so far'
+    )
+
+
+def _supervisor(nodes: list, run_dir: Path, overrides: dict) -> Supervisor:
+    """Return the training graph's supervisor, which Ctrl-C and SIGTERM ask to stop.
+
+    The signals only request a stop so that _train still stops every node and the
+    results of an interrupted run are still written.
+    """
+    from dreamstride_bringup.graph import ros_environment
+    from dreamstride_bringup.process_supervisor import Supervisor
+
+    supervisor = Supervisor(nodes, DEFAULT_NAMESPACE, run_dir, ros_environment(), overrides)
+    import signal
+
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    return supervisor
+
+
+def _check_outputs(supervisor: Supervisor, results: Path, report: dict) -> int:
+    """Return 1 if an output file is missing, else say where the results are and return 0."""
     missing = [name for name in OUTPUTS if not (results / name).is_file()]
     if missing:
         supervisor.say(f'missing outputs: {", ".join(missing)}')

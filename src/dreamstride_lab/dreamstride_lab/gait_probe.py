@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import itertools
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from spot_description.spot import JOINT_GROUPS, LEGS, NUM_JOINTS
@@ -185,6 +186,21 @@ def search(steps: int = 120, initial_pose: str = 'standing') -> list[tuple[float
 
 def main() -> None:
     """Compare the trot the options describe with standing still, or rank a grid."""
+    parser = _parser()
+    args = parser.parse_args()
+    overrides = _parameter_overrides(parser, args.parameters)
+    if args.search:
+        for speed, gait in search()[:8]:
+            print(f'{speed:+.3f} m/s  {describe(gait)}')
+        return
+    if args.noise:
+        _print_noise_rows(args, overrides)
+        return
+    _print_trot_rows(args, overrides)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Return the command line of the probe: the trot, the episodes and the other modes."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     defaults = Trot()
     parser.add_argument('--frequency', type=float, default=defaults.frequency)
@@ -215,29 +231,39 @@ def main() -> None:
     parser.add_argument(
         '--search', action='store_true', help='rank a small grid of trots (standing, 6 s each)'
     )
-    args = parser.parse_args()
+    return parser
+
+
+def _parameter_overrides(parser: argparse.ArgumentParser, items: list[str]) -> dict[str, Any]:
+    """Return the ``-p NAME=VALUE`` agent parameters by name, values read as YAML.
+
+    A malformed item ends the command through ``parser.error``, as any bad option does.
+    """
     overrides = {}
-    for item in args.parameters:
+    for item in items:
         name, sep, value = item.partition('=')
         if not sep or not name:
             parser.error(f'-p {item!r}: expected NAME=VALUE')
         overrides[name] = yaml.safe_load(value)
-    if args.search:
-        for speed, gait in search()[:8]:
-            print(f'{speed:+.3f} m/s  {describe(gait)}')
-        return
-    if args.noise:
-        for std in args.noise:
-            result = probe(
-                Noise(std, args.seed),
-                args.episodes,
-                args.length,
-                'standing',
-                args.seed,
-                overrides=overrides,
-            )
-            print(row(result), flush=True)
-        return
+    return overrides
+
+
+def _print_noise_rows(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
+    """Print a row per ``--noise`` std: white action noise from standing."""
+    for std in args.noise:
+        result = probe(
+            Noise(std, args.seed),
+            args.episodes,
+            args.length,
+            'standing',
+            args.seed,
+            overrides=overrides,
+        )
+        print(row(result), flush=True)
+
+
+def _print_trot_rows(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
+    """Print a row for standing still, then one for the trot the options describe."""
     gait = Trot(args.frequency, args.hip, args.knee, args.knee_phase)
     for candidate, video in ((STAND, None), (gait, args.video)):
         result = probe(

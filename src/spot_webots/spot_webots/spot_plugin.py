@@ -214,8 +214,36 @@ class SpotPlugin:
             os._exit(START_FAILURE_EXIT_CODE)  # no cleanup: nothing of the plugin runs yet
 
     def _start(self, webots_node: Any, properties: dict[str, str]) -> None:
+        """Read the properties, start the ROS node, set up the devices and the initial pose."""
         self.config = PluginConfig.from_properties(properties)
         self.robot = webots_node.robot
+        self._start_node()
+        log = self.node.get_logger()
+        if self.config.unknown:
+            log.warning(f'ignoring unknown plugin properties {list(self.config.unknown)}')
+
+        self.conversion = conversion.JointConversion.for_kinds(self.config.zero_offsets)
+        self.timestep = self.robot.getBasicTimeStep() / 1000.0  # s
+        period_ms = int(round(self.robot.getBasicTimeStep()))
+        self._setup_joints(period_ms)
+        self.publish_every = self._steps_per_period(self.config.publish_rate, 'publishRate')
+        self._reset_counters()
+        self._setup_contract_interfaces()
+        self._setup_supervisor()
+        self._camera_every = 0
+        if self.config.camera_enabled:
+            self._setup_camera(period_ms)
+
+        message = self._apply_initial_pose()
+        self._ready = True
+        log.info(
+            f'Spot in Webots: time step {self.timestep * 1000:g} ms, joint_states and '
+            f'odometry every {self.publish_every} steps, '
+            f'zero offsets {self._offsets_text()}; {message}'
+        )
+
+    def _start_node(self) -> None:
+        """Create the plugin's rclpy node and executor (and the context, if none is up yet)."""
         self._owns_context = not rclpy.ok()
         if self._owns_context:
             rclpy.init(args=[])
@@ -229,15 +257,9 @@ class SpotPlugin:
         )
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.node)
-        log = self.node.get_logger()
-        if self.config.unknown:
-            log.warning(f'ignoring unknown plugin properties {list(self.config.unknown)}')
 
-        self.conversion = conversion.JointConversion.for_kinds(self.config.zero_offsets)
-        self.timestep = self.robot.getBasicTimeStep() / 1000.0  # s
-        period_ms = int(round(self.robot.getBasicTimeStep()))
-        self._setup_joints(period_ms)
-        self.publish_every = self._steps_per_period(self.config.publish_rate, 'publishRate')
+    def _reset_counters(self) -> None:
+        """Start the step and rejection counters, the reading state and the reset generator."""
         self.steps = 0
         self.rejected_trajectories = 0
         self._rejection_log = contract.RejectionLog()
@@ -246,6 +268,8 @@ class SpotPlugin:
         self._stale_readings = False  # the sensors still hold the step before a reset
         self._rng = np.random.default_rng(None if self.config.seed < 0 else self.config.seed)
 
+    def _setup_contract_interfaces(self) -> None:
+        """Create the contract's joint_states and odometry publishers, command and reset."""
         self._joint_pub = self.node.create_publisher(
             JointState, contract.JOINT_STATES, contract.SENSOR_QOS
         )
@@ -256,24 +280,17 @@ class SpotPlugin:
             JointTrajectory, contract.JOINT_TRAJECTORY, self._on_trajectory, contract.COMMAND_QOS
         )
         self.node.create_service(ResetRobot, contract.RESET_SERVICE, self._on_reset)
-        self._setup_supervisor()
-        self._camera_every = 0
-        if self.config.camera_enabled:
-            self._setup_camera(period_ms)
 
+    def _apply_initial_pose(self) -> str:
+        """Put the robot in initialPose and return what was done, for the start message.
+
+        Without a Supervisor (no robot node to move) the world's pose stays, and the motors'
+        current targets become the held targets.
+        """
         if self._body is not None:
-            message = self.reset(self.config.initial_pose)
-        else:
-            self.targets = self.conversion.to_contract(
-                [m.getTargetPosition() for m in self.motors]
-            )
-            message = 'initial pose left as the world has it (no Supervisor)'
-        self._ready = True
-        log.info(
-            f'Spot in Webots: time step {self.timestep * 1000:g} ms, joint_states and '
-            f'odometry every {self.publish_every} steps, '
-            f'zero offsets {self._offsets_text()}; {message}'
-        )
+            return self.reset(self.config.initial_pose)
+        self.targets = self.conversion.to_contract([m.getTargetPosition() for m in self.motors])
+        return 'initial pose left as the world has it (no Supervisor)'
 
     def step(self) -> None:
         """Serve ROS once, read the sensors, publish what falls due (once per Webots step)."""
