@@ -207,8 +207,7 @@ def push_latency(node, tmp: Path, pushes: int) -> dict:
     from dreamstride_agent.dreamer.config import load_config
     from dreamstride_agent.dreamer.learner import DreamerLearner
 
-    learner_cfg = yaml.safe_load((BRINGUP_CONFIG / 'learner.yaml').read_text())
-    model = learner_cfg['/**']['ros__parameters']['model']
+    model = _learner_model()
     agent = DreamerLearner(load_config(model), 16, 12, device='cpu')
     seen: dict[int, float] = {}
     sub = node.create_subscription(
