@@ -62,6 +62,12 @@ def add_eval_arguments(cmd: argparse.ArgumentParser) -> None:
         action='store_true',
         help='add one 1,000-step run from standing (loops and slow falls show)',
     )
+    cmd.add_argument(
+        '--sample',
+        action='store_true',
+        help='act with actions sampled from the policy, as training collects its steps '
+        "(default: the policy's mode, which the walk criterion judges)",
+    )
     cmd.add_argument('--seed', type=int, default=0)
     cmd.add_argument(
         '--video', type=Path, help='video file (.mp4 or .gif; default RUN_DIR/eval.mp4)'
@@ -90,6 +96,7 @@ def _evaluate_omni(args: argparse.Namespace, run_dir: Path, config) -> int:
             seed=args.seed,
             agent_config=config,
             command=command,
+            sample_actions=args.sample,
         )
         m = result.episodes[0].physics
         failures = TRACKING.failures(m)
@@ -192,12 +199,14 @@ def _evaluate_walk(args: argparse.Namespace, run_dir: Path, config, command) -> 
         video=video,
         agent_config=config,
         command=command,
+        sample_actions=args.sample,
     )
     summary = result.summary()
     print(
         f'command vx {command.vx:+.2f} m/s, vy {command.vy:+.2f} m/s, wz {command.wz:+.2f} '
         f'rad/s; {summary["episodes"]} starts from {args.initial_pose}, '
-        f'{config.episode_length} steps ({summary["policy"]})'
+        f'{config.episode_length} steps ({summary["policy"]}'
+        f'{", sampled actions" if args.sample else ""})'
     )
     for i, e in enumerate(result.episodes):
         _print_episode(f'start {i}', e)
@@ -240,6 +249,7 @@ def _evaluate_long_run(args: argparse.Namespace, config, command) -> dict[str, A
         seed=args.seed,
         agent_config=config,
         command=command,
+        sample_actions=args.sample,
     )
     _print_episode(f'long run ({LONG_RUN_STEPS} steps from standing)', long.episodes[0])
     return long.summary()

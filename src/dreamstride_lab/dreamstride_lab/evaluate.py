@@ -83,6 +83,7 @@ class EvaluationResult:
     initial_pose: str = 'lying'
     episode_length: int = WALK.steps
     command: VelocityCommand = FORWARD_COMMAND
+    sampled_actions: bool = False  # sampled from the policy, as training acts, not its mode
 
     @property
     def walked(self) -> bool | None:
@@ -108,6 +109,7 @@ class EvaluationResult:
             'initial_pose': self.initial_pose,
             'episode_length': self.episode_length,
             'command': asdict(self.command),
+            'sampled_actions': self.sampled_actions,
             'episodes': len(eps),
             'mean_return': mean(e.episode_return for e in eps),
             'mean_reward_per_step': mean(e.mean_reward for e in eps),
@@ -251,6 +253,7 @@ def evaluate(
     command: VelocityCommand = FORWARD_COMMAND,
     randomise: bool = True,
     policies=None,
+    sample_actions: bool = False,
 ) -> EvaluationResult:
     """Run ``episodes`` episodes from ``initial_pose``; film them into ``video`` if given.
 
@@ -266,6 +269,9 @@ def evaluate(
     ``policies`` replaces the checkpoint with a ready policy holder that acts as a
     PolicySlot does (``active``, ``active_version``, ``swap``, ``drop_active``), e.g.
     gait_probe's scripted trot; ``checkpoint`` is then ignored.
+
+    ``sample_actions``: act with actions sampled from the policy, as training collects its
+    steps, instead of its mode (what a walk is judged on).
     """
     import torch
 
@@ -274,7 +280,7 @@ def evaluate(
     if policies is not None:
         checkpoint = None
     config, slot, step = _policy_and_layout(config, checkpoint, seed, policies)
-    config = _commanded_config(config, command, episode_length)
+    config = _commanded_config(config, command, episode_length, sample_actions)
     rollout = _Rollout.open(config, slot, seed, initial_pose, command, video, video_size)
     results = []
     try:
@@ -289,6 +295,7 @@ def evaluate(
         initial_pose=initial_pose,
         episode_length=config.episode_length,
         command=command,
+        sampled_actions=sample_actions,
     )
 
 
@@ -310,11 +317,14 @@ def _policy_and_layout(
 
 
 def _commanded_config(
-    config: AgentConfig, command: VelocityCommand, episode_length: int | None
+    config: AgentConfig,
+    command: VelocityCommand,
+    episode_length: int | None,
+    sample_actions: bool = False,
 ) -> AgentConfig:
     """Return a copy of ``config`` that acts on ``command`` with the policy's mode."""
-    # A copy: the caller's config stays as it was. Evaluation takes the policy's mode and
-    # acts on ``command``.
+    # A copy: the caller's config stays as it was. Evaluation takes the policy's mode
+    # (unless asked to sample, as training does) and acts on ``command``.
     return replace(
         config,
         velocity_command=replace(
@@ -325,7 +335,7 @@ def _commanded_config(
             fixed_vy=command.vy,
             fixed_wz=command.wz,
         ),
-        sample_actions=False,
+        sample_actions=sample_actions,
         episode_length=config.episode_length if episode_length is None else episode_length,
     )
 

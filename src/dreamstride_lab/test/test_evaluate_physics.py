@@ -78,3 +78,30 @@ def test_eval_command_prints_the_physics_and_the_verdict(tmp_path, capsys):
     assert 'walked: not judged' in out
     assert 'distance' not in out  # world-x distance is no measure of progress
     assert cli.main(['eval', '--run-dir', str(tmp_path), '--command', 'nan', '0', '0']) == 2
+
+
+def test_sampled_actions_are_an_option_and_the_mode_the_default(tmp_path, capsys):
+    """--sample acts as training collects (sampled actions); by default the policy's mode."""
+    from dreamstride_agent.dreamer.config import load_config
+    from dreamstride_agent.dreamer.learner import DreamerLearner
+    from dreamstride_lab.evaluate import evaluation_agent_config
+
+    config = evaluation_agent_config()
+    learner = DreamerLearner(load_config('tiny'), config.observation_spec().size, 12, device='cpu')
+    learner.observation_keys = config.observation_spec().describe()
+    data, _ = learner.export_policy(1)
+    policy = tmp_path / 'policy.safetensors'
+    policy.write_bytes(data)
+
+    def rewards(**kwargs) -> list[float]:
+        result = evaluate(policy, episodes=1, episode_length=20, seed=3, **kwargs)
+        return [result.summary()['sampled_actions'], result.episodes[0].mean_reward]
+
+    mode = rewards()
+    assert mode == rewards() and mode[0] is False  # the mode: the same start, the same run
+    sampled = rewards(sample_actions=True)
+    assert sampled[0] is True and sampled[1] != mode[1]
+    args = ['eval', '--run-dir', str(tmp_path), '--policy', str(policy), '--episodes', '1']
+    args += ['--episode-length', '4', '--video', str(tmp_path / 'e.gif'), '--sample']
+    assert cli.main(args) == 0
+    assert 'steps (' + str(policy) + ', sampled actions)' in capsys.readouterr().out
