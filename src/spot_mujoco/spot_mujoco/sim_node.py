@@ -522,12 +522,8 @@ class SimNode(Node):
     def _on_reset(
         self, request: ResetRobot.Request, response: ResetRobot.Response
     ) -> ResetRobot.Response:
-        pose = RESET_POSES.get(request.pose)
+        pose = contract.requested_pose(RESET_POSES, request, response)
         if pose is None:
-            response.success = False
-            response.message = (
-                f'unknown pose {request.pose}; expected one of {sorted(RESET_POSES)}'
-            )
             self.get_logger().error(f'reset refused: {response.message}')
             return response
         self.sim.reset(pose, seed=request.seed or None)
