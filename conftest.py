@@ -8,9 +8,15 @@ each other.
 """
 
 import os
+from pathlib import Path
 import random
+import sys
 
 import pytest
+
+# The helper modules of tests/ import as top-level modules (its test modules add it too).
+sys.path.insert(0, str(Path(__file__).resolve().parent / 'tests'))
+from process_env import ros_process_env
 
 os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
 os.environ.setdefault('RMW_IMPLEMENTATION', 'rmw_fastrtps_cpp')
@@ -22,8 +28,4 @@ os.environ['ROS_DOMAIN_ID'] = os.environ['DREAMSTRIDE_TEST_DOMAIN_ID']
 @pytest.fixture
 def ros_env() -> dict[str, str]:
     """Environment for a ROS process started by a test (loopback only, own domain)."""
-    env = dict(os.environ)
-    env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-    env['ROS_DOMAIN_ID'] = os.environ['DREAMSTRIDE_TEST_DOMAIN_ID']
-    env['PYTHONUNBUFFERED'] = '1'
-    return env
+    return ros_process_env()

@@ -64,6 +64,7 @@ from trajectory_msgs.msg import JointTrajectory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'src/dreamstride_agent/test'))
 from faults_table import FaultTable
+from process_env import ros_process_env
 from ros_helpers import spin_until, start_node, stop
 
 # The agent's self-right is off here: its ticks send joint commands and no steps, which
@@ -104,15 +105,6 @@ COMMAND_WATCH_QOS = QoSProfile(
 WATCHES: list[Watch] = []
 
 
-def node_env() -> dict[str, str]:
-    """Environment of every process started here (conftest.ros_env, for module scope)."""
-    env = dict(os.environ)
-    env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
-    env['ROS_DOMAIN_ID'] = os.environ['DREAMSTRIDE_TEST_DOMAIN_ID']
-    env['PYTHONUNBUFFERED'] = '1'
-    return env
-
-
 class Processes:
     """The node processes of one namespace, with a log file per start."""
 
@@ -128,7 +120,7 @@ class Processes:
         self.procs[name] = start_node(
             module,
             params,
-            node_env(),
+            ros_process_env(),
             logs[-1],
             ros_args=['-r', f'__ns:={self.namespace}', '-r', f'__node:={name}'],
         )

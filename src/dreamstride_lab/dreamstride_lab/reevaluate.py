@@ -36,6 +36,27 @@ RUNS_1_TO_7_OBSERVATION = {
 }
 
 
+# The criterion evaluation's summary entries a row keeps (then the long run's measures).
+SUMMARY_KEYS = (
+    'mean_reward_per_step',
+    'mean_speed_along_heading',
+    'net_speed_along_command',
+    'min_net_speed_along_command',
+    'max_abs_heading_drift_deg',
+    'non_foot_contact_share',
+    'max_non_foot_contact_share',
+    'upright_share',
+    'min_upright_share',
+    'foot_slip',
+    'tracking_error',
+    'yaw_rate_error',
+    'max_time_to_stand',
+    'walked_episodes',
+    'episodes',
+    'walked',
+)
+
+
 def _round(value: Any) -> Any:
     return round(value, 4) if isinstance(value, float) and math.isfinite(value) else value
 
@@ -67,26 +88,8 @@ def reevaluate_policy(
         command=FORWARD_COMMAND,
     )
     s, run = judged.summary(), long.episodes[0]
-    keys = (
-        'mean_reward_per_step',
-        'mean_speed_along_heading',
-        'net_speed_along_command',
-        'min_net_speed_along_command',
-        'max_abs_heading_drift_deg',
-        'non_foot_contact_share',
-        'max_non_foot_contact_share',
-        'upright_share',
-        'min_upright_share',
-        'foot_slip',
-        'tracking_error',
-        'yaw_rate_error',
-        'max_time_to_stand',
-        'walked_episodes',
-        'episodes',
-        'walked',
-    )
     return {
-        **{k: _round(s[k]) for k in keys},
+        **{k: _round(s[k]) for k in SUMMARY_KEYS},
         'failures': ' | '.join(
             f'start {i}: {"; ".join(e.failures) or "walked"}'
             for i, e in enumerate(judged.episodes)

@@ -48,6 +48,19 @@ def reset_poses(request_type: Any) -> dict[int, str]:
     return {getattr(request_type, f'POSE_{name.upper()}'): name for name in START_POSES}
 
 
+def requested_pose(poses: dict[int, str], request: Any, response: Any) -> str | None:
+    """Return the start pose a reset ``request`` names (``poses``: :func:`reset_poses`).
+
+    An unknown pose constant is refused: ``response`` (a ``ResetRobot.Response``) is
+    filled with the refusal, which every backend words alike, and None returned.
+    """
+    pose = poses.get(request.pose)
+    if pose is None:
+        response.success = False
+        response.message = f'unknown pose {request.pose}; expected one of {sorted(poses)}'
+    return pose
+
+
 # Body frame of the IMU and of the odometry twist; odometry's fixed frame.
 BODY_FRAME = 'body'
 ODOM_FRAME = 'odom'

@@ -7,6 +7,7 @@ from __future__ import annotations
 from itertools import pairwise
 import math
 import time
+from types import SimpleNamespace
 
 import pytest
 from spot_description import contract, spot
@@ -161,3 +162,13 @@ def test_reset_poses_refuse_a_request_without_a_start_pose():
 
     with pytest.raises(ValueError, match="no constant for the poses \\['lying'\\]"):
         contract.reset_poses(Old)
+
+
+def test_requested_pose_names_the_pose_or_fills_the_refusal():
+    poses = contract.reset_poses(_Request)
+    response = SimpleNamespace(success=True, message='')
+    assert contract.requested_pose(poses, SimpleNamespace(pose=3), response) == 'lying'
+    assert response.success and response.message == ''  # left for the backend to fill
+    assert contract.requested_pose(poses, SimpleNamespace(pose=9), response) is None
+    assert not response.success
+    assert response.message == 'unknown pose 9; expected one of [0, 1, 2, 3]'

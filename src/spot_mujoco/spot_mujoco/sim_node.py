@@ -28,6 +28,7 @@ import numpy as np
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.clock import Clock, ClockType
+from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
@@ -77,6 +78,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         'Simulated seconds per wall-clock second: 1.0 is paced to the wall clock, '
         '2.0 twice as fast at most, 0 as fast as possible. Can be changed at run '
         'time.',
+        range=(0.0, math.inf),
     ),
     ParameterSpec(
         'initial_pose', 'standing', f'Pose at start, one of {list(POSES)}.', read_only=True
@@ -88,13 +90,25 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         read_only=True,
     ),
     ParameterSpec(
-        'imu_noise.orientation', 0.0, 'IMU orientation noise, std (rad).', read_only=True
+        'imu_noise.orientation',
+        0.0,
+        'IMU orientation noise, std (rad).',
+        read_only=True,
+        range=(0.0, math.inf),
     ),
     ParameterSpec(
-        'imu_noise.gyro', 0.0, 'IMU angular velocity noise, std (rad/s).', read_only=True
+        'imu_noise.gyro',
+        0.0,
+        'IMU angular velocity noise, std (rad/s).',
+        read_only=True,
+        range=(0.0, math.inf),
     ),
     ParameterSpec(
-        'imu_noise.accel', 0.0, 'IMU linear acceleration noise, std (m/s^2).', read_only=True
+        'imu_noise.accel',
+        0.0,
+        'IMU linear acceleration noise, std (m/s^2).',
+        read_only=True,
+        range=(0.0, math.inf),
     ),
     ParameterSpec(
         'camera.enabled',
@@ -109,8 +123,12 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         f"Camera: '{mjcf.HEAD_CAMERA}' (onboard) or '{mjcf.TRACK_CAMERA}' (follows the robot).",
         read_only=True,
     ),
-    ParameterSpec('camera.width', 64, 'Image width (pixels).', read_only=True),
-    ParameterSpec('camera.height', 64, 'Image height (pixels).', read_only=True),
+    ParameterSpec(
+        'camera.width', 64, 'Image width (pixels).', read_only=True, range=(1, math.inf)
+    ),
+    ParameterSpec(
+        'camera.height', 64, 'Image height (pixels).', read_only=True, range=(1, math.inf)
+    ),
     ParameterSpec('camera.rate', 20.0, 'Image rate (Hz, simulated time).', read_only=True),
     ParameterSpec(
         'ratio_lock.learner_status',
@@ -131,6 +149,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         'Steps a resumed run stored before this start; the lock counts them as '
         "taken, as the learner's budget does.",
         read_only=True,
+        range=(0, math.inf),
     ),
     ParameterSpec(
         'reset_quiet_time',
@@ -139,6 +158,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
         "agent's max_sensor_age, so agents hold and start a new episode there and no "
         'transition they record spans the jump.',
         read_only=True,
+        range=(0.0, math.inf),
     ),
     ParameterSpec(
         'frame_prefix',
@@ -234,14 +254,12 @@ class SimNode(Node):
 
     # --- parameters ----------------------------------------------------------------------
     def _declare_parameters(self) -> dict:
-        """Declare PARAMETERS; refuse an unknown initial_pose or a negative real_time_factor."""
+        """Declare PARAMETERS, whose ranges rclpy enforces; refuse an unknown initial_pose."""
         p = declare(self, PARAMETERS)
         if p['initial_pose'] not in POSES:
             raise ValueError(
                 f'initial_pose must be one of {list(POSES)}, got {p["initial_pose"]!r}'
             )
-        if not p['real_time_factor'] >= 0:
-            raise ValueError(f'real_time_factor must be >= 0, got {p["real_time_factor"]}')
         return p
 
     def _steps_per_period(self, dt: float, rate: float, name: str) -> int:
@@ -256,14 +274,10 @@ class SimNode(Node):
         return steps
 
     def _on_set_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
+        # rclpy has already refused a value of another type or outside the range.
         for parameter in parameters:
             if parameter.name == 'real_time_factor':
-                value = parameter.value
-                if not isinstance(value, float | int) or not value >= 0:
-                    return SetParametersResult(
-                        successful=False, reason='real_time_factor must be >= 0'
-                    )
-                self._rtf = float(value)
+                self._rtf = float(parameter.value)
                 self._timer.timer_period_ns = int(self._tick_period() * 1e9)
                 self._anchor()
         return SetParametersResult(successful=True)
@@ -508,12 +522,8 @@ class SimNode(Node):
     def _on_reset(
         self, request: ResetRobot.Request, response: ResetRobot.Response
     ) -> ResetRobot.Response:
-        pose = RESET_POSES.get(request.pose)
+        pose = contract.requested_pose(RESET_POSES, request, response)
         if pose is None:
-            response.success = False
-            response.message = (
-                f'unknown pose {request.pose}; expected one of {sorted(RESET_POSES)}'
-            )
             self.get_logger().error(f'reset refused: {response.message}')
             return response
         self.sim.reset(pose, seed=request.seed or None)
@@ -559,7 +569,7 @@ def main(args: list[str] | None = None) -> None:
         executor = SingleThreadedExecutor()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
-    except ValueError as error:  # a parameter out of range
+    except (ValueError, ParameterException) as error:  # a parameter out of range
         rclpy.logging.get_logger('sim_node').fatal(f'cannot start: {error}')
         raise SystemExit(1) from None
     except Exception:

@@ -358,23 +358,27 @@ def test_bad_trajectories_are_rejected_and_the_node_keeps_publishing(sim, peer):
     assert sim.process.poll() is None
 
 
-def test_invalid_parameters_stop_the_node_with_a_clear_error(sim_ros_env):
+@pytest.mark.parametrize(
+    'parameter, says',
+    [
+        ('initial_pose:=sitting', f'initial_pose must be one of {list(POSES)}'),
+        # Out of the parameters' ranges: rclpy refuses them, naming the parameter.
+        ('real_time_factor:=-1.0', 'real_time_factor out of range'),
+        ('real_time_factor:=.nan', 'real_time_factor out of range'),
+        ('camera.width:=0', 'camera.width out of range'),
+        ('imu_noise.gyro:=-0.1', 'imu_noise.gyro out of range'),
+    ],
+)
+def test_invalid_parameters_stop_the_node_with_a_clear_error(sim_ros_env, parameter, says):
     result = subprocess.run(
-        [
-            sys.executable,
-            '-m',
-            'spot_mujoco.sim_node',
-            '--ros-args',
-            '-p',
-            'initial_pose:=sitting',
-        ],
+        [sys.executable, '-m', 'spot_mujoco.sim_node', '--ros-args', '-p', parameter],
         env=sim_ros_env,
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1
-    assert f'initial_pose must be one of {list(POSES)}' in result.stderr
+    assert result.returncode == 1, result.stderr
+    assert 'cannot start' in result.stderr and says in result.stderr, result.stderr
     assert 'Traceback' not in result.stderr
 
 
@@ -432,7 +436,10 @@ def test_unpaced_node_serves_commands_between_chunks():
         assert len(ticks) > 5  # none if the stepping never gave the executor a turn
 
         # The real-time factor can be changed while running; the node paces itself at once.
-        assert not node.set_parameters([Parameter('real_time_factor', value=-1.0)])[0].successful
+        for bad in (-1.0, math.nan):
+            refused = node.set_parameters([Parameter('real_time_factor', value=bad)])[0]
+            assert not refused.successful and 'real_time_factor' in refused.reason
+        assert node._rtf == 0.0  # a refused value changes nothing
         assert node.set_parameters([Parameter('real_time_factor', value=1.0)])[0].successful
         executor.spin_once(timeout_sec=0.1)
         start_wall, start_sim = time.monotonic(), node.sim.time

@@ -618,16 +618,11 @@ class SpotPlugin:
     def _on_reset(
         self, request: ResetRobot.Request, response: ResetRobot.Response
     ) -> ResetRobot.Response:
-        pose = RESET_POSES.get(request.pose)
-        if pose is None:
-            response.success = False
-            response.message = (
-                f'unknown pose {request.pose}; expected one of {sorted(RESET_POSES)}'
-            )
-        elif self._body is None:
+        pose = contract.requested_pose(RESET_POSES, request, response)
+        if pose is not None and self._body is None:
             response.success = False
             response.message = 'no resets: the robot is not a Supervisor'
-        else:
+        elif pose is not None:
             try:
                 response.message = self.reset(pose, seed=request.seed or None)
                 response.success = True

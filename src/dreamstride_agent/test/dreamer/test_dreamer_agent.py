@@ -12,12 +12,7 @@ import torch
 OBS, ACT = 5, 2
 
 
-@pytest.fixture(autouse=True)
-def few_threads():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_thread')  # conftest.py
 
 
 def random_batch(batch_size: int, length: int, image: tuple | None = None, seed: int = 0) -> dict:
