@@ -32,8 +32,9 @@ def described(
 ) -> Any:
     """Return a dataclass field with ``default`` (or ``factory``) and its ``description``.
 
-    ``low`` and ``high`` (inclusive) bound a number: :func:`check_ranges` refuses a value
-    outside them, and the node's parameter carries them as its range.
+    ``low`` and ``high`` (inclusive; infinite: unbounded) bound a number:
+    :func:`check_ranges` refuses a value outside them or not finite, and the node's
+    parameter carries them as its range.
     """
     if not description.strip():
         raise ValueError('a described field needs a non-empty description')
@@ -59,7 +60,9 @@ def check_ranges(settings: Any) -> None:
     for f in dataclasses.fields(settings):
         bounds = f.metadata.get(RANGE)
         value = getattr(settings, f.name)
-        if bounds is not None and not bounds[0] <= value <= bounds[1]:  # NaN fails too
+        # NaN fails the comparison; an infinite end means unbounded, not that infinity
+        # is a value (as the ROS range of the same field refuses it).
+        if bounds is not None and not (bounds[0] <= value <= bounds[1] and math.isfinite(value)):
             raise ValueError(f'{f.name} must be in [{bounds[0]}, {bounds[1]}], got {value}')
 
 

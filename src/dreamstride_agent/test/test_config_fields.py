@@ -35,6 +35,7 @@ def test_bounds_live_on_the_field_and_unbounded_fields_have_none():
     [
         ({'share': 1.5}, r'share must be in \[0.0, 1.0\], got 1.5'),
         ({'share': math.nan}, 'share must be in'),
+        ({'period': math.inf}, r'period must be in \[0.0, inf\], got inf'),
         ({'period': -1.0}, r'period must be in \[0.0, inf\], got -1.0'),
     ],
 )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 import math
+import sys
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
@@ -29,8 +30,9 @@ class ParameterSpec(NamedTuple):
     ``default`` fixes the parameter's type: a value of another type is refused, from
     the command line, a parameter file or ``set_parameters``. A ``read_only`` parameter
     is read once at start; setting it while the node runs is refused. ``range``
-    (inclusive; an end may be infinite) is the descriptor's integer or floating-point
-    range: ``ros2 param describe`` shows it and rclpy refuses a value outside it.
+    (inclusive; an end may be infinite, meaning unbounded) is the descriptor's integer or
+    floating-point range: ``ros2 param describe`` shows it and rclpy refuses a value
+    outside it, and NaN and infinities always.
     """
 
     name: str
@@ -74,6 +76,11 @@ def _add_range(descriptor: Any, spec: ParameterSpec) -> None:
         high = INT64[1] if high == math.inf else int(high)
         descriptor.integer_range = [IntegerRange(from_value=low, to_value=high, step=0)]
     else:
+        # An infinite end stands for "no bound" and becomes the largest finite float, so
+        # the range refuses infinity itself: no rate, gain, noise or time can use it (an
+        # infinite real_time_factor stopped the simulation on its first step).
+        low = max(float(low), -sys.float_info.max)
+        high = min(float(high), sys.float_info.max)
         descriptor.floating_point_range = [
-            FloatingPointRange(from_value=float(low), to_value=float(high), step=0.0)
+            FloatingPointRange(from_value=low, to_value=high, step=0.0)
         ]

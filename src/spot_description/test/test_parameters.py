@@ -124,12 +124,17 @@ def test_a_range_is_in_the_descriptor_and_a_value_outside_it_is_refused(make_nod
         0.0,
         1.0,
     )
-    assert period.floating_point_range[0].to_value == math.inf
+    # An infinite end is no bound, but infinity is no value: the end is the largest float.
+    assert period.floating_point_range[0].to_value == sys.float_info.max
     assert (steps.integer_range[0].from_value, steps.integer_range[0].to_value) == (1, 2**63 - 1)
     refused = node.set_parameters([Parameter('gate', value=1.5)])[0]
     assert not refused.successful and 'gate out of range' in refused.reason
     assert node.get_parameter('gate').value == 0.7
     assert node.set_parameters([Parameter('steps', value=1)])[0].successful
+    assert node.set_parameters([Parameter('period', value=1e300)])[0].successful
+    for bad in (math.inf, math.nan):
+        refused = node.set_parameters([Parameter('period', value=bad)])[0]
+        assert not refused.successful and 'period out of range' in refused.reason
 
 
 @pytest.mark.parametrize('name, value', [('gate', -0.1), ('steps', 0)])

@@ -365,6 +365,7 @@ def test_bad_trajectories_are_rejected_and_the_node_keeps_publishing(sim, peer):
         # Out of the parameters' ranges: rclpy refuses them, naming the parameter.
         ('real_time_factor:=-1.0', 'real_time_factor out of range'),
         ('real_time_factor:=.nan', 'real_time_factor out of range'),
+        ('real_time_factor:=.inf', 'real_time_factor out of range'),
         ('camera.width:=0', 'camera.width out of range'),
         ('imu_noise.gyro:=-0.1', 'imu_noise.gyro out of range'),
     ],
@@ -436,7 +437,7 @@ def test_unpaced_node_serves_commands_between_chunks():
         assert len(ticks) > 5  # none if the stepping never gave the executor a turn
 
         # The real-time factor can be changed while running; the node paces itself at once.
-        for bad in (-1.0, math.nan):
+        for bad in (-1.0, math.nan, math.inf):
             refused = node.set_parameters([Parameter('real_time_factor', value=bad)])[0]
             assert not refused.successful and 'real_time_factor' in refused.reason
         assert node._rtf == 0.0  # a refused value changes nothing
