@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The replay recorder writes every step into closed, standalone rosbag2 segments."""
 
+from contextlib import contextmanager
+from pathlib import Path
 import shutil
 
 from dreamstride_agent.learning_topics import RECORDER_STATUS, STATUS_QOS, STEP_QOS, STEPS
@@ -33,16 +35,15 @@ def make_step(seq, run_id='run1'):
     )
 
 
-def read_store(replay_dir):
-    ts = make_typestore()
-    return [r for seg in list_segments(replay_dir) for r in read_segment(seg, ts)]
+@contextmanager
+def recorder(node, replay: Path, segment_steps: int, ros_env, tmp_path: Path):
+    """Start a recorder node into ``replay``; yield (process, its statuses, a Step publisher).
 
-
-def test_recorder_writes_every_step_and_counts_gaps(node, tmp_path, ros_env):
-    replay = tmp_path / 'replay'
+    It yields once the publisher is matched; on leaving, the recorder must stop cleanly.
+    """
     proc = start_node(
         'dreamstride_agent.recording.recorder_node',
-        {'replay_dir': str(replay), 'segment_steps': 100, 'idle_close_seconds': 0.5},
+        {'replay_dir': str(replay), 'segment_steps': segment_steps, 'idle_close_seconds': 0.5},
         ros_env,
         tmp_path / 'recorder.log',
     )
@@ -54,6 +55,20 @@ def test_recorder_writes_every_step_and_counts_gaps(node, tmp_path, ros_env):
         # Matched here does not yet mean matched at the recorder (volatile steps sent
         # before that are dropped by DDS); give discovery a moment on a busy machine.
         spin_until(node, lambda: False, 1.0, [proc])
+        yield proc, status, pub
+    finally:
+        code = stop(proc)
+    assert code == 0  # reached only when the test body passed
+
+
+def read_store(replay_dir):
+    ts = make_typestore()
+    return [r for seg in list_segments(replay_dir) for r in read_segment(seg, ts)]
+
+
+def test_recorder_writes_every_step_and_counts_gaps(node, tmp_path, ros_env):
+    replay = tmp_path / 'replay'
+    with recorder(node, replay, 100, ros_env, tmp_path) as (proc, status, pub):
         sent = [s for s in range(250) if not 120 <= s < 125]  # 5 steps lost on the way
         for seq in sent:
             pub.publish(make_step(seq))
@@ -63,8 +78,6 @@ def test_recorder_writes_every_step_and_counts_gaps(node, tmp_path, ros_env):
         s = status[-1]
         assert (s.sequence_gaps, s.steps_missing, s.steps_received) == (1, 5, len(sent))
         assert s.writable and s.segments_closed == 3 and s.last_error == ''
-    finally:
-        stop(proc)
     records = read_store(replay)
     assert [r.seq for r in records] == sent
     assert records[7].observation.tolist() == [7.0] * 16 and records[7].reward == 0.0
@@ -76,18 +89,7 @@ def test_unwritable_store_keeps_steps_until_it_works(node, tmp_path, ros_env):
     blocker = tmp_path / 'not_a_dir'
     blocker.write_text('a file where the replay directory should be')
     replay = blocker / 'replay'
-    proc = start_node(
-        'dreamstride_agent.recording.recorder_node',
-        {'replay_dir': str(replay), 'segment_steps': 50, 'idle_close_seconds': 0.5},
-        ros_env,
-        tmp_path / 'recorder.log',
-    )
-    status: list[RecorderStatus] = []
-    node.create_subscription(RecorderStatus, RECORDER_STATUS, status.append, STATUS_QOS)
-    pub = node.create_publisher(Step, STEPS, STEP_QOS)
-    try:
-        assert spin_until(node, lambda: pub.get_subscription_count() > 0, 20, [proc])
-        spin_until(node, lambda: False, 1.0, [proc])
+    with recorder(node, replay, 50, ros_env, tmp_path) as (proc, status, pub):
         for seq in range(60):
             pub.publish(make_step(seq))
         assert spin_until(
@@ -105,8 +107,6 @@ def test_unwritable_store_keeps_steps_until_it_works(node, tmp_path, ros_env):
         for seq in range(60, 80):
             pub.publish(make_step(seq))
         assert spin_until(node, lambda: status[-1].steps_closed == 80, 20, [proc])
-    finally:
-        assert stop(proc) == 0
     assert [r.seq for r in read_store(replay)] == list(range(80))
     log = (tmp_path / 'recorder.log').read_text()
     assert 'cannot write the replay store' in log
