@@ -40,10 +40,7 @@ zeroOffsetKnee      -1.2886                 spot_webots.conversion
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-import math
 import os
-from pathlib import Path
 import sys
 import time
 from typing import Any
@@ -58,123 +55,11 @@ from sensor_msgs.msg import CameraInfo, Image, JointState
 from spot_description import contract, spot
 from spot_description.contract import targets_from_trajectory
 from spot_webots import conversion, image, poses
+from spot_webots.plugin_config import PluginConfig, namespace_from_arguments, process_arguments
 from trajectory_msgs.msg import JointTrajectory
 
 NODE_NAME = 'spot_webots'
 RESET_POSES = contract.reset_poses(ResetRobot.Request)
-_OFFSET_PROPERTIES = {
-    'zeroOffsetHipX': 'hip_x',
-    'zeroOffsetHipY': 'hip_y',
-    'zeroOffsetKnee': 'knee',
-}
-
-
-@dataclass(frozen=True)
-class PluginConfig:
-    """The plugin's settings, read from the URDF's plugin properties."""
-
-    namespace: str | None = None
-    publish_rate: float = 50.0
-    initial_pose: str = 'standing'
-    seed: int = 0
-    camera_enabled: bool = False
-    camera_name: str = 'left head camera'
-    camera_width: int = 64
-    camera_height: int = 64
-    camera_rate: float = 20.0
-    zero_offsets: dict[str, float] = field(default_factory=lambda: dict(conversion.ZERO_OFFSET))
-    unknown: tuple[str, ...] = ()  # property names not understood (reported, not fatal)
-
-    @classmethod
-    def from_properties(cls, properties: dict[str, str]) -> PluginConfig:
-        """Parse the properties; raise ValueError naming the property that is wrong."""
-        p = {k: v.strip() if isinstance(v, str) else v for k, v in (properties or {}).items()}
-
-        def number(name: str, default: float, kind=float, positive: bool = True):
-            if name not in p:
-                return default
-            try:
-                value = kind(p[name])
-            except ValueError:
-                raise ValueError(f'plugin property {name}: not a number: {p[name]!r}') from None
-            if not math.isfinite(value) or (positive and value <= 0):
-                raise ValueError(
-                    f'plugin property {name}: must be a positive number, got {p[name]!r}'
-                )
-            return value
-
-        def flag(name: str, default: bool) -> bool:
-            value = p.get(name, str(default)).lower()
-            if value not in ('true', 'false', '1', '0'):
-                raise ValueError(
-                    f'plugin property {name}: expected true or false, got {p[name]!r}'
-                )
-            return value in ('true', '1')
-
-        initial_pose = p.get('initialPose', cls.initial_pose)
-        if initial_pose not in poses.POSES:
-            raise ValueError(
-                f'plugin property initialPose: expected one of {poses.POSES}, got {initial_pose!r}'
-            )
-        offsets = dict(conversion.ZERO_OFFSET)
-        for name, kind in _OFFSET_PROPERTIES.items():
-            offsets[kind] = number(name, offsets[kind], positive=False)
-        known = {
-            'namespace',
-            'publishRate',
-            'initialPose',
-            'seed',
-            'cameraEnabled',
-            'cameraName',
-            'cameraWidth',
-            'cameraHeight',
-            'cameraRate',
-            *_OFFSET_PROPERTIES,
-        }
-        return cls(
-            namespace=p.get('namespace'),
-            publish_rate=number('publishRate', cls.publish_rate),
-            initial_pose=initial_pose,
-            seed=number('seed', cls.seed, kind=int, positive=False),
-            camera_enabled=flag('cameraEnabled', cls.camera_enabled),
-            camera_name=p.get('cameraName', cls.camera_name),
-            camera_width=number('cameraWidth', cls.camera_width, kind=int),
-            camera_height=number('cameraHeight', cls.camera_height, kind=int),
-            camera_rate=number('cameraRate', cls.camera_rate),
-            zero_offsets=offsets,
-            unknown=tuple(sorted(set(p) - known)),
-        )
-
-
-def namespace_from_arguments(arguments: list[str]) -> str | None:
-    """Return the namespace that ROS arguments (``--ros-args -r __ns:=/spot``) give a process."""
-    namespace, in_ros_args = None, False
-    items = iter(arguments)
-    for item in items:
-        if item == '--ros-args':
-            in_ros_args = True
-        elif item == '--':
-            in_ros_args = False
-        elif in_ros_args and item in ('-r', '--remap'):
-            rule = next(items, '')
-            if rule.startswith('__ns:='):
-                namespace = rule[len('__ns:=') :]
-    return namespace
-
-
-def process_arguments() -> list[str]:
-    """Command line of this process: the driver's, with WebotsController's ROS arguments.
-
-    Embedded in webots_ros2_driver, Python's ``sys.argv`` is empty; Linux keeps the real
-    one in /proc.
-    """
-    try:
-        raw = Path('/proc/self/cmdline').read_bytes()
-        return [a.decode(errors='replace') for a in raw.split(b'\0') if a]
-    except OSError:
-        return list(sys.argv)
-
-
 START_FAILURE_EXIT_CODE = 1  # the driver's exit code when the plugin cannot start
 
 

@@ -89,7 +89,7 @@ def test_urdf_configures_the_imu_and_our_plugin():
 
 
 def test_urdf_names_a_plugin_class_that_exists_with_known_properties():
-    from spot_webots.spot_plugin import PluginConfig
+    from spot_webots.plugin_config import PluginConfig
 
     plugins = _plugins(ET.parse(URDF).getroot())
     ours = [t for t in plugins if t.startswith('spot_webots.')]

@@ -29,13 +29,8 @@ from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import CameraInfo, Image, JointState
 from spot_description import contract, spot
 from spot_webots import conversion, poses
-from spot_webots.spot_plugin import (
-    START_FAILURE_EXIT_CODE,
-    PluginConfig,
-    SpotPlugin,
-    namespace_from_arguments,
-    targets_from_trajectory,
-)
+from spot_webots.plugin_config import PluginConfig, namespace_from_arguments
+from spot_webots.spot_plugin import START_FAILURE_EXIT_CODE, SpotPlugin, targets_from_trajectory
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 TIME_STEP_MS = 5.0
