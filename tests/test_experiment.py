@@ -86,6 +86,11 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
 
     slot, version = load_policy(results / 'final_policy.safetensors', 0)
     assert slot.active is not None and version == summary['learner']['updates']
+    # The snapshot that walked best is one of eval.csv's, exported and filmed.
+    best = summary['best_snapshot']
+    assert best['policy'] in {row['policy'] for row in evals[:-1]}
+    slot, version = load_policy(results / 'best_policy.safetensors', 0)
+    assert slot.active is not None and version == best['train_step']
     # Runs compare against DayDreamer's curve in one figure.
     from dreamstride_lab.compare_runs import main as compare
 

@@ -20,6 +20,9 @@ afterwards writes into the results directory:
     final.mp4              the final policy, from lying down
     final_policy.safetensors  the final policy as the agent loads it (dreamstride eval
                            --policy final_policy.safetensors evaluates it)
+    best.mp4, best_policy.safetensors  the snapshot that walked best by the criterion
+                           (most starts walked, then the fastest worst start), a
+                           selection among snapshots: eval.csv shows its neighbours
     summary.json           command, configuration, machine, timing, first stood / walked,
                            the final policy's evaluation (as in eval.csv), walk criterion
     status.csv             agent and learner status every few seconds during the run
@@ -58,6 +61,8 @@ OUTPUTS = (
     'summary.json',
     'status.csv',
     'final_policy.safetensors',
+    'best.mp4',
+    'best_policy.safetensors',
     'learner.csv',
 )
 

@@ -5,8 +5,9 @@
 Snapshots of the learner's checkpoint taken while it trains; afterwards the training
 curve from the replay store (curve.csv), the learner's curves (learner.csv), the
 evaluation of every snapshot and of the random policy from lying (eval.csv), the final
-policy's video (final.mp4) and file (final_policy.safetensors), the figure (curve.png)
-and summary.json. A run already on disk is analysed the same way (--analyse-only, and
+policy's video (final.mp4) and file (final_policy.safetensors), those of the snapshot
+that walked best (best.mp4, best_policy.safetensors), the figure (curve.png) and
+summary.json. A run already on disk is analysed the same way (--analyse-only, and
 after every --resume sitting).
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 from pathlib import Path
 import shutil
 
@@ -204,6 +206,21 @@ def analyse(
     plot_curves(results / 'curve.png', curve, evals, args)
     if final_ckpt is not None:
         _export_policy(Path(final_ckpt), results / 'final_policy.safetensors')
+    best = best_snapshot(evals)
+    if best is not None:
+        best_ckpt = next(
+            s['checkpoint'] for s in snapshots if Path(s['checkpoint']).name == best['policy']
+        )
+        _export_policy(Path(best_ckpt), results / 'best_policy.safetensors')
+        evaluate(
+            best_ckpt,
+            episodes=1,
+            episode_length=run.episode_length,
+            initial_pose=START_POSE,
+            agent_config=agent_config,
+            seed=args.seed + 100,
+            video=results / 'best.mp4',
+        )
     summary = run_summary(
         args,
         run,
@@ -215,9 +232,28 @@ def analyse(
         evals=evals,
         final=final,
         baseline=baseline,
+        best=best,
     )
     (results / 'summary.json').write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def best_snapshot(evals: list[dict]) -> dict | None:
+    """Return the eval.csv row of the snapshot that walked best, None without snapshots.
+
+    Best by the walk criterion's physics, not by the reward: the most starts walked, then
+    the fastest worst start along the command. It is a selection among a run's snapshots
+    (which swing from one to the next), so eval.csv shows its neighbours beside it.
+    """
+    rows = [e for e in evals if e['policy'] != 'random']
+    if not rows:
+        return None
+
+    def rank(e: dict) -> tuple[int, float]:
+        speed = float(e['min_net_speed_along_command'])
+        return int(e['walked_episodes'] or 0), speed if math.isfinite(speed) else -math.inf
+
+    return max(rows, key=rank)  # the earliest of equals
 
 
 def _evaluate_snapshots(args, run: Settings, snapshots: list[dict], agent_config):

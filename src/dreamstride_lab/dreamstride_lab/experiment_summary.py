@@ -45,8 +45,12 @@ def run_summary(
     evals: list[dict],
     final,
     baseline,
+    best: dict | None = None,
 ) -> dict:
-    """Return summary.json's content: the run's command and settings, machine, outcome."""
+    """Return summary.json's content: the run's command and settings, machine, outcome.
+
+    ``best`` is the eval.csv row of the snapshot best_policy.safetensors holds.
+    """
     walking = [e for e in evals if e['policy'] != 'random' and e['walked'] is True]
     return {
         'command': ' '.join(['dreamstride', 'experiment', *sys.argv[2:]])
@@ -75,6 +79,8 @@ def run_summary(
         # Walking judged by physics (eval.csv's 'walked'), not by the reward.
         'walk_criterion': asdict(WALK),
         'first_snapshot_walked_env_steps': walking[0]['env_steps'] if walking else None,
+        # The snapshot that walked best (experiment_analysis.best_snapshot), as eval.csv has it.
+        'best_snapshot': best,
         'daydreamer_a1': DAYDREAMER_A1,
     }
 
