@@ -86,6 +86,8 @@ def test_experiment_smoke_writes_every_output(tmp_path, ros_env):
 
     slot, version = load_policy(results / 'final_policy.safetensors', 0)
     assert slot.active is not None and version == summary['learner']['updates']
+    # The evaluating agent is recorded whole, so a later default cannot change the verdicts.
+    assert 'velocity_command.heading_hold_gain' in summary['evaluation_agent']
     # The snapshot that walked best is one of eval.csv's, exported and filmed.
     best = summary['best_snapshot']
     assert best['policy'] in {row['policy'] for row in evals[:-1]}

@@ -183,10 +183,14 @@ def analyse(
     config: Path,
 ) -> dict:
     """Write every result of a run: curves, evaluations, video, plot, policy and summary."""
-    from dreamstride_lab.evaluate import evaluate, evaluation_agent_config
+    from dreamstride_agent.acting.agent_parameters import agent_config_from_parameters
+    from dreamstride_lab.evaluate import agent_parameter_values, evaluate
     from dreamstride_lab.learner_curve import write_learner_curve
 
-    agent_config = evaluation_agent_config(overrides=evaluation_overrides(run.overrides))
+    # Every value the evaluating agent runs with, kept in summary.json: a later change of
+    # a default or of agent.yaml must not change how this run's policies are judged.
+    agent_values = agent_parameter_values(overrides=evaluation_overrides(run.overrides))
+    agent_config = agent_config_from_parameters(agent_values)
 
     curve, stats = training_curve(run_dir, status_rows, bin_steps=100 if args.smoke else 1000)
     _write_csv(results / 'curve.csv', curve)
@@ -233,6 +237,7 @@ def analyse(
         final=final,
         baseline=baseline,
         best=best,
+        agent_values=agent_values,
     )
     (results / 'summary.json').write_text(json.dumps(summary, indent=2))
     return summary

@@ -46,10 +46,12 @@ def run_summary(
     final,
     baseline,
     best: dict | None = None,
+    agent_values: dict[str, Any] | None = None,
 ) -> dict:
     """Return summary.json's content: the run's command and settings, machine, outcome.
 
-    ``best`` is the eval.csv row of the snapshot best_policy.safetensors holds.
+    ``best`` is the eval.csv row of the snapshot best_policy.safetensors holds;
+    ``agent_values`` every parameter value of the agent that evaluated the snapshots.
     """
     walking = [e for e in evals if e['policy'] != 'random' and e['walked'] is True]
     return {
@@ -59,6 +61,8 @@ def run_summary(
         'config_file': str(config),
         'config': config.read_text(),
         'overrides': run.overrides,
+        # The evaluating agent's every value (reevaluate judges the policies with them).
+        'evaluation_agent': agent_values,
         'smoke': args.smoke,
         'speed': args.speed,
         'train_ratio_target': args.train_ratio,

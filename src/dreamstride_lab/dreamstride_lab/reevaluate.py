@@ -36,6 +36,39 @@ RUNS_1_TO_7_OBSERVATION = {
 }
 
 
+# Runs whose summary.json does not record its evaluating agent (runs 1 to 11) ran with
+# the heading hold off unless their overrides turned it on: agent.yaml turned it on for
+# every graph only after run 10.
+UNRECORDED_RUNS_AGENT = {'velocity_command.heading_hold_gain': 0.0}
+
+
+def run_overrides(summary: dict[str, Any]) -> dict[str, Any]:
+    """Return the agent values that evaluate a run's policies as the run evaluated them.
+
+    A summary that records its evaluating agent (``evaluation_agent``) gives them all,
+    but for node-only parameters and names the agent no longer declares; an older one
+    gives its overrides over the agent of runs 1 to 7 with the heading hold off.
+    """
+    from dreamstride_agent.acting.agent_parameters import NODE_PARAMETERS, parameter_defaults
+    from dreamstride_lab.experiment_arguments import evaluation_overrides, observation_overrides
+
+    recorded = summary.get('evaluation_agent')
+    if recorded:
+        known = set(parameter_defaults()) - {p.name for p in NODE_PARAMETERS}
+        return {k: v for k, v in recorded.items() if k in known}
+    hold = {
+        k: v
+        for k, v in evaluation_overrides(summary['overrides']).items()
+        if k in UNRECORDED_RUNS_AGENT
+    }
+    return {
+        **RUNS_1_TO_7_OBSERVATION,
+        **UNRECORDED_RUNS_AGENT,
+        **observation_overrides(summary['overrides']),
+        **hold,
+    }
+
+
 # The criterion evaluation's summary entries a row keeps (then the long run's measures).
 SUMMARY_KEYS = (
     'mean_reward_per_step',
@@ -161,18 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.table:
         print(markdown_table(read_rows(out)))
         return 0
-    from dreamstride_lab.experiment_arguments import observation_overrides
-
     jobs: list[tuple[str, Path | None, dict[str, Any]]] = []
     # Policies that record their observation layout are evaluated on it (evaluate() reads
-    # it); older ones were trained with the agent defaults of runs 1 to 7, given here.
+    # it); the rest of the agent is the run's (run_overrides).
     for run in sorted(p for p in args.results.iterdir() if (p / 'summary.json').is_file()):
         if args.only and run.name not in args.only:
             continue
-        overrides = {
-            **RUNS_1_TO_7_OBSERVATION,
-            **observation_overrides(json.loads((run / 'summary.json').read_text())['overrides']),
-        }
+        overrides = run_overrides(json.loads((run / 'summary.json').read_text()))
         found = [name for name in POLICY_FILES if (run / name).is_file()]
         if not found:
             # docs/results keeps only the policies its claims name; the others are in git
