@@ -494,14 +494,20 @@ def iter_store(
 
 
 def stored_steps(replay_dir: Path | str) -> list[StepRecord]:
-    """Return every step of the store's readable segments, ordered by (run_id, seq).
+    """Return every step of the store's readable segments, agent by agent, in order.
 
-    Each agent process (a robot, a restart) has its own run_id, so its steps come out as
-    one ordered sequence; refused segments are left out (the learner reports them).
+    Each agent process (a robot, a restart, a resumed sitting) has its own run_id, so its
+    steps come out as one sequence ordered by seq; the agents come in the order of their
+    first stored segment. (Ordered by run_id, a random hex string, a resumed run's
+    sittings came out shuffled, and its learning curve with them.) Refused segments are
+    left out (the learner reports them).
     """
     records = []
+    first_seen: dict[str, int] = {}
     for _, result in iter_store(replay_dir, make_typestore()):
         if not isinstance(result, SegmentError):
+            for r in result:
+                first_seen.setdefault(r.run_id, len(first_seen))
             records.extend(result)
-    records.sort(key=lambda r: (r.run_id, r.seq))
+    records.sort(key=lambda r: (first_seen[r.run_id], r.seq))
     return records

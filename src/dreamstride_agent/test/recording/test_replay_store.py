@@ -354,3 +354,15 @@ def test_prefill_policy_exports_the_untrained_policy_before_the_prefill(tmp_path
         assert not core._ready_to_train() and core.latest_export[2] == 1  # exported once
     else:
         assert core.latest_export is None  # uniform random actions until training starts
+
+
+def test_stored_steps_come_agent_by_agent_in_the_order_the_agents_wrote(tmp_path):
+    """A resumed run's sittings come out in time order, not in the order of their run ids."""
+    from dreamstride_agent.recording.replay_store import stored_steps
+
+    # Segment names start with their creation time; run ids are random hex strings.
+    write_segment(tmp_path, '20261208T000000_ff0000_00001', [step(s, 'ff0000') for s in range(3)])
+    write_segment(tmp_path, '20261208T010000_00aaaa_00001', [step(s, '00aaaa') for s in range(2)])
+    write_segment(tmp_path, '20261208T000100_ff0000_00002', [step(s, 'ff0000') for s in (3, 4)])
+    order = [(r.run_id, r.seq) for r in stored_steps(tmp_path)]
+    assert order == [('ff0000', s) for s in range(5)] + [('00aaaa', 0), ('00aaaa', 1)]
