@@ -46,27 +46,51 @@ def running_nodes(
     wanted = sorted(set(fqns))
     if not wanted:
         return []
-    result = subprocess.run(
-        [
-            sys.executable,
-            '-m',
-            'dreamstride_bringup.graph_check',
-            f'--listen={listen}',
-            f'--until-gone={until_gone}',
-            *wanted,
-        ],
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=30 + listen + until_gone,
-        check=False,
-    )
+    command = [
+        sys.executable,
+        '-m',
+        'dreamstride_bringup.graph_check',
+        f'--listen={listen}',
+        f'--until-gone={until_gone}',
+        *wanted,
+    ]
+    try:
+        result = subprocess.run(
+            command,
+            env=dict(env),
+            capture_output=True,
+            text=True,
+            timeout=30 + listen + until_gone,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        # The answer is printed before the ROS context is torn down; a child that hung
+        # after it (seen on Jazzy) still answered.
+        answer = _answer(exc.stdout)
+        if answer is None:
+            raise RuntimeError(
+                f'could not look at the ROS graph before starting: no answer in {exc.timeout} s'
+            ) from None
+        return answer
     if result.returncode != 0:
         raise RuntimeError(
             'could not look at the ROS graph before starting: '
             + (result.stderr.strip().splitlines() or ['no output'])[-1]
         )
     return json.loads(result.stdout)
+
+
+def _answer(stdout: str | bytes | None) -> list[str] | None:
+    """Return the JSON list a graph_check child printed, or None if it printed none."""
+    text = stdout.decode(errors='replace') if isinstance(stdout, bytes) else (stdout or '')
+    for line in text.splitlines():
+        try:
+            names = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(names, list):
+            return [str(n) for n in names]
+    return None
 
 
 def occupied_message(names: list[str], env: Mapping[str, str]) -> str:
@@ -106,6 +130,9 @@ def _look(wanted: list[str], listen: float, until_gone: float) -> list[str]:
             while not found and time.monotonic() < start + listen:
                 time.sleep(0.1)
                 found = present()
+        # The answer goes out before the teardown: on Jazzy, destroying a participant has
+        # been seen to hang past the caller's timeout, which then reads it from here.
+        print(json.dumps(sorted(found)), flush=True)
         node.destroy_node()
         return sorted(found)
     finally:
@@ -123,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         '--until-gone', type=float, default=0.0, help='wait up to S seconds for them to leave'
     )
     args = parser.parse_args(argv)
-    print(json.dumps(_look(args.names, args.listen, args.until_gone)))
+    _look(args.names, args.listen, args.until_gone)  # prints its answer itself
 
 
 if __name__ == '__main__':

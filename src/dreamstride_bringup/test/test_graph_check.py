@@ -62,3 +62,12 @@ def test_names_that_leave_the_graph_do_not_stop_the_start(ros_env):
         other.terminate()  # a clean exit leaves the graph at once
         other.wait(timeout=10)
     assert running_nodes(['/spot/agent'], ros_env, until_gone=30.0) == []
+
+
+def test_an_answer_printed_before_a_hung_teardown_is_read():
+    from dreamstride_bringup.graph_check import _answer
+
+    assert _answer(b'["/spot/agent"]\n') == ['/spot/agent']
+    assert _answer('[]\n') == []
+    assert _answer(b'a warning from rmw\n[]\n') == []
+    assert _answer(b'') is None and _answer(None) is None and _answer('{"a": 1}') is None
