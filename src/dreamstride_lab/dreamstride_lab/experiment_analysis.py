@@ -198,15 +198,20 @@ def analyse(
     evals, baseline = _evaluate_snapshots(args, run, snapshots, agent_config)
     _write_csv(results / 'eval.csv', evals)
     final_ckpt = snapshots[-1]['checkpoint'] if snapshots else None
-    final = evaluate(
-        final_ckpt,
-        episodes=1,
-        episode_length=run.episode_length,
-        initial_pose=START_POSE,
-        agent_config=agent_config,
-        seed=args.seed + 100,
-        video=results / 'final.mp4',
-    )
+
+    def film(checkpoint, video: str):
+        # One episode from lying, filmed; the same start for the final and the best policy.
+        return evaluate(
+            checkpoint,
+            episodes=1,
+            episode_length=run.episode_length,
+            initial_pose=START_POSE,
+            agent_config=agent_config,
+            seed=args.seed + 100,
+            video=results / video,
+        )
+
+    final = film(final_ckpt, 'final.mp4')
     plot_curves(results / 'curve.png', curve, evals, args)
     if final_ckpt is not None:
         _export_policy(Path(final_ckpt), results / 'final_policy.safetensors')
@@ -216,15 +221,7 @@ def analyse(
             s['checkpoint'] for s in snapshots if Path(s['checkpoint']).name == best['policy']
         )
         _export_policy(Path(best_ckpt), results / 'best_policy.safetensors')
-        evaluate(
-            best_ckpt,
-            episodes=1,
-            episode_length=run.episode_length,
-            initial_pose=START_POSE,
-            agent_config=agent_config,
-            seed=args.seed + 100,
-            video=results / 'best.mp4',
-        )
+        film(best_ckpt, 'best.mp4')
     summary = run_summary(
         args,
         run,
